@@ -1,0 +1,118 @@
+# layerpipe - top-level build. Everything generated goes to $(BUILD).
+#
+#   make run    install missing packages, build, plan the default config
+#   make test   install missing packages, build, run every test (also under ASan/UBSan)
+#   make help   every target
+#
+# One-way dependencies (docs/STYLE in ../shared): model/ <- sw/ <- the CLI; tests use anything.
+
+BUILD   ?= build
+CONFIG  ?= configs/fmnist-mlp4.yaml
+CC      ?= cc
+SAN     ?=
+
+PKGS    := yaml-0.1
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     := $(if $(SAN),-O1 -g $(SANFLAGS),-O2 -g)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) -MMD -MP
+LDFLAGS += $(if $(SAN),$(SANFLAGS))
+
+# pkg-config is read when make starts; `make run` and `make test` install the
+# packages first and then build in a fresh make, so the flags are there.
+YAML_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+YAML_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+MODEL_SRC := $(wildcard model/*.c)
+SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
+TEST_SRC  := $(wildcard tests/test_*.c)
+BENCH_SRC := tests/bench_plan.c
+
+MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o)
+SW_OBJ    := $(SW_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LP        := $(BUILD)/layerpipe
+
+.PHONY: all build run test check check-san deps lint bench clean help
+all: build
+
+help:
+	@echo "make run     install missing packages, build, and plan $(CONFIG)"
+	@echo "make test    install missing packages, build, run every test, then again under"
+	@echo "             AddressSanitizer and UBSan"
+	@echo "make build   build $(LP) (no install step)"
+	@echo "make check   run the tests on what is built (no install step)"
+	@echo "make lint    compile every C file with -Werror; Verilator lint of rtl/ when it has modules"
+	@echo "make bench   measure the planner; figures printed and written to $(BUILD)/bench.txt"
+	@echo "make deps    install missing Debian packages (apt-get, as root or through sudo)"
+	@echo "make clean   remove $(BUILD)/"
+	@echo "variables: CONFIG=$(CONFIG) BUILD=$(BUILD)"
+
+deps:
+	@sh scripts/deps.sh
+
+build: $(LP)
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	$(LP) plan $(CONFIG)
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(LP) $(TESTS)
+	@sh tests/run.sh $(BUILD)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 check-san
+
+# The same tests once more, built with the sanitizers.
+check-san: $(LP) $(TESTS)
+	@echo "== again under AddressSanitizer and UBSan"
+	@sh tests/run.sh $(BUILD)
+
+$(BUILD)/obj/model/%.o: model/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/sw/%.o: sw/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(YAML_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(YAML_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmodel.a: $(MODEL_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libsw.a: $(SW_OBJ)
+	$(AR) rcs $@ $^
+
+$(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lm
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lm
+
+$(BUILD)/bench_plan: $(BUILD)/obj/tests/bench_plan.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lm
+
+lint:
+	@echo "== C: every file with -Werror"
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(TEST_SRC) $(BENCH_SRC); do \
+	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) $$f || exit 1; done
+	@echo "== RTL: verilator --lint-only -Wall"
+	@set -e; n=0; for f in $(wildcard rtl/*.sv); do n=$$((n+1)); \
+	    verilator --lint-only -Wall -Irtl $$f; done; \
+	    echo "$$n RTL modules linted"
+	@echo "lint: clean"
+
+bench: $(BUILD)/bench_plan
+	@$(BUILD)/bench_plan $(BUILD)/bench.txt
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

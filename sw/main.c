@@ -1,0 +1,169 @@
+/* main.c - the layerpipe command line.
+ *
+ * Exit status: 0 success; 2 bad input (usage, config, dataset, trace), with
+ * "file:line:column: message" on stderr; 1 anything else (I/O, memory).
+ * Output goes to stdout only once it is complete.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/plan.h"
+#include "config.h"
+#include "report_plan.h"
+
+#define EXIT_BAD_INPUT 2
+
+#ifndef LAYERPIPE_VERSION
+#define LAYERPIPE_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "usage: layerpipe COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  plan CONFIG [--json] [--schedule K]\n"
+    "                    stages, delays, weight-history and activation memory per layer;\n"
+    "                    with --schedule, what each stage does in steps 0..K-1\n"
+    "  config CONFIG     print the effective config: every default filled in\n"
+    "  version           print the version\n"
+    "  help              print this text\n"
+    "\n"
+    "exit status: 0 ok, 2 bad input (file:line:column: message on stderr), 1 other errors\n";
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("layerpipe: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(run 'layerpipe help' for usage)\n", stderr);
+    return EXIT_BAD_INPUT;
+}
+
+/* Write a finished buffer to stdout in one go. */
+static int emit(char *buf, size_t len)
+{
+    int rc = fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0;
+    free(buf);
+    if (rc) {
+        perror("layerpipe: writing output");
+        return 1;
+    }
+    return 0;
+}
+
+static int load(struct config *c, const char *path)
+{
+    struct diag d;
+    if (cfg_load(c, path, &d) == 0)
+        return 0;
+    diag_print(&d, stderr);
+    return EXIT_BAD_INPUT;
+}
+
+static int parse_count(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 1 || v > 1000000)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    int64_t steps = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--schedule") == 0) {
+            if (i + 1 >= argc || parse_count(argv[++i], &steps))
+                return bad_usage("--schedule needs a step count from 1 to 1000000");
+        } else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("plan: unknown option %s", argv[i]);
+        else if (path)
+            return bad_usage("plan: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return bad_usage("plan: which config?");
+
+    struct config c;
+    struct plan p;
+    struct lp_err e;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    if (plan_build(&p, &c.net, c.pipeline.stage_of, c.pipeline.n_stages, c.training.batch, &e)) {
+        fprintf(stderr, "%s: %s\n", path, e.msg);
+        cfg_free(&c);
+        return 1;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    rc = !mem || (json ? report_plan_json(mem, &c, &p, steps)
+                       : report_plan_text(mem, &c, &p, steps));
+    if (mem && fclose(mem))
+        rc = 1;
+    plan_free(&p);
+    cfg_free(&c);
+    if (rc) {
+        free(buf);
+        fputs("layerpipe: out of memory\n", stderr);
+        return 1;
+    }
+    return emit(buf, len);
+}
+
+static int cmd_config(int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-')
+        return bad_usage("config takes one CONFIG");
+    struct config c;
+    int rc = load(&c, argv[0]);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    rc = !mem || cfg_write(&c, mem, 1);
+    if (mem && fclose(mem))
+        rc = 1;
+    cfg_free(&c);
+    if (rc) {
+        free(buf);
+        fputs("layerpipe: out of memory\n", stderr);
+        return 1;
+    }
+    return emit(buf, len);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return bad_usage("no command given");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "plan") == 0)
+        return cmd_plan(argc - 2, argv + 2);
+    if (strcmp(cmd, "config") == 0)
+        return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("layerpipe %s\n", LAYERPIPE_VERSION);
+        return 0;
+    }
+    return bad_usage("unknown command \"%s\"", cmd);
+}

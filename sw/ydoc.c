@@ -1,0 +1,294 @@
+#include "ydoc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define YDOC_MAX_DEPTH 64
+
+struct builder {
+    yaml_parser_t parser;
+    const char *name;
+    struct diag *d;
+};
+
+const char *ynode_kind_name(enum ynode_kind k)
+{
+    return k == YNODE_SCALAR ? "a scalar" : k == YNODE_SEQ ? "a list" : "a mapping";
+}
+
+static void node_free(struct ynode *n)
+{
+    if (!n)
+        return;
+    for (int i = 0; i < n->n; i++) {
+        node_free(n->items[i]);
+        if (n->keys)
+            node_free(n->keys[i]);
+    }
+    free(n->items);
+    free(n->keys);
+    free(n->text);
+    free(n);
+}
+
+static int syntax_error(struct builder *b)
+{
+    yaml_parser_t *p = &b->parser;
+    if (p->error == YAML_MEMORY_ERROR)
+        return diag_set(b->d, b->name, 0, 0, "out of memory");
+    if (p->error == YAML_READER_ERROR)
+        return diag_set(b->d, b->name, 0, 0, "cannot read YAML at byte %zu: %s",
+                        p->problem_offset, p->problem ? p->problem : "reader error");
+    const yaml_mark_t *m = &p->problem_mark;
+    if (p->context)
+        return diag_set(b->d, b->name, (int)m->line + 1, (int)m->column + 1,
+                        "YAML syntax error: %s %s", p->problem, p->context);
+    return diag_set(b->d, b->name, (int)m->line + 1, (int)m->column + 1,
+                    "YAML syntax error: %s", p->problem ? p->problem : "unknown");
+}
+
+static int next_event(struct builder *b, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&b->parser, ev))
+        return syntax_error(b);
+    return 0;
+}
+
+static int refuse(struct builder *b, const yaml_event_t *ev, const char *what)
+{
+    return diag_set(b->d, b->name, (int)ev->start_mark.line + 1,
+                    (int)ev->start_mark.column + 1, "%s", what);
+}
+
+static int append(struct ynode *n, struct ynode *key, struct ynode *item, int *cap)
+{
+    if (n->n == *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        struct ynode **it = realloc(n->items, sizeof *it * (size_t)nc);
+        if (!it)
+            return -1;
+        n->items = it;
+        if (n->kind == YNODE_MAP) {
+            struct ynode **k = realloc(n->keys, sizeof *k * (size_t)nc);
+            if (!k)
+                return -1;
+            n->keys = k;
+        }
+        *cap = nc;
+    }
+    if (n->kind == YNODE_MAP)
+        n->keys[n->n] = key;
+    n->items[n->n++] = item;
+    return 0;
+}
+
+static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out);
+
+/* Read the children of a sequence or mapping until its end event. */
+static int build_children(struct builder *b, struct ynode *n, int depth)
+{
+    int cap = 0;
+    for (;;) {
+        yaml_event_t ev;
+        struct ynode *key = NULL, *val = NULL;
+        if (next_event(b, &ev))
+            return -1;
+        if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&ev);
+            return 0;
+        }
+        if (n->kind == YNODE_MAP) {
+            if (build_node(b, &ev, depth + 1, &key))
+                return -1;
+            if (key->kind != YNODE_SCALAR) {
+                diag_set(b->d, b->name, key->line, key->col, "a mapping key must be a scalar");
+                node_free(key);
+                return -1;
+            }
+            for (int i = 0; i < n->n; i++)
+                if (strcmp(n->keys[i]->text, key->text) == 0) {
+                    diag_set(b->d, b->name, key->line, key->col,
+                             "duplicate key \"%s\" (first at line %d)", key->text,
+                             n->keys[i]->line);
+                    node_free(key);
+                    return -1;
+                }
+            if (next_event(b, &ev)) {
+                node_free(key);
+                return -1;
+            }
+        }
+        if (build_node(b, &ev, depth + 1, &val) || append(n, key, val, &cap)) {
+            node_free(key);
+            node_free(val);
+            if (!b->d->msg[0])
+                diag_set(b->d, b->name, 0, 0, "out of memory");
+            return -1;
+        }
+    }
+}
+
+/* Build the node that starts with ev (consumed here). */
+static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out)
+{
+    const char *anchor = NULL, *tag = NULL;
+    int rc = 0;
+    *out = NULL;
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        anchor = (const char *)ev->data.scalar.anchor;
+        tag = (const char *)ev->data.scalar.tag;
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = (const char *)ev->data.sequence_start.anchor;
+        tag = (const char *)ev->data.sequence_start.tag;
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = (const char *)ev->data.mapping_start.anchor;
+        tag = (const char *)ev->data.mapping_start.tag;
+        break;
+    case YAML_ALIAS_EVENT:
+        rc = refuse(b, ev, "aliases (*name) are not supported: write the value out");
+        goto done;
+    default:
+        rc = refuse(b, ev, "unexpected YAML event");
+        goto done;
+    }
+    if (anchor) {
+        rc = refuse(b, ev, "anchors (&name) are not supported: write the value out");
+        goto done;
+    }
+    if (tag) {
+        rc = refuse(b, ev, "tags (!name) are not supported");
+        goto done;
+    }
+    if (depth > YDOC_MAX_DEPTH) {
+        rc = refuse(b, ev, "nested too deeply");
+        goto done;
+    }
+    struct ynode *n = calloc(1, sizeof *n);
+    if (!n) {
+        rc = diag_set(b->d, b->name, 0, 0, "out of memory");
+        goto done;
+    }
+    n->line = (int)ev->start_mark.line + 1;
+    n->col = (int)ev->start_mark.column + 1;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        n->kind = YNODE_SCALAR;
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        size_t len = ev->data.scalar.length;
+        if (memchr(ev->data.scalar.value, '\0', len)) {
+            node_free(n);
+            rc = refuse(b, ev, "a NUL character in a scalar");
+            goto done;
+        }
+        n->text = malloc(len + 1);
+        if (!n->text) {
+            node_free(n);
+            rc = diag_set(b->d, b->name, 0, 0, "out of memory");
+            goto done;
+        }
+        memcpy(n->text, ev->data.scalar.value, len);
+        n->text[len] = '\0';
+    } else {
+        n->kind = ev->type == YAML_SEQUENCE_START_EVENT ? YNODE_SEQ : YNODE_MAP;
+        yaml_event_delete(ev);
+        if (build_children(b, n, depth)) {
+            node_free(n);
+            return -1;
+        }
+        *out = n;
+        return 0;
+    }
+    *out = n;
+done:
+    yaml_event_delete(ev);
+    return rc;
+}
+
+static int build_doc(struct builder *b, struct ydoc *doc)
+{
+    yaml_event_t ev;
+    int docs = 0;
+    for (;;) {
+        if (next_event(b, &ev))
+            return -1;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            return 0;
+        }
+        if (t == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+            refuse(b, &ev, "more than one YAML document in the file");
+            yaml_event_delete(&ev);
+            return -1;
+        }
+        yaml_event_delete(&ev);
+        if (t != YAML_DOCUMENT_START_EVENT)
+            continue;   /* stream start, document end */
+        if (next_event(b, &ev) || build_node(b, &ev, 0, &doc->root))
+            return -1;
+    }
+}
+
+static int load(struct ydoc *doc, const char *name, FILE *f, const char *text, struct diag *d)
+{
+    struct builder b = {.name = name, .d = d};
+    memset(doc, 0, sizeof *doc);
+    d->msg[0] = '\0';
+    doc->path = strdup(name);
+    if (!doc->path || !yaml_parser_initialize(&b.parser)) {
+        free(doc->path);
+        doc->path = NULL;
+        return diag_set(d, name, 0, 0, "out of memory");
+    }
+    if (f)
+        yaml_parser_set_input_file(&b.parser, f);
+    else
+        yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, strlen(text));
+    int rc = build_doc(&b, doc);
+    yaml_parser_delete(&b.parser);
+    if (rc)
+        ydoc_free(doc);
+    return rc;
+}
+
+int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        memset(doc, 0, sizeof *doc);
+        return diag_set(d, path, 0, 0, "cannot open: %s", strerror(errno));
+    }
+    int rc = load(doc, path, f, NULL, d);
+    if (!rc && ferror(f)) {
+        ydoc_free(doc);
+        rc = diag_set(d, path, 0, 0, "read error");
+    }
+    fclose(f);
+    return rc;
+}
+
+int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struct diag *d)
+{
+    return load(doc, name, NULL, text, d);
+}
+
+void ydoc_free(struct ydoc *doc)
+{
+    node_free(doc->root);
+    free(doc->path);
+    memset(doc, 0, sizeof *doc);
+}
+
+struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+    if (!map || map->kind != YNODE_MAP)
+        return NULL;
+    for (int i = 0; i < map->n; i++)
+        if (strcmp(map->keys[i]->text, key) == 0)
+            return map->items[i];
+    return NULL;
+}

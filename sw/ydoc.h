@@ -1,0 +1,41 @@
+/* ydoc.h - a YAML document as a tree of nodes that remember their position.
+ *
+ * Built from libyaml's event stream. Stricter than YAML: one document only,
+ * no anchors or aliases, no tags, and no duplicate keys in a mapping (libyaml
+ * accepts those silently; ydoc_load refuses them with the key's position).
+ *
+ * Ownership: struct ydoc owns every node (ydoc_load / ydoc_free).
+ */
+#ifndef LP_YDOC_H
+#define LP_YDOC_H
+
+#include "diag.h"
+
+enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
+
+struct ynode {
+    enum ynode_kind kind;
+    int line, col;          /* from 1 */
+    char *text;             /* scalar: its value */
+    int plain;              /* scalar: 1 if unquoted (may be a number or bool) */
+    int n;                  /* seq: items; map: pairs */
+    struct ynode **items;   /* seq: items; map: values */
+    struct ynode **keys;    /* map: keys (scalars) */
+};
+
+struct ydoc {
+    struct ynode *root;     /* NULL for an empty file */
+    char *path;
+};
+
+/* Parse path. Returns 0, or -1 with d set (I/O, syntax, or a refused feature). */
+int ydoc_load(struct ydoc *doc, const char *path, struct diag *d);
+/* Parse a string (name is used in messages). */
+int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struct diag *d);
+void ydoc_free(struct ydoc *doc);
+
+/* The value under key in a mapping, or NULL. */
+struct ynode *ynode_get(const struct ynode *map, const char *key);
+const char *ynode_kind_name(enum ynode_kind k);
+
+#endif
