@@ -95,6 +95,10 @@ void json_real(struct json *j, const char *key, double v)
 
 const char *json_shortest(char *buf, size_t size, double v)
 {
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v) {   /* 200, not 2e+02 */
+        snprintf(buf, size, "%lld", (long long)v);
+        return buf;
+    }
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, size, "%.*g", p, v);
         if (strtod(buf, NULL) == v)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #define YDOC_MAX_DEPTH 64
@@ -10,8 +11,12 @@
 struct builder {
     yaml_parser_t parser;
     const char *name;
+    const char *text;   /* the whole input, to place reader errors */
+    size_t len;
     struct diag *d;
 };
+
+#define YDOC_MAX_BYTES (16u << 20)
 
 const char *ynode_kind_name(enum ynode_kind k)
 {
@@ -38,9 +43,14 @@ static int syntax_error(struct builder *b)
     yaml_parser_t *p = &b->parser;
     if (p->error == YAML_MEMORY_ERROR)
         return diag_set(b->d, b->name, 0, 0, "out of memory");
-    if (p->error == YAML_READER_ERROR)
-        return diag_set(b->d, b->name, 0, 0, "cannot read YAML at byte %zu: %s",
-                        p->problem_offset, p->problem ? p->problem : "reader error");
+    if (p->error == YAML_READER_ERROR) {
+        int line = 1, col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < b->len; i++, col++)
+            if (b->text[i] == '\n')
+                line++, col = 0;
+        return diag_set(b->d, b->name, line, col, "cannot read the file as YAML: %s",
+                        p->problem ? p->problem : "reader error");
+    }
     const yaml_mark_t *m = &p->problem_mark;
     if (p->context)
         return diag_set(b->d, b->name, (int)m->line + 1, (int)m->column + 1,
@@ -233,9 +243,15 @@ static int build_doc(struct builder *b, struct ydoc *doc)
     }
 }
 
-static int load(struct ydoc *doc, const char *name, FILE *f, const char *text, struct diag *d)
+int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struct diag *d)
 {
-    struct builder b = {.name = name, .d = d};
+    return ydoc_load_buffer(doc, name, text, strlen(text), d);
+}
+
+int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_t len,
+                     struct diag *d)
+{
+    struct builder b = {.name = name, .text = text, .len = len, .d = d};
     memset(doc, 0, sizeof *doc);
     d->msg[0] = '\0';
     doc->path = strdup(name);
@@ -244,10 +260,7 @@ static int load(struct ydoc *doc, const char *name, FILE *f, const char *text, s
         doc->path = NULL;
         return diag_set(d, name, 0, 0, "out of memory");
     }
-    if (f)
-        yaml_parser_set_input_file(&b.parser, f);
-    else
-        yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, strlen(text));
+    yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
     int rc = build_doc(&b, doc);
     yaml_parser_delete(&b.parser);
     if (rc)
@@ -257,23 +270,31 @@ static int load(struct ydoc *doc, const char *name, FILE *f, const char *text, s
 
 int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
 {
+    struct stat st;
+    memset(doc, 0, sizeof *doc);
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        memset(doc, 0, sizeof *doc);
+    if (!f)
         return diag_set(d, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return diag_set(d, path, 0, 0, "is a directory, not a config file");
     }
-    int rc = load(doc, path, f, NULL, d);
-    if (!rc && ferror(f)) {
-        ydoc_free(doc);
-        rc = diag_set(d, path, 0, 0, "read error");
+    char *buf = malloc(YDOC_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return diag_set(d, path, 0, 0, "out of memory");
     }
+    size_t len = fread(buf, 1, YDOC_MAX_BYTES + 1, f);
+    int rc;
+    if (ferror(f))
+        rc = diag_set(d, path, 0, 0, "read error: %s", strerror(errno));
+    else if (len > YDOC_MAX_BYTES)
+        rc = diag_set(d, path, 0, 0, "larger than %u MiB; not a config", YDOC_MAX_BYTES >> 20);
+    else
+        rc = ydoc_load_buffer(doc, path, buf, len, d);
+    free(buf);
     fclose(f);
     return rc;
-}
-
-int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struct diag *d)
-{
-    return load(doc, name, NULL, text, d);
 }
 
 void ydoc_free(struct ydoc *doc)

@@ -9,6 +9,8 @@
 #ifndef LP_YDOC_H
 #define LP_YDOC_H
 
+#include <stddef.h>
+
 #include "diag.h"
 
 enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
@@ -30,8 +32,10 @@ struct ydoc {
 
 /* Parse path. Returns 0, or -1 with d set (I/O, syntax, or a refused feature). */
 int ydoc_load(struct ydoc *doc, const char *path, struct diag *d);
-/* Parse a string (name is used in messages). */
+/* Parse a string or a buffer of len bytes (name is used in messages). */
 int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struct diag *d);
+int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_t len,
+                     struct diag *d);
 void ydoc_free(struct ydoc *doc);
 
 /* The value under key in a mapping, or NULL. */

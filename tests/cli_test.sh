@@ -1,0 +1,126 @@
+#!/bin/sh
+# Command-line tests of build/layerpipe: exit statuses, error positions, JSON
+# against the text form, determinism, and the effective config round trip.
+# Prints "ok - ..." or "FAIL - ..." per check and closes with
+# "cli: N passed, M failed".
+set -u
+BUILD=${1:-build}
+LP=$BUILD/layerpipe
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+check() { # check NAME COMMAND...: pass when the command succeeds
+    name=$1
+    shift
+    if "$@"; then ok "$name"; else bad "$name"; fi
+}
+
+jqc() { jq -e "$@" >/dev/null; }
+
+# Run layerpipe; keep stdout, stderr and the status.
+run() {
+    "$LP" "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+}
+
+# --- bad configs: status 2, "file:line:column: message", nothing on stdout
+n_bad=0
+for f in tests/bad/*.yaml; do
+    [ -e "$f" ] || continue
+    n_bad=$((n_bad + 1))
+    expect=$(sed -n '1s/^# expect: //p' "$f")
+    pos=${expect%%: *}
+    text=${expect#*: }
+    run plan "$f"
+    first=$(head -n 1 "$tmp/err")
+    case "$first" in
+        "$f:$pos: "*"$text"*) pos_ok=1 ;;
+        *) pos_ok=0 ;;
+    esac
+    if [ "$status" -eq 2 ] && [ "$pos_ok" -eq 1 ] && [ ! -s "$tmp/out" ]; then
+        ok "bad config $f"
+    else
+        bad "bad config $f: status $status, stderr '$first', expected '$f:$pos: ...$text...'"
+    fi
+done
+check "at least 30 bad configs (have $n_bad)" test "$n_bad" -ge 30
+
+# --- usage and file errors: status 2 with a message
+expect_status() { # expect_status NAME STATUS STDERR-SUBSTRING ARGS...
+    name=$1 want=$2 text=$3
+    shift 3
+    run "$@"
+    if [ "$status" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then
+        ok "$name"
+    else
+        bad "$name: status $status, stderr: $(head -n 1 "$tmp/err")"
+    fi
+}
+expect_status "no command" 2 "no command" 
+expect_status "unknown command" 2 'unknown command "frobnicate"' frobnicate
+expect_status "plan without config" 2 "which config" plan
+expect_status "plan with a bad option" 2 "unknown option --fast" plan configs/fmnist-mlp4.yaml --fast
+expect_status "schedule without a count" 2 "--schedule needs" plan configs/fmnist-mlp4.yaml --schedule
+expect_status "schedule of zero steps" 2 "--schedule needs" plan configs/fmnist-mlp4.yaml --schedule 0
+expect_status "missing file" 2 "$tmp/none.yaml: cannot open" plan "$tmp/none.yaml"
+expect_status "a directory as config" 2 "configs" plan configs
+printf 'schema_version: 1\nname: x\nnetwork: {input: [4], layers: [{name: a, type: dense, out: 2}]}\n\377\376\n' >"$tmp/binary.yaml"
+expect_status "invalid UTF-8" 2 "$tmp/binary.yaml" plan "$tmp/binary.yaml"
+check "help exits 0" "$LP" help >/dev/null
+
+# --- every shipped config plans, in text and JSON
+for f in configs/*.yaml; do
+    run plan "$f"
+    check "plan $f" test "$status" -eq 0
+    run plan "$f" --json
+    check "plan $f --json is JSON" jqc . "$tmp/out"
+    cp "$tmp/out" "$tmp/a.json"
+    run plan "$f" --json
+    check "plan $f is deterministic" cmp -s "$tmp/out" "$tmp/a.json"
+    # The text total row and the JSON totals hold the same numbers.
+    "$LP" plan "$f" | awk '/^total/ {print $2, $3, $4, $5; exit}' >"$tmp/text_totals"
+    jq -r '.totals | "\(.params) \(.stash_words) \(.ema_words) \(.act_words)"' "$tmp/a.json" >"$tmp/json_totals"
+    check "plan $f: text totals = JSON totals" cmp -s "$tmp/text_totals" "$tmp/json_totals"
+    # Every layer: S = M - stage, delay = 2S, history words by the formulas.
+    check "plan $f: delays follow the stages" jqc '
+        .stages as $m | all(.layers[];
+            .S == $m - .stage and .delay == 2 * .S and .stash_words == .delay * .params
+            and .ema_words == (if .delay > 0 then .params else 0 end))' "$tmp/a.json"
+    check "plan $f: totals are the sums of the layers" jqc '
+        .totals.params == ([.layers[].params] | add)
+        and .totals.stash_words == ([.layers[].stash_words] | add)
+        and .totals.ema_words == ([.layers[].ema_words] | add)
+        and .totals.act_words == ([.layers[].act_words] | add)
+        and .history_words.stash == .totals.stash_words
+        and .history_words.ema == .totals.ema_words
+        and .history_words.stale == 0 and .history_words.sequential == 0' "$tmp/a.json"
+    # The effective config reads back to the same effective config and hash.
+    "$LP" config "$f" >"$tmp/eff1.yaml"
+    "$LP" config "$tmp/eff1.yaml" >"$tmp/eff2.yaml"
+    sed -e 1d -e 's/  # from .*//' "$tmp/eff1.yaml" >"$tmp/body1"
+    sed -e 1d -e 's/  # from .*//' "$tmp/eff2.yaml" >"$tmp/body2"
+    check "config $f round-trips" cmp -s "$tmp/body1" "$tmp/body2"
+    h1=$("$LP" plan "$f" --json | jq -r .config_hash)
+    h2=$("$LP" plan "$tmp/eff1.yaml" --json | jq -r .config_hash)
+    check "config $f: effective config has the same hash" test "$h1" = "$h2"
+done
+
+# --- ResNet-18: its skip edges and a schedule in JSON
+run plan configs/resnet18.yaml --json
+check "resnet18 has 8 residual adds" jqc '[.layers[] | select(.type == "add")] | length == 8' "$tmp/out"
+check "resnet18 edges: backward delay = forward delay = stages crossed" jqc '
+    (.layers | map({(.name): .stage}) | add) as $st
+    | all(.edges[] | select(.from != "input");
+          .forward_delay == $st[.to] - $st[.from] and .backward_delay == .forward_delay)' "$tmp/out"
+run plan configs/fmnist-mlp4.yaml --json --schedule 9
+check "schedule of 9 steps has 9*M slots" jqc '(.schedule | length) == 9 * .stages' "$tmp/out"
+check "schedule: stage 1 backs up minibatch 0 at step 6" jqc '
+    .schedule[] | select(.step == 6 and .stage == 1)
+    | .backward == 0 and .backward_reads == "W^(0)+6*m"' "$tmp/out"
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
