@@ -133,10 +133,10 @@ static int get_real(struct dec *x, const struct ynode *n, const char *path, doub
     char *end;
     errno = 0;
     double v = strtod(n->text, &end);
-    if (!n->text[0] || *end || isspace((unsigned char)n->text[0]) || !isfinite(v) ||
-        errno == ERANGE || strpbrk(n->text, "xXnN"))   /* no hex, inf or nan */
+    if (!n->text[0] || *end || isspace((unsigned char)n->text[0]) ||
+        strpbrk(n->text, "xXnN"))   /* no hex, inf or nan */
         return fail(x, n, "%s: expected a finite number, got \"%s\"", path, n->text);
-    if (v < lo || v > hi || (hi_open && v == hi))
+    if (errno == ERANGE || v < lo || v > hi || (hi_open && v == hi))
         return fail(x, n, "%s: %s is out of range [%g, %g%c", path, n->text, lo, hi,
                     hi_open ? ')' : ']');
     *out = v;
@@ -179,10 +179,13 @@ static int get_name(struct dec *x, const struct ynode *n, const char *path, char
     size_t len = strlen(n->text);
     if (len == 0 || len >= max)
         return fail(x, n, "%s: a name must have 1 to %zu characters", path, max - 1);
-    for (const char *p = n->text; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-            return fail(x, n, "%s: \"%s\" has the character '%c'; names use letters, digits "
-                        "and _ . -", path, n->text, *p);
+    for (const char *p = n->text; *p; p++) {
+        int c = (unsigned char)*p;
+        int ok = c < 128 && (isalnum(c) || c == '_' || (p > n->text && strchr(".-", c)));
+        if (!ok)
+            return fail(x, n, "%s: \"%s\" is not a name: names use the ASCII letters, digits "
+                        "and _ . - and start with a letter, digit or _", path, n->text);
+    }
     memcpy(out, n->text, len + 1);
     return 0;
 }
@@ -225,6 +228,22 @@ static const char *const *keys_for(enum net_kind k)
     }
 }
 
+/* Index of the layer named name in the document (decoded or not), or -1. */
+static int doc_find(const struct dec *x, const char *name)
+{
+    for (int l = 0; l < x->layers->n; l++) {
+        const struct ynode *nm = ynode_get(x->layers->items[l], "name");
+        if (nm && nm->kind == YNODE_SCALAR && strcmp(nm->text, name) == 0)
+            return l;
+    }
+    return -1;
+}
+
+static const char *article(const char *word)
+{
+    return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
 static int decode_inputs(struct dec *x, const struct ynode *n, int l, const char *path)
 {
     struct net_layer *ly = &x->c->net.layers[l];
@@ -233,20 +252,23 @@ static int decode_inputs(struct dec *x, const struct ynode *n, int l, const char
     int lo = ly->kind == NET_ADD ? 2 : 1, hi = ly->kind == NET_ADD ? NET_MAX_INPUTS : 1;
     if (n->n < lo || n->n > hi) {
         if (lo == hi)
-            return fail(x, n, "%s: a %s layer takes exactly %d input, got %d", path,
-                        kind_names[ly->kind], lo, n->n);
-        return fail(x, n, "%s: a %s layer takes %d to %d inputs, got %d", path,
-                    kind_names[ly->kind], lo, hi, n->n);
+            return fail(x, n, "%s: %s %s layer takes exactly %d input, got %d", path,
+                        article(kind_names[ly->kind]), kind_names[ly->kind], lo, n->n);
+        return fail(x, n, "%s: %s %s layer takes %d to %d inputs, got %d", path,
+                    article(kind_names[ly->kind]), kind_names[ly->kind], lo, hi, n->n);
     }
     ly->n_inputs = n->n;
     for (int i = 0; i < n->n; i++) {
         const struct ynode *in = n->items[i];
         if (expect(x, in, YNODE_SCALAR, path))
             return -1;
-        int src = strcmp(in->text, "input") == 0 ? NET_INPUT : net_find(&x->c->net, in->text);
-        if (src == -1 && strcmp(in->text, "input") != 0)
+        int is_input = strcmp(in->text, "input") == 0;
+        int src = is_input ? NET_INPUT : doc_find(x, in->text);
+        if (!is_input && src < 0)
             return fail(x, in, "%s: unknown layer \"%s\"", path, in->text);
-        if (src >= l)
+        if (src == l)
+            return fail(x, in, "%s: layer \"%s\" cannot read itself", path, in->text);
+        if (src > l)
             return fail(x, in, "%s: layer \"%s\" comes later in the list; a layer reads only "
                         "earlier layers or \"input\"", path, in->text);
         for (int j = 0; j < i; j++)
@@ -481,7 +503,7 @@ static int decode_fixed(struct dec *x, const struct ynode *parent, const char *k
             return -1;
     }
     if (f->frac >= f->bits)
-        return fail(x, n, "%s: frac (%d) must be less than bits (%d): one bit is the sign",
+        return fail(x, frac_n ? frac_n : bits_n ? bits_n : n, "%s: frac (%d) must be less than bits (%d): one bit is the sign",
                     path, f->frac, f->bits);
     return 0;
 }
@@ -661,17 +683,20 @@ static int decode(struct dec *x, const struct ynode *root)
     const struct ynode *v;
     int64_t ver;
     struct lp_err e;
+    static const struct ynode start = {.line = 1, .col = 1};
     if (!root)
-        return fail(x, NULL, "the file is empty; a config needs at least schema_version, "
+        return fail(x, &start, "the file is empty; a config needs at least schema_version, "
                     "name and network");
-    if (expect(x, root, YNODE_MAP, "the config") || check_keys(x, root, "the config", keys))
-        return -1;
-    if (require(x, root, "schema_version", "the config", &v) ||
+    /* The version first: a newer file's new keys are not "unknown keys". */
+    if (expect(x, root, YNODE_MAP, "the config") ||
+        require(x, root, "schema_version", "the config", &v) ||
         get_int(x, v, "schema_version", INT64_MIN, INT64_MAX, &ver))
         return -1;
     if (ver != 1)
         return fail(x, v, "schema_version: %lld is not supported (this layerpipe reads 1)",
                     (long long)ver);
+    if (check_keys(x, root, "the config", keys))
+        return -1;
     c->schema_version = 1;
     if (require(x, root, "name", "the config", &v) ||
         get_name(x, v, "name", c->name, sizeof c->name))

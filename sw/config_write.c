@@ -5,14 +5,17 @@
 #include "config.h"
 #include "json.h"
 
-/* A double-quoted YAML string. */
+/* A double-quoted YAML string: backslash escapes for '"', '\\' and control bytes. */
 static void quoted(FILE *out, const char *s)
 {
     fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
     }
     fputc('"', out);
 }

@@ -121,7 +121,7 @@ static int schedule_table(FILE *out, const struct config *c, const struct plan *
     struct table tb;
     int rc = 0, M = p->n_stages;
     int cols = M + 1 < TABLE_MAX_COLS ? M + 1 : TABLE_MAX_COLS;
-    char line[1024], cell[96];
+    char line[1024], cell[128];
     fprintf(out, "\nschedule, policy %s, steps 0..%lld%s\n", plan_policy_name(pol),
             (long long)steps - 1, M + 1 > cols ? " (first stages only)" : "");
     fputs("  F n@v: forward of minibatch n, reading W^(v), the weights after v updates\n"

@@ -44,19 +44,30 @@ static int syntax_error(struct builder *b)
     if (p->error == YAML_MEMORY_ERROR)
         return diag_set(b->d, b->name, 0, 0, "out of memory");
     if (p->error == YAML_READER_ERROR) {
-        int line = 1, col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < b->len; i++, col++)
-            if (b->text[i] == '\n')
-                line++, col = 0;
+        int line = 1, col = 1;   /* columns count characters, as libyaml's do */
+        for (size_t i = 0; i < p->problem_offset && i < b->len; i++) {
+            unsigned char c = (unsigned char)b->text[i];
+            if (c == '\n')
+                line++, col = 1;
+            else if ((c & 0xc0) != 0x80)
+                col++;
+        }
         return diag_set(b->d, b->name, line, col, "cannot read the file as YAML: %s",
                         p->problem ? p->problem : "reader error");
     }
-    const yaml_mark_t *m = &p->problem_mark;
-    if (p->context)
+    const yaml_mark_t *m = &p->problem_mark, *c = &p->context_mark;
+    if (!p->context)
         return diag_set(b->d, b->name, (int)m->line + 1, (int)m->column + 1,
-                        "YAML syntax error: %s %s", p->problem, p->context);
+                        "YAML syntax error: %s", p->problem ? p->problem : "unknown");
+    /* A scanner error, or an unclosed flow collection, is noticed after the
+     * defect; the context (a key without ':', an open '[') is where it is. */
+    if (p->error == YAML_SCANNER_ERROR || strstr(p->context, "flow"))
+        return diag_set(b->d, b->name, (int)c->line + 1, (int)c->column + 1,
+                        "YAML syntax error: %s %s (noticed at line %d, column %d)", p->problem,
+                        p->context, (int)m->line + 1, (int)m->column + 1);
     return diag_set(b->d, b->name, (int)m->line + 1, (int)m->column + 1,
-                    "YAML syntax error: %s", p->problem ? p->problem : "unknown");
+                    "YAML syntax error: %s %s started at line %d, column %d", p->problem,
+                    p->context, (int)c->line + 1, (int)c->column + 1);
 }
 
 static int next_event(struct builder *b, yaml_event_t *ev)
@@ -120,8 +131,8 @@ static int build_children(struct builder *b, struct ynode *n, int depth)
             for (int i = 0; i < n->n; i++)
                 if (strcmp(n->keys[i]->text, key->text) == 0) {
                     diag_set(b->d, b->name, key->line, key->col,
-                             "duplicate key \"%s\" (first at line %d)", key->text,
-                             n->keys[i]->line);
+                             "duplicate key \"%s\" (first at line %d, column %d)",
+                             key->text, n->keys[i]->line, n->keys[i]->col);
                     node_free(key);
                     return -1;
                 }
