@@ -36,6 +36,8 @@ TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LP        := $(BUILD)/layerpipe
 
 .PHONY: all build run test check check-san deps lint bench clean help
+# Keep intermediate objects: no "rm ..." after the tests' closing line.
+.SECONDARY:
 all: build
 
 help:
