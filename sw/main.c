@@ -45,10 +45,20 @@ static int bad_usage(const char *fmt, ...)
     return EXIT_BAD_INPUT;
 }
 
-/* Write a finished buffer to stdout in one go. */
-static int emit(char *buf, size_t len)
+/* Run fn into memory, then copy the result to stdout in one go, so a failure
+ * part way leaves stdout empty rather than half-written. */
+static int output(int (*fn)(FILE *out, const void *ctx), const void *ctx)
 {
-    int rc = fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc = !mem || fn(mem, ctx);
+    if ((mem && fclose(mem)) || rc) {
+        free(buf);
+        fputs("layerpipe: out of memory\n", stderr);
+        return 1;
+    }
+    rc = fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0;
     free(buf);
     if (rc) {
         perror("layerpipe: writing output");
@@ -74,6 +84,20 @@ static int parse_count(const char *s, int64_t *out)
         return -1;
     *out = v;
     return 0;
+}
+
+struct plan_output {
+    const struct config *c;
+    const struct plan *p;
+    int json;
+    int64_t steps;
+};
+
+static int write_plan(FILE *out, const void *ctx)
+{
+    const struct plan_output *o = ctx;
+    return o->json ? report_plan_json(out, o->c, o->p, o->steps)
+                   : report_plan_text(out, o->c, o->p, o->steps);
 }
 
 static int cmd_plan(int argc, char **argv)
@@ -108,21 +132,16 @@ static int cmd_plan(int argc, char **argv)
         cfg_free(&c);
         return 1;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    rc = !mem || (json ? report_plan_json(mem, &c, &p, steps)
-                       : report_plan_text(mem, &c, &p, steps));
-    if (mem && fclose(mem))
-        rc = 1;
+    struct plan_output o = {&c, &p, json, steps};
+    rc = output(write_plan, &o);
     plan_free(&p);
     cfg_free(&c);
-    if (rc) {
-        free(buf);
-        fputs("layerpipe: out of memory\n", stderr);
-        return 1;
-    }
-    return emit(buf, len);
+    return rc;
+}
+
+static int write_config(FILE *out, const void *ctx)
+{
+    return cfg_write(ctx, out, 1);
 }
 
 static int cmd_config(int argc, char **argv)
@@ -133,19 +152,9 @@ static int cmd_config(int argc, char **argv)
     int rc = load(&c, argv[0]);
     if (rc)
         return rc;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    rc = !mem || cfg_write(&c, mem, 1);
-    if (mem && fclose(mem))
-        rc = 1;
+    rc = output(write_config, &c);
     cfg_free(&c);
-    if (rc) {
-        free(buf);
-        fputs("layerpipe: out of memory\n", stderr);
-        return 1;
-    }
-    return emit(buf, len);
+    return rc;
 }
 
 int main(int argc, char **argv)
