@@ -290,18 +290,34 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
         fclose(f);
         return diag_set(d, path, 0, 0, "is a directory, not a config file");
     }
-    char *buf = malloc(YDOC_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return diag_set(d, path, 0, 0, "out of memory");
+    /* Read it whole (the file may be a pipe), growing the buffer as needed. */
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    int rc = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap > YDOC_MAX_BYTES) {
+                rc = diag_set(d, path, 0, 0, "larger than %u MiB; not a config",
+                              YDOC_MAX_BYTES >> 20);
+                break;
+            }
+            size_t nc = cap ? 2 * cap : 65536;
+            nc = nc > YDOC_MAX_BYTES ? YDOC_MAX_BYTES + 1 : nc;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                rc = diag_set(d, path, 0, 0, "out of memory");
+                break;
+            }
+            buf = nb, cap = nc;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
     }
-    size_t len = fread(buf, 1, YDOC_MAX_BYTES + 1, f);
-    int rc;
-    if (ferror(f))
+    if (!rc && ferror(f))
         rc = diag_set(d, path, 0, 0, "read error: %s", strerror(errno));
-    else if (len > YDOC_MAX_BYTES)
-        rc = diag_set(d, path, 0, 0, "larger than %u MiB; not a config", YDOC_MAX_BYTES >> 20);
-    else
+    else if (!rc)
         rc = ydoc_load_buffer(doc, path, buf, len, d);
     free(buf);
     fclose(f);
