@@ -92,14 +92,14 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 	$(AR) rcs $@ $^
 
 $(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lz -lm
 
 $(BUILD)/bench_plan: $(BUILD)/obj/tests/bench_plan.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
 
 lint:
 	@echo "== C: every file with -Werror"

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libyaml-dev libcmocka-dev zlib1g-dev jq verilator
-libsystemc-dev yosys gnuplot-nox dataset-fashion-mnist"
+libsystemc-dev yosys gnuplot-nox dataset-fashion-mnist python3-numpy"
 
 missing=""
 for p in $PACKAGES; do

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../model/plan.h"
 #include "config.h"
 #include "report_plan.h"
+#include "train_run.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -26,6 +28,11 @@ static const char usage[] =
     "  plan CONFIG [--json] [--schedule K]\n"
     "                    stages, delays, weight-history and activation memory per layer;\n"
     "                    with --schedule, what each stage does in steps 0..K-1\n"
+    "  train CONFIG [--policy P|all] [--epochs N] [--out DIR]\n"
+    "                    train on the config's dataset under one weight-history policy\n"
+    "                    (sequential, stale, stash, ema; default: the config's) or all of\n"
+    "                    them from the same start; with --out, write metrics.csv,\n"
+    "                    summary.json and the weights as .npy under DIR\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
@@ -139,6 +146,58 @@ static int cmd_plan(int argc, char **argv)
     return rc;
 }
 
+static int cmd_train(int argc, char **argv)
+{
+    static const char *const policies[] = {"sequential", "stale", "stash", "ema"};
+    struct train_request rq = {.progress = isatty(STDERR_FILENO)};
+    const char *path = NULL, *policy = NULL;
+    int64_t epochs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+            policy = argv[++i];
+        else if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], &epochs))
+                return bad_usage("--epochs needs a count from 1 to 1000000, not \"%s\"",
+                                 argv[i]);
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            rq.out_dir = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("train: unknown option or missing value: %s", argv[i]);
+        else if (path)
+            return bad_usage("train: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return bad_usage("train: which config?");
+    rq.epochs = (int)epochs;
+    struct config c;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    rq.policy = c.pipeline.policy;
+    if (policy && strcmp(policy, "all") == 0) {
+        rq.all_policies = 1;
+    } else if (policy) {
+        int found = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(policy, policies[i]) == 0)
+                found = i;
+        if (found < 0) {
+            cfg_free(&c);
+            return bad_usage("--policy must be sequential, stale, stash, ema or all, not "
+                             "\"%s\"", policy);
+        }
+        rq.policy = (enum plan_policy)found;
+    }
+    struct diag d;
+    rc = train_run(&c, &rq, stdout, &d);
+    if (rc)
+        diag_print(&d, stderr);
+    cfg_free(&c);
+    return rc;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -164,6 +223,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "plan") == 0)
         return cmd_plan(argc - 2, argv + 2);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

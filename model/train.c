@@ -1,0 +1,687 @@
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+#include "layers.h"
+#include "rng.h"
+
+/* Per-layer runtime state; the pointers are views into the trainer's families. */
+struct tlayer {
+    int stage, S, d;          /* d = 2S, the delay */
+    int slots;                /* activation delay line depth, 2S+1 */
+    int64_t in, out;          /* elements per sample */
+    int64_t params, weights;  /* biases follow the weights */
+    int64_t saved;            /* words per sample in the delay line */
+    float beta;               /* ema decay */
+    int64_t live;             /* updates applied: the live weights are W^(live) */
+    struct conv_geom g;       /* conv and pools */
+
+    float *w, *grad, *vel;    /* params: live weights, gradient, momentum */
+    float *stash;             /* d * params: W^(v) at v mod d (stash policy) */
+    float *shadow;            /* d * params: the same, for diagnostics only */
+    float *ema;               /* params: moving average m of the update steps */
+    float *rebuilt;           /* params: W + gap*m (ema policy) */
+    int64_t *tags;            /* d+1: the version each in-flight forward read */
+    float *line;              /* slots * batch * saved: the activation delay line */
+    float *y;                 /* batch * out: this step's forward output */
+    float *dy;                /* batch * out: this step's output gradient */
+    int n_out;                /* edges leaving this layer */
+    int *out_edges;
+    int in_edges[NET_MAX_INPUTS];
+};
+
+struct tedge {
+    int from, to;
+    int delay;                /* steps: stage boundaries crossed */
+    int64_t elems;            /* per sample */
+    float *fwd;               /* delay * batch * elems: activations on their way */
+    float *bwd;               /* delay * batch * elems: gradients on their way back */
+    float *grad;              /* batch * elems: gradient within a stage (delay 0) */
+};
+
+struct trainer {
+    const struct net *net;
+    struct train_opts o;
+    int M, L, n_edges, B;
+    struct tlayer *ly;
+    struct tedge *ed;
+    int *edge_store;          /* out_edges arrays */
+    float *params_mem, *history_mem, *act_mem, *reg_mem, *work_mem;
+    int64_t act_words, fwd_words, bwd_words;
+    float *x;                 /* batch * input: the minibatch entering stage 1 */
+    float *dloss;             /* batch * classes: loss gradient of the last layer */
+    float *scratch;
+    uint8_t *labels;          /* batch: labels of the minibatch at the loss */
+    struct train_layer_stats *lstats;
+};
+
+/* ---- construction ---- */
+
+static int64_t at_least(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static void set_geom(struct tlayer *t, const struct net_layer *nl)
+{
+    t->g.C = nl->in_shape.dim[0], t->g.H = nl->in_shape.dim[1], t->g.W = nl->in_shape.dim[2];
+    t->g.OC = nl->out_shape.dim[0], t->g.OH = nl->out_shape.dim[1];
+    t->g.OW = nl->out_shape.dim[2];
+    t->g.k = nl->kernel, t->g.stride = nl->stride, t->g.pad = nl->pad;
+}
+
+static float *take(float **cursor, int64_t n)
+{
+    float *p = *cursor;
+    *cursor += n;
+    return n ? p : NULL;
+}
+
+/* Sizes first (so each family is one allocation), then the views. */
+static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
+{
+    const struct net *n = t->net;
+    int64_t params = 0, hist = 0, act = 0, regs = 0, work = 0, scratch = 0;
+    int diag = t->o.diagnostics && t->o.policy != PLAN_STASH;
+    for (int l = 0; l < t->L; l++) {
+        const struct net_layer *nl = &n->layers[l];
+        struct tlayer *tl = &t->ly[l];
+        tl->stage = t->o.policy == PLAN_SEQUENTIAL ? 1 : stage_of[l];
+        tl->S = t->M - tl->stage;
+        tl->d = 2 * tl->S;
+        tl->slots = 2 * tl->S + 1;
+        tl->in = net_shape_elems(&nl->in_shape);
+        tl->out = net_shape_elems(&nl->out_shape);
+        tl->params = nl->params;
+        tl->weights = nl->weights;
+        tl->saved = nl->saved;
+        tl->beta = t->o.ema_beta_auto ? ema_beta_auto(tl->d) : (float)t->o.ema_beta;
+        if (nl->kind == NET_CONV || nl->kind == NET_MAXPOOL || nl->kind == NET_AVGPOOL)
+            set_geom(tl, nl);
+        params += 3 * tl->params;
+        if (t->o.policy == PLAN_STASH)
+            hist += tl->d * tl->params;
+        if (t->o.policy == PLAN_EMA && tl->d > 0)
+            hist += 2 * tl->params;   /* m, and the rebuilt weights (a read-path buffer) */
+        if (diag)
+            hist += tl->d * tl->params;
+        act += (int64_t)tl->slots * t->B * tl->saved;
+        work += 2 * t->B * tl->out;
+        if (nl->kind == NET_DENSE)
+            scratch = at_least(scratch, dense_scratch(t->B, (int)tl->in, (int)tl->out));
+        if (nl->kind == NET_CONV)
+            scratch = at_least(scratch, conv_scratch(&tl->g));
+    }
+    for (int i = 0; i < t->n_edges; i++) {
+        struct tedge *te = &t->ed[i];
+        regs += 2 * te->delay * t->B * te->elems;
+        if (te->delay == 0 && te->from != NET_INPUT)
+            work += t->B * te->elems;
+    }
+    int64_t in_elems = net_shape_elems(&n->input);
+    int64_t classes = t->ly[t->L - 1].out;
+    work += t->B * in_elems + t->B * classes + scratch;
+    t->params_mem = calloc((size_t)at_least(params, 1), sizeof(float));
+    t->history_mem = calloc((size_t)at_least(hist, 1), sizeof(float));
+    t->act_mem = calloc((size_t)at_least(act, 1), sizeof(float));
+    t->reg_mem = calloc((size_t)at_least(regs, 1), sizeof(float));
+    t->work_mem = calloc((size_t)at_least(work, 1), sizeof(float));
+    if (!t->params_mem || !t->history_mem || !t->act_mem || !t->reg_mem || !t->work_mem)
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+
+    float *p = t->params_mem, *h = t->history_mem, *a = t->act_mem, *r = t->reg_mem,
+          *w = t->work_mem;
+    for (int l = 0; l < t->L; l++) {
+        struct tlayer *tl = &t->ly[l];
+        tl->w = take(&p, tl->params);
+        tl->grad = take(&p, tl->params);
+        tl->vel = take(&p, tl->params);
+        if (t->o.policy == PLAN_STASH)
+            tl->stash = take(&h, tl->d * tl->params);
+        if (t->o.policy == PLAN_EMA && tl->d > 0) {
+            tl->ema = take(&h, tl->params);
+            tl->rebuilt = take(&h, tl->params);
+        }
+        if (diag)
+            tl->shadow = take(&h, tl->d * tl->params);
+        tl->line = take(&a, (int64_t)tl->slots * t->B * tl->saved);
+        tl->y = take(&w, t->B * tl->out);
+        tl->dy = take(&w, t->B * tl->out);
+    }
+    for (int i = 0; i < t->n_edges; i++) {
+        struct tedge *te = &t->ed[i];
+        int64_t n_reg = te->delay * t->B * te->elems;
+        te->fwd = take(&r, n_reg);
+        t->fwd_words += n_reg;
+        if (te->from != NET_INPUT) {
+            te->bwd = take(&r, n_reg);
+            t->bwd_words += n_reg;
+        }
+        if (te->delay == 0 && te->from != NET_INPUT)
+            te->grad = take(&w, t->B * te->elems);
+    }
+    t->x = take(&w, t->B * in_elems);
+    t->dloss = take(&w, t->B * classes);
+    t->scratch = take(&w, scratch);
+    t->act_words = act;
+    return 0;
+}
+
+static int build_edges(struct trainer *t, struct lp_err *e)
+{
+    const struct net *n = t->net;
+    int k = 0;
+    for (int l = 0; l < t->L; l++)
+        t->n_edges += n->layers[l].n_inputs;
+    t->ed = calloc((size_t)t->n_edges, sizeof *t->ed);
+    t->edge_store = calloc((size_t)t->n_edges, sizeof *t->edge_store);
+    if (!t->ed || !t->edge_store)
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    for (int l = 0; l < t->L; l++)
+        for (int i = 0; i < n->layers[l].n_inputs; i++, k++) {
+            struct tedge *te = &t->ed[k];
+            te->from = n->layers[l].inputs[i];
+            te->to = l;
+            int from_stage = te->from == NET_INPUT ? 1 : t->ly[te->from].stage;
+            te->delay = t->ly[l].stage - from_stage;
+            te->elems = te->from == NET_INPUT ? net_shape_elems(&n->input)
+                                              : net_shape_elems(&n->layers[te->from].out_shape);
+            t->ly[l].in_edges[i] = k;
+            if (te->from != NET_INPUT)
+                t->ly[te->from].n_out++;
+        }
+    int *store = t->edge_store;
+    for (int l = 0; l < t->L; l++) {
+        t->ly[l].out_edges = store;
+        store += t->ly[l].n_out;
+        t->ly[l].n_out = 0;
+    }
+    for (k = 0; k < t->n_edges; k++)
+        if (t->ed[k].from != NET_INPUT) {
+            struct tlayer *src = &t->ly[t->ed[k].from];
+            src->out_edges[src->n_out++] = k;
+        }
+    return 0;
+}
+
+static void init_weights(struct trainer *t)
+{
+    struct rng r;
+    rng_seed(&r, t->o.seed);
+    for (int l = 0; l < t->L; l++) {
+        struct tlayer *tl = &t->ly[l];
+        if (tl->params == 0)
+            continue;
+        const struct net_layer *nl = &t->net->layers[l];
+        int64_t fan_in = nl->kind == NET_DENSE ? tl->in : tl->weights / nl->out;
+        float bound = (float)(1.0 / sqrt((double)fan_in));
+        for (int64_t i = 0; i < tl->params; i++)
+            tl->w[i] = (2.0f * rng_uniform(&r) - 1.0f) * bound;
+        /* Every stored version starts as W^(0). */
+        for (int64_t v = 0; v < tl->d; v++) {
+            if (tl->stash)
+                memcpy(tl->stash + v * tl->params, tl->w, sizeof(float) * (size_t)tl->params);
+            if (tl->shadow)
+                memcpy(tl->shadow + v * tl->params, tl->w, sizeof(float) * (size_t)tl->params);
+        }
+    }
+}
+
+int trainer_create(struct trainer **out, const struct net *net, const int *stage_of,
+                   int n_stages, const struct train_opts *opts, struct lp_err *e)
+{
+    *out = NULL;
+    if (opts->batch < 1)
+        return lp_fail(e, -1, "batch", "batch must be at least 1");
+    if (!opts->ema_beta_auto && !(opts->ema_beta >= 0 && opts->ema_beta < 1))
+        return lp_fail(e, -1, "ema_beta", "ema_beta must be in [0, 1)");
+    struct trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    t->net = net;
+    t->o = *opts;
+    t->L = net->n_layers;
+    t->B = opts->batch;
+    t->M = opts->policy == PLAN_SEQUENTIAL ? 1 : n_stages;
+    t->ly = calloc((size_t)t->L, sizeof *t->ly);
+    t->lstats = calloc((size_t)t->L, sizeof *t->lstats);
+    if (!t->ly || !t->lstats) {
+        trainer_destroy(t);
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    }
+    for (int l = 0; l < t->L; l++)   /* stages first: build_edges reads them */
+        t->ly[l].stage = t->M == 1 ? 1 : stage_of[l];
+    if (build_edges(t, e) || layout(t, stage_of, e)) {
+        trainer_destroy(t);
+        return -1;
+    }
+    t->labels = malloc((size_t)t->B);
+    if (!t->labels) {
+        trainer_destroy(t);
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    }
+    for (int l = 0; l < t->L; l++) {
+        struct tlayer *tl = &t->ly[l];
+        tl->tags = calloc((size_t)tl->d + 1, sizeof *tl->tags);
+        if (!tl->tags) {
+            trainer_destroy(t);
+            return lp_fail(e, -1, NULL, "out of memory for the trainer");
+        }
+    }
+    init_weights(t);
+    *out = t;
+    return 0;
+}
+
+void trainer_destroy(struct trainer *t)
+{
+    if (!t)
+        return;
+    for (int l = 0; t->ly && l < t->L; l++)
+        free(t->ly[l].tags);
+    free(t->ly);
+    free(t->ed);
+    free(t->edge_store);
+    free(t->params_mem);
+    free(t->history_mem);
+    free(t->act_mem);
+    free(t->reg_mem);
+    free(t->work_mem);
+    free(t->lstats);
+    free(t->labels);
+    free(t);
+}
+
+/* ---- one step ---- */
+
+static float *slot(float *ring, int64_t index, int depth, int64_t size)
+{
+    return ring + (index % depth) * size;
+}
+
+/* Where layer l's input i comes from when forwarding minibatch n. */
+static const float *input_src(struct trainer *t, int e, int64_t n)
+{
+    const struct tedge *te = &t->ed[e];
+    if (te->delay > 0)
+        return slot(te->fwd, n, te->delay, t->B * te->elems);
+    return te->from == NET_INPUT ? t->x : t->ly[te->from].y;
+}
+
+/* Forward of layer l for minibatch n (B samples), reading the live weights. */
+static void forward_layer(struct trainer *t, int l, int64_t n, int B)
+{
+    const struct net_layer *nl = &t->net->layers[l];
+    struct tlayer *tl = &t->ly[l];
+    float *line = slot(tl->line, n, tl->slots, t->B * tl->saved);
+    const float *src = input_src(t, tl->in_edges[0], n);
+    float *mask = NULL;
+    const float *b = tl->params > tl->weights ? tl->w + tl->weights : NULL;
+    int64_t count = B * tl->out;
+
+    if (tl->d > 0)
+        tl->tags[n % (tl->d + 1)] = tl->live;
+    if (tl->params && t->o.observe)
+        t->o.observe(t->o.observe_ctx, l, n, 0, tl->w, tl->params);
+    switch (nl->kind) {
+    case NET_DENSE:
+    case NET_CONV:
+        memcpy(line, src, sizeof(float) * (size_t)(B * tl->in));   /* the saved input */
+        mask = line + t->B * tl->in;
+        if (nl->kind == NET_DENSE)
+            dense_forward(tl->y, line, tl->w, b, B, (int)tl->in, (int)tl->out);
+        else
+            conv_forward(tl->y, line, tl->w, b, B, &tl->g, t->scratch);
+        break;
+    case NET_MAXPOOL:
+        maxpool_forward(tl->y, line, src, B, &tl->g);
+        break;
+    case NET_AVGPOOL:
+        avgpool_forward(tl->y, src, B, &tl->g);
+        break;
+    case NET_FLATTEN:
+        memcpy(tl->y, src, sizeof(float) * (size_t)count);
+        break;
+    case NET_ADD:
+        memcpy(tl->y, src, sizeof(float) * (size_t)count);
+        for (int i = 1; i < nl->n_inputs; i++) {
+            const float *s2 = input_src(t, tl->in_edges[i], n);
+            for (int64_t k = 0; k < count; k++)
+                tl->y[k] += s2[k];
+        }
+        mask = line;
+        break;
+    case NET_RELU:
+        memcpy(tl->y, src, sizeof(float) * (size_t)count);
+        mask = line;
+        break;
+    }
+    if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU) {
+        relu_forward(tl->y, tl->y, count);
+        memcpy(mask, tl->y, sizeof(float) * (size_t)count);
+    }
+}
+
+static double loss_of(struct trainer *t, const float *z, int B, int64_t *correct)
+{
+    int classes = (int)t->ly[t->L - 1].out;
+    if (t->net->loss == NET_LOSS_MSE)
+        return mse_onehot(t->dloss, z, t->labels, B, classes, correct);
+    return softmax_ce(t->dloss, z, t->labels, B, classes, correct);
+}
+
+static void load_minibatch(struct trainer *t, const struct dataset *d, const int32_t *order,
+                           int64_t j, float *x, uint8_t *labels)
+{
+    for (int s = 0; s < t->B; s++) {
+        int32_t i = order[j * t->B + s];
+        if (x)
+            memcpy(x + (int64_t)s * d->dim, d->x + (int64_t)i * d->dim,
+                   sizeof(float) * (size_t)d->dim);
+        if (labels)
+            labels[s] = d->y[i];
+    }
+}
+
+/* Phase 1 for stage k: forward its layers for minibatch n (local index j of the
+ * epoch's order), compute the loss if it is the last stage, then send outputs
+ * into the registers of later stages. */
+static void forward_stage(struct trainer *t, int k, int64_t n, int64_t j,
+                          const struct dataset *d, const int32_t *order, struct train_stats *st)
+{
+    for (int l = 0; l < t->L; l++)
+        if (t->ly[l].stage == k)
+            forward_layer(t, l, n, t->B);
+    if (k == t->M) {
+        load_minibatch(t, d, order, j, NULL, t->labels);
+        st->loss_sum += loss_of(t, t->ly[t->L - 1].y, t->B, &st->correct);
+        st->samples += t->B;
+    }
+    for (int i = 0; i < t->n_edges; i++) {
+        struct tedge *te = &t->ed[i];
+        int from_stage = te->from == NET_INPUT ? 1 : t->ly[te->from].stage;
+        if (te->delay > 0 && from_stage == k)
+            memcpy(slot(te->fwd, n, te->delay, t->B * te->elems),
+                   te->from == NET_INPUT ? t->x : t->ly[te->from].y,
+                   sizeof(float) * (size_t)(t->B * te->elems));
+    }
+}
+
+/* Where layer l's gradient for input i goes when backwarding minibatch m. */
+static float *grad_dst(struct trainer *t, int e, int64_t m)
+{
+    struct tedge *te = &t->ed[e];
+    if (te->from == NET_INPUT)
+        return NULL;
+    return te->delay > 0 ? slot(te->bwd, m, te->delay, t->B * te->elems) : te->grad;
+}
+
+static double rel_l2(const float *a, const float *exact, int64_t n)
+{
+    double diff = 0, norm = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double dd = (double)a[i] - exact[i];
+        diff += dd * dd;
+        norm += (double)exact[i] * exact[i];
+    }
+    return norm > 0 ? sqrt(diff / norm) : sqrt(diff);
+}
+
+/* The weights layer l's backward of minibatch m reads under the policy. */
+static const float *backward_weights(struct trainer *t, int l, int64_t m)
+{
+    struct tlayer *tl = &t->ly[l];
+    const float *w = tl->w, *exact = tl->w;
+    if (tl->d > 0) {
+        int64_t v = tl->tags[m % (tl->d + 1)], gap = tl->live - v;
+        if (gap > 0) {
+            const float *stored = tl->stash ? tl->stash : tl->shadow;
+            if (stored)
+                exact = stored + (v % tl->d) * tl->params;
+            if (t->o.policy == PLAN_STASH) {
+                w = exact;
+            } else if (t->o.policy == PLAN_EMA) {
+                ema_rebuild(tl->rebuilt, tl->w, tl->ema, gap, tl->params);
+                w = tl->rebuilt;
+            }
+        }
+    }
+    if (t->o.diagnostics) {
+        struct train_layer_stats *s = &t->lstats[l];
+        double err = w == exact ? 0.0 : rel_l2(w, exact, tl->params);
+        s->recon_sum += err;
+        s->recon_max = err > s->recon_max ? err : s->recon_max;
+        s->recon_count++;
+    }
+    if (t->o.observe)
+        t->o.observe(t->o.observe_ctx, l, m, 1, w, tl->params);
+    return w;
+}
+
+static double lr_at(const struct trainer *t, int64_t m)
+{
+    const struct train_opts *o = &t->o;
+    switch (o->lr_schedule) {
+    case TRAIN_LR_STEP:
+        return o->lr * pow(o->lr_decay, (double)(m / o->minibatches_per_epoch));
+    case TRAIN_LR_COSINE:
+        return o->lr * 0.5 * (1.0 + cos(3.141592653589793 * (double)m /
+                                        (double)(o->total_minibatches > 0 ? o->total_minibatches : 1)));
+    default:
+        return o->lr;
+    }
+}
+
+/* SGD with momentum and weight decay on every parameter:
+ *   v <- momentum*v + (grad + wd*w);  u = lr*v;  w <- w - u;  m <- beta*m + (1-beta)*u
+ * with the live weights first kept in the history ring. */
+static void update_layer(struct trainer *t, int l, int64_t m)
+{
+    struct tlayer *tl = &t->ly[l];
+    if (tl->params == 0)
+        return;
+    size_t bytes = sizeof(float) * (size_t)tl->params;
+    if (tl->d > 0) {
+        int64_t at = (tl->live % tl->d) * tl->params;
+        if (tl->stash)
+            memcpy(tl->stash + at, tl->w, bytes);
+        if (tl->shadow)
+            memcpy(tl->shadow + at, tl->w, bytes);
+    }
+    float lr = (float)lr_at(t, m), mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
+    for (int64_t i = 0; i < tl->params; i++) {
+        float v = mu * tl->vel[i] + (tl->grad[i] + wd * tl->w[i]);
+        tl->vel[i] = v;
+        tl->grad[i] = lr * v;   /* the grad buffer now holds the step u */
+        tl->w[i] -= tl->grad[i];
+    }
+    if (tl->ema)
+        ema_update(tl->ema, tl->grad, tl->beta, tl->params);
+    tl->live++;
+}
+
+static void backward_layer(struct trainer *t, int l, int64_t m)
+{
+    const struct net_layer *nl = &t->net->layers[l];
+    struct tlayer *tl = &t->ly[l];
+    const float *line = slot(tl->line, m, tl->slots, t->B * tl->saved);
+    int64_t count = t->B * tl->out;
+    float *dy = tl->dy;
+
+    /* The output gradient: the loss, or the sum over the readers, in edge order. */
+    if (l == t->L - 1) {
+        memcpy(dy, t->dloss, sizeof(float) * (size_t)count);
+    } else {
+        memset(dy, 0, sizeof(float) * (size_t)count);
+        for (int i = 0; i < tl->n_out; i++) {
+            struct tedge *te = &t->ed[tl->out_edges[i]];
+            const float *g = te->delay > 0 ? slot(te->bwd, m, te->delay, count) : te->grad;
+            for (int64_t k = 0; k < count; k++)
+                dy[k] += g[k];
+        }
+    }
+    if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU) {
+        const float *mask = nl->kind == NET_DENSE || nl->kind == NET_CONV
+                                ? line + t->B * tl->in : line;
+        relu_backward(dy, dy, mask, count);
+    }
+
+    float *dx = grad_dst(t, tl->in_edges[0], m);
+    float *db = tl->params > tl->weights ? tl->grad + tl->weights : NULL;
+    switch (nl->kind) {
+    case NET_DENSE:
+    case NET_CONV: {
+        const float *w = backward_weights(t, l, m);
+        memset(tl->grad, 0, sizeof(float) * (size_t)tl->params);
+        if (nl->kind == NET_DENSE)
+            dense_backward(dx, tl->grad, db, dy, line, w, t->B, (int)tl->in, (int)tl->out,
+                           t->scratch);
+        else
+            conv_backward(dx, tl->grad, db, dy, line, w, t->B, &tl->g, t->scratch);
+        update_layer(t, l, m);
+        break;
+    }
+    case NET_MAXPOOL:
+        if (dx)
+            maxpool_backward(dx, dy, line, t->B, &tl->g);
+        break;
+    case NET_AVGPOOL:
+        if (dx)
+            avgpool_backward(dx, dy, t->B, &tl->g);
+        break;
+    case NET_FLATTEN:
+    case NET_RELU:
+        if (dx)
+            memcpy(dx, dy, sizeof(float) * (size_t)count);
+        break;
+    case NET_ADD:
+        for (int i = 0; i < nl->n_inputs; i++) {
+            float *di = grad_dst(t, tl->in_edges[i], m);
+            if (di)
+                memcpy(di, dy, sizeof(float) * (size_t)count);
+        }
+        break;
+    }
+}
+
+void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *order,
+                   int64_t n_mb, int64_t first_mb, struct train_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    memset(t->lstats, 0, sizeof *t->lstats * (size_t)t->L);
+    st->layer = t->lstats;
+    if (n_mb <= 0)
+        return;
+    /* Global minibatch numbers keep counting across epochs: the ring slots and
+     * version tags are indexed by them. Minibatch first_mb + j is local j. */
+    int64_t steps = n_mb + 2 * t->M - 2;
+    for (int64_t s = 0; s < steps; s++) {
+        /* Phase 1: forwards, last stage first, so a register is read before the
+         * stage before it overwrites it. */
+        if (s < n_mb)
+            load_minibatch(t, d, order, s, t->x, NULL);
+        for (int k = t->M; k >= 1; k--) {
+            int64_t j = s - (k - 1);
+            if (j >= 0 && j < n_mb)
+                forward_stage(t, k, first_mb + j, j, d, order, st);
+        }
+        /* Phase 2: backwards and updates, first stage first. */
+        for (int k = 1; k <= t->M; k++) {
+            int64_t j = s - (2 * t->M - 1 - k);
+            if (j < 0 || j >= n_mb)
+                continue;
+            for (int l = t->L - 1; l >= 0; l--)
+                if (t->ly[l].stage == k)
+                    backward_layer(t, l, first_mb + j);
+        }
+        if (t->o.progress && ((s + 1) % 64 == 0 || s + 1 == steps))
+            t->o.progress(t->o.progress_ctx, s + 1, steps, st->loss_sum, st->samples);
+    }
+    st->steps = steps;
+}
+
+/* ---- evaluation, accessors ---- */
+
+static void eval_forward(struct trainer *t, int B)
+{
+    const struct net *n = t->net;
+    for (int l = 0; l < t->L; l++) {
+        const struct net_layer *nl = &n->layers[l];
+        struct tlayer *tl = &t->ly[l];
+        const struct tedge *te = &t->ed[tl->in_edges[0]];
+        const float *src = te->from == NET_INPUT ? t->x : t->ly[te->from].y;
+        const float *b = tl->params > tl->weights ? tl->w + tl->weights : NULL;
+        int64_t count = B * tl->out;
+        switch (nl->kind) {
+        case NET_DENSE:
+            dense_forward(tl->y, src, tl->w, b, B, (int)tl->in, (int)tl->out);
+            break;
+        case NET_CONV:
+            conv_forward(tl->y, src, tl->w, b, B, &tl->g, t->scratch);
+            break;
+        case NET_MAXPOOL:
+            maxpool_forward(tl->y, tl->dy, src, B, &tl->g);   /* argmax unused */
+            break;
+        case NET_AVGPOOL:
+            avgpool_forward(tl->y, src, B, &tl->g);
+            break;
+        case NET_ADD:
+            memcpy(tl->y, src, sizeof(float) * (size_t)count);
+            for (int i = 1; i < nl->n_inputs; i++) {
+                const struct tedge *t2 = &t->ed[tl->in_edges[i]];
+                const float *s2 = t2->from == NET_INPUT ? t->x : t->ly[t2->from].y;
+                for (int64_t k = 0; k < count; k++)
+                    tl->y[k] += s2[k];
+            }
+            break;
+        default:
+            memcpy(tl->y, src, sizeof(float) * (size_t)count);
+            break;
+        }
+        if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU)
+            relu_forward(tl->y, tl->y, count);
+    }
+}
+
+void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,
+                      int64_t *correct)
+{
+    *loss_sum = 0;
+    *correct = 0;
+    for (int64_t i = 0; i < n; i += t->B) {
+        int B = (int)(n - i < t->B ? n - i : t->B);
+        memcpy(t->x, d->x + i * d->dim, sizeof(float) * (size_t)(B * d->dim));
+        memcpy(t->labels, d->y + i, (size_t)B);
+        eval_forward(t, B);
+        *loss_sum += loss_of(t, t->ly[t->L - 1].y, B, correct);
+    }
+}
+
+const float *trainer_params(const struct trainer *t, int l, int64_t *count)
+{
+    *count = t->ly[l].params;
+    return t->ly[l].w;
+}
+
+void trainer_alloc(const struct trainer *t, struct train_alloc *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int l = 0; l < t->L; l++) {
+        const struct tlayer *tl = &t->ly[l];
+        if (tl->stash)
+            a->stash_words += tl->d * tl->params;
+        if (tl->ema)
+            a->ema_words += tl->params;
+    }
+    a->act_words = t->act_words;
+    a->forward_reg_words = t->fwd_words;
+    a->backward_reg_words = t->bwd_words;
+}
+
+int trainer_stages(const struct trainer *t)
+{
+    return t->M;
+}

@@ -1,0 +1,95 @@
+/* train.h - the golden training model: a network trained under a pipeline
+ * schedule with one of the weight-history policies (LAYERPIPE.md sections 1-4).
+ *
+ * The trainer runs the clocked schedule of docs/planner.md: in every step each
+ * stage forwards one minibatch and backwards an older one, data crossing a stage
+ * boundary waits in inter-stage registers, each layer keeps its activation
+ * delay line of 2S+1 minibatches, and the backward reads the weights its policy
+ * provides (stale: live; stash: the stored version; ema: live + gap*m). An
+ * epoch fills the pipeline, streams, and drains, so that at its end every
+ * layer has applied every update. With the sequential policy the whole network
+ * is one stage: plain SGD.
+ *
+ * Ownership: trainer_create allocates everything (one allocation per family:
+ * parameters, gradients, optimizer state, history, activations, registers,
+ * scratch); trainer_destroy frees it. Nothing here prints.
+ */
+#ifndef LP_TRAIN_H
+#define LP_TRAIN_H
+
+#include <stdint.h>
+
+#include "data.h"
+#include "err.h"
+#include "net.h"
+#include "plan.h"
+
+enum train_lr { TRAIN_LR_CONSTANT, TRAIN_LR_STEP, TRAIN_LR_COSINE };
+
+struct train_opts {
+    enum plan_policy policy;
+    int ema_beta_auto;           /* 1: beta = d/(d+1) per layer */
+    double ema_beta;             /* otherwise */
+    int batch;
+    double lr, momentum, weight_decay;
+    enum train_lr lr_schedule;
+    double lr_decay;             /* step: factor per epoch */
+    int64_t minibatches_per_epoch;
+    int64_t total_minibatches;   /* cosine: the whole run */
+    uint64_t seed;               /* weight initialisation */
+    int diagnostics;             /* track how far the backward's weights are from exact */
+    /* Optional: called with every weight set a layer's forward (backward = 0) or
+     * backward (backward = 1) reads; params = weights then biases. */
+    void (*observe)(void *ctx, int layer, int64_t minibatch, int backward,
+                    const float *params, int64_t count);
+    void *observe_ctx;
+    /* Optional: called every 64 steps of an epoch and after its last step. */
+    void (*progress)(void *ctx, int64_t step, int64_t steps, double loss_sum,
+                     int64_t samples);
+    void *progress_ctx;
+};
+
+/* What the trainer allocated for the pipeline, in words (equal to the plan's). */
+struct train_alloc {
+    int64_t stash_words, ema_words, act_words, forward_reg_words, backward_reg_words;
+};
+
+struct train_layer_stats {
+    double recon_sum, recon_max;  /* relative L2 of backward weights vs exact */
+    int64_t recon_count;
+};
+
+struct train_stats {
+    double loss_sum;              /* summed over samples */
+    int64_t correct, samples;
+    int64_t steps;                /* pipeline steps, fill and drain included */
+    struct train_layer_stats *layer;   /* n_layers entries, owned by the trainer */
+};
+
+struct trainer;
+
+/* Build a trainer for net (after net_infer) with the given partition. The
+ * sequential policy ignores the partition (one stage). Weights are initialised
+ * from opts->seed: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
+ * Returns 0, or -1 with e set (bad options, out of memory). */
+int trainer_create(struct trainer **t, const struct net *net, const int *stage_of, int n_stages,
+                   const struct train_opts *opts, struct lp_err *e);
+void trainer_destroy(struct trainer *t);
+
+/* Train one epoch: n_mb minibatches; minibatch j holds samples
+ * order[j*batch .. j*batch+batch-1] of d. first_mb is the global index of the
+ * first one (it sets the learning rate schedule). stats are reset, then filled. */
+void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *order,
+                   int64_t n_mb, int64_t first_mb, struct train_stats *stats);
+
+/* Forward only, over the first n samples of d, with the live weights. */
+void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,
+                      int64_t *correct);
+
+/* Layer l's live parameters: weights (layout of layers.h) then biases. */
+const float *trainer_params(const struct trainer *t, int l, int64_t *count);
+void trainer_alloc(const struct trainer *t, struct train_alloc *a);
+/* The stage count the trainer runs (1 for sequential). */
+int trainer_stages(const struct trainer *t);
+
+#endif

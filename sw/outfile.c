@@ -1,0 +1,143 @@
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char TMP_SUFFIX[] = ".tmp.XXXXXX";
+
+static void release(struct outfile *o)
+{
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+}
+
+int outfile_open(struct outfile *o, const char *path, struct diag *d)
+{
+    size_t len = strlen(path);
+    memset(o, 0, sizeof *o);
+    if (len == 0)
+        return diag_set(d, path, 0, 0, "an empty output path");
+    o->path = strdup(path);
+    o->tmp = malloc(len + sizeof TMP_SUFFIX);
+    if (!o->path || !o->tmp) {
+        release(o);
+        return diag_set(d, path, 0, 0, "out of memory");
+    }
+    memcpy(o->tmp, path, len);
+    memcpy(o->tmp + len, TMP_SUFFIX, sizeof TMP_SUFFIX);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        release(o);
+        return diag_set(d, path, 0, 0, "cannot create a temporary file beside it: %s",
+                        strerror(e));
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    o->f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!o->f) {
+        int e = errno;
+        close(fd);
+        unlink(o->tmp);
+        release(o);
+        return diag_set(d, path, 0, 0, "cannot open a temporary file beside it: %s",
+                        strerror(e));
+    }
+    return 0;
+}
+
+/* fsync the directory that holds path, so the rename itself is durable.
+ * Best effort: some file systems refuse fsync on a directory. */
+static void sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == path ? strdup("/")
+              : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return;
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int outfile_commit(struct outfile *o, struct diag *d)
+{
+    if (!o->f)
+        return diag_set(d, o->path, 0, 0, "not open for writing");
+    const char *what = NULL;
+    int e = 0;
+    if (fflush(o->f) != 0)
+        what = "write error", e = errno;
+    else if (ferror(o->f))
+        what = "write error", e = EIO;
+    else if (fsync(fileno(o->f)) != 0)
+        what = "cannot sync to disk", e = errno;
+    if (fclose(o->f) != 0 && !what)
+        what = "write error on close", e = errno;
+    o->f = NULL;
+    if (!what && rename(o->tmp, o->path) != 0)
+        what = "cannot rename the temporary file onto it", e = errno;
+    if (what) {
+        unlink(o->tmp);
+        diag_set(d, o->path, 0, 0, "%s: %s", what, strerror(e));
+        release(o);
+        return -1;
+    }
+    sync_parent(o->path);
+    release(o);
+    return 0;
+}
+
+void outfile_abort(struct outfile *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        unlink(o->tmp);
+    }
+    release(o);
+}
+
+/* Make one directory; an existing directory is fine. */
+static int mkdir_one(const char *dir, struct diag *d)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) == 0)
+        return 0;
+    int e = errno;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        return diag_set(d, dir, 0, 0, "exists and is not a directory");
+    }
+    return diag_set(d, dir, 0, 0, "cannot create directory: %s", strerror(e));
+}
+
+int outfile_mkdir_p(const char *dir, struct diag *d)
+{
+    if (!dir[0])
+        return diag_set(d, dir, 0, 0, "an empty directory path");
+    char *p = strdup(dir);
+    if (!p)
+        return diag_set(d, dir, 0, 0, "out of memory");
+    int rc = 0;
+    /* Each prefix that ends a component: cut at the '/' after it. */
+    for (char *s = p + 1; !rc && *s; s++) {
+        if (*s != '/' || s[-1] == '/')
+            continue;
+        *s = '\0';
+        rc = mkdir_one(p, d);
+        *s = '/';
+    }
+    if (!rc)
+        rc = mkdir_one(p, d);
+    free(p);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* outfile.h - output files that appear whole or not at all.
+ *
+ * outfile_open creates a temporary next to the destination (path +
+ * ".tmp.XXXXXX", so it is on the same file system and the final rename is
+ * atomic) and exposes it as o->f. outfile_commit flushes it, checks for write
+ * errors, fsyncs, closes it and renames it onto path. A reader therefore sees
+ * either the old file or the complete new one, never a half-written one, and
+ * an existing file is replaced only by a complete one. outfile_abort closes
+ * and removes the temporary and leaves any existing file untouched.
+ *
+ * The new file gets mode 0666 less the umask, as fopen would give it (mkstemp
+ * alone would give 0600). The umask is read with umask(2), which is not
+ * thread-safe: open output files from one thread.
+ *
+ * Ownership: after a successful outfile_open, struct outfile owns the FILE
+ * and two strings until outfile_commit or outfile_abort. Each of those
+ * releases everything, even on failure, and leaves o zeroed, so calling
+ * outfile_abort again (say on a shared error path), or on a zeroed struct,
+ * does nothing. Do not fclose o->f yourself.
+ */
+#ifndef LP_OUTFILE_H
+#define LP_OUTFILE_H
+
+#include <stdio.h>
+
+#include "diag.h"
+
+struct outfile {
+    FILE *f;        /* write here between open and commit/abort */
+    char *path;     /* the destination */
+    char *tmp;      /* the temporary, path + ".tmp.XXXXXX" */
+};
+
+/* Create the temporary for path. Returns 0, or -1 with d set (naming path)
+ * and o zeroed. */
+int outfile_open(struct outfile *o, const char *path, struct diag *d);
+/* Flush, check, fsync, close and rename onto path (then fsync the directory,
+ * best effort). Returns 0, or -1 with d set; on failure the temporary is
+ * removed and an existing file at path is untouched. */
+int outfile_commit(struct outfile *o, struct diag *d);
+/* Close and remove the temporary. */
+void outfile_abort(struct outfile *o);
+
+/* Create dir and any missing parents, mode 0777 less the umask, like
+ * `mkdir -p`. An existing directory is fine; a component that exists but is
+ * not a directory is an error. Returns 0, or -1 with d set (its file is the
+ * component that failed). */
+int outfile_mkdir_p(const char *dir, struct diag *d);
+
+#endif
