@@ -122,5 +122,41 @@ check "schedule: stage 1 backs up minibatch 0 at step 6" jqc '
     .schedule[] | select(.step == 6 and .stage == 1)
     | .backward == 0 and .backward_reads == "W^(0)+6*m"' "$tmp/out"
 
+# --- train: files, determinism, memory figures equal to the planner's
+tiny=tests/configs/tiny-synth.yaml
+run train "$tiny" --policy all --out "$tmp/t1"
+check "train --policy all exits 0" test "$status" -eq 0
+for p in sequential stale stash ema; do
+    check "train wrote $p/" test -s "$tmp/t1/$p/metrics.csv" -a -s "$tmp/t1/$p/summary.json" \
+        -a -s "$tmp/t1/$p/weights/fc1.W.npy"
+done
+check "summary.json has every policy's test accuracy" jqc '
+    [.policies.sequential, .policies.stale, .policies.stash, .policies.ema]
+    | all(.test_accuracy >= 0 and .test_accuracy <= 100)' "$tmp/t1/summary.json"
+"$LP" plan "$tiny" --json >"$tmp/tiny-plan.json"
+check "train's history words per layer = the planner's (stash, ema)" jq -e -n \
+    --slurpfile s "$tmp/t1/summary.json" --slurpfile p "$tmp/tiny-plan.json" '
+    ($p[0].layers | map({(.name): .}) | add) as $pl
+    | ($s[0].policies.stash.history_words_per_layer | to_entries | all(.value == $pl[.key].stash_words))
+      and ($s[0].policies.ema.history_words_per_layer | to_entries | all(.value == $pl[.key].ema_words))
+      and $s[0].policies.stash.history_words == $p[0].totals.stash_words
+      and $s[0].policies.ema.history_words == $p[0].totals.ema_words
+      and $s[0].policies.ema.act_words == $p[0].totals.act_words' >/dev/null
+check "metrics.csv: a header and 2 epochs x 4 policies" test "$(wc -l <"$tmp/t1/metrics.csv")" -eq 9
+run train "$tiny" --policy all --out "$tmp/t2"
+check "train is deterministic (same files, same stdout)" diff -r "$tmp/t1" "$tmp/t2"
+# python3-numpy is installed by scripts/deps.sh: a skip here is a failure.
+shape=$(sh tests/npy_check.sh "$tmp/t1/ema/weights/fc1.W.npy")
+check "numpy loads the weights as [out, in] ($shape)" test "$shape" = "float32 (12, 16)"
+run train tests/configs/tiny-cnn.yaml --policy stash --epochs 1
+check "a CNN with a residual add trains (stash)" test "$status" -eq 0
+sed 's|data_dir: /usr/share/datasets/fashion-mnist|data_dir: /nonexistent|' \
+    tests/configs/fmnist-small.yaml >"$tmp/nodata.yaml"
+expect_status "train: missing dataset directory" 2 "/nonexistent/train-images-idx3-ubyte.gz" train "$tmp/nodata.yaml"
+expect_status "train: unknown policy" 2 'not "fastest"' train "$tiny" --policy fastest
+expect_status "train: zero epochs" 2 "--epochs needs" train "$tiny" --epochs 0
+: >"$tmp/afile"
+expect_status "train: --out under a file" 1 "$tmp/afile" train "$tiny" --epochs 1 --out "$tmp/afile/run"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
