@@ -28,7 +28,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MODEL_SRC := $(wildcard model/*.c)
 SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
 TEST_SRC  := $(wildcard tests/test_*.c)
-BENCH_SRC := tests/bench_plan.c
+BENCH_SRC := tests/bench.c
 
 MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o)
 SW_OBJ    := $(SW_SRC:%.c=$(BUILD)/obj/%.o)
@@ -47,7 +47,8 @@ help:
 	@echo "make build   build $(LP) (no install step)"
 	@echo "make check   run the tests on what is built (no install step)"
 	@echo "make lint    compile every C file with -Werror; Verilator lint of rtl/ when it has modules"
-	@echo "make bench   measure the planner; figures printed and written to $(BUILD)/bench.txt"
+	@echo "make bench   measure the planner and training speed (float32, fixed point; PyTorch"
+	@echo "             too when python3-torch is installed); printed and written to $(BUILD)/bench.txt"
 	@echo "make deps    install missing Debian packages (apt-get, as root or through sudo)"
 	@echo "make clean   remove $(BUILD)/"
 	@echo "variables: CONFIG=$(CONFIG) BUILD=$(BUILD)"
@@ -98,7 +99,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lz -lm
 
-$(BUILD)/bench_plan: $(BUILD)/obj/tests/bench_plan.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+$(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
 
 lint:
@@ -111,8 +112,9 @@ lint:
 	    echo "$$n RTL modules linted"
 	@echo "lint: clean"
 
-bench: $(BUILD)/bench_plan
-	@$(BUILD)/bench_plan $(BUILD)/bench.txt
+bench: $(BUILD)/bench
+	@$(BUILD)/bench $(BUILD)/bench.txt
+	@sh tests/bench_torch.sh $(BUILD)/bench.txt
 
 clean:
 	rm -rf $(BUILD)

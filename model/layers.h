@@ -3,7 +3,8 @@
  * Argument order: outputs, saved-for-backward, inputs, weights, sizes,
  * scratch. Each backward sits next to its forward. Gradients with respect to
  * weights are *accumulated* (+=): zeroing them is the caller's explicit step.
- * An input gradient pointer may be NULL when no one needs it (the network input).
+ * Dense and conv accept a NULL input gradient when no one needs it (the network
+ * input); the other backwards always write theirs.
  *
  * Layouts, per sample, row-major:
  *   dense: x [I], W [I x O] (row i: the weights from input i), b [O], y [O]

@@ -20,6 +20,8 @@ struct tlayer {
     struct conv_geom g;       /* conv and pools */
 
     float *w, *grad, *vel;    /* params: live weights, gradient, momentum */
+    int32_t *master;          /* params, fixed point only: the weights the update writes */
+    int64_t sat;              /* fixed point: saturation events this epoch */
     float *stash;             /* d * params: W^(v) at v mod d (stash policy) */
     float *shadow;            /* d * params: the same, for diagnostics only */
     float *ema;               /* params: moving average m of the update steps */
@@ -45,6 +47,8 @@ struct tedge {
 struct trainer {
     const struct net *net;
     struct train_opts o;
+    const struct fixed_spec *q;   /* NULL: float32; else points at qs */
+    struct fixed_spec qs;
     int M, L, n_edges, B;
     struct tlayer *ly;
     struct tedge *ed;
@@ -101,7 +105,7 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
         tl->beta = t->o.ema_beta_auto ? ema_beta_auto(tl->d) : (float)t->o.ema_beta;
         if (nl->kind == NET_CONV || nl->kind == NET_MAXPOOL || nl->kind == NET_AVGPOOL)
             set_geom(tl, nl);
-        params += 3 * tl->params;
+        params += (t->q ? 4 : 3) * tl->params;
         if (t->o.policy == PLAN_STASH)
             hist += tl->d * tl->params;
         if (t->o.policy == PLAN_EMA && tl->d > 0)
@@ -111,9 +115,12 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
         act += (int64_t)tl->slots * t->B * tl->saved;
         work += 2 * t->B * tl->out;
         if (nl->kind == NET_DENSE)
-            scratch = at_least(scratch, dense_scratch(t->B, (int)tl->in, (int)tl->out));
+            scratch = at_least(scratch, t->q ? fixed_dense_scratch(t->B, (int)tl->in,
+                                                                   (int)tl->out) / 4 + 1
+                                             : dense_scratch(t->B, (int)tl->in, (int)tl->out));
         if (nl->kind == NET_CONV)
-            scratch = at_least(scratch, conv_scratch(&tl->g));
+            scratch = at_least(scratch, t->q ? fixed_conv_scratch(&tl->g) / 4 + 1
+                                             : conv_scratch(&tl->g));
     }
     for (int i = 0; i < t->n_edges; i++) {
         struct tedge *te = &t->ed[i];
@@ -123,7 +130,7 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
     }
     int64_t in_elems = net_shape_elems(&n->input);
     int64_t classes = t->ly[t->L - 1].out;
-    work += t->B * in_elems + t->B * classes + scratch;
+    work += t->B * in_elems + t->B * classes + scratch + 1;
     t->params_mem = calloc((size_t)at_least(params, 1), sizeof(float));
     t->history_mem = calloc((size_t)at_least(hist, 1), sizeof(float));
     t->act_mem = calloc((size_t)at_least(act, 1), sizeof(float));
@@ -139,6 +146,8 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
         tl->w = take(&p, tl->params);
         tl->grad = take(&p, tl->params);
         tl->vel = take(&p, tl->params);
+        if (t->q)
+            tl->master = (int32_t *)take(&p, tl->params);
         if (t->o.policy == PLAN_STASH)
             tl->stash = take(&h, tl->d * tl->params);
         if (t->o.policy == PLAN_EMA && tl->d > 0) {
@@ -165,6 +174,7 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
     }
     t->x = take(&w, t->B * in_elems);
     t->dloss = take(&w, t->B * classes);
+    w += (w - t->work_mem) & 1;   /* 8-byte alignment for int64 scratch */
     t->scratch = take(&w, scratch);
     t->act_words = act;
     return 0;
@@ -218,8 +228,16 @@ static void init_weights(struct trainer *t)
         const struct net_layer *nl = &t->net->layers[l];
         int64_t fan_in = nl->kind == NET_DENSE ? tl->in : tl->weights / nl->out;
         float bound = (float)(1.0 / sqrt((double)fan_in));
-        for (int64_t i = 0; i < tl->params; i++)
-            tl->w[i] = (2.0f * rng_uniform(&r) - 1.0f) * bound;
+        for (int64_t i = 0; i < tl->params; i++) {
+            float v = (2.0f * rng_uniform(&r) - 1.0f) * bound;
+            if (t->q) {
+                tl->master[i] = fixed_from_double(v, t->q->master, t->q->rounding, &tl->sat);
+                ((int32_t *)tl->w)[i] = fixed_narrow(tl->master[i], t->q->master.frac,
+                                                     t->q->weight, t->q->rounding, &tl->sat);
+            } else {
+                tl->w[i] = v;
+            }
+        }
         /* Every stored version starts as W^(0). */
         for (int64_t v = 0; v < tl->d; v++) {
             if (tl->stash)
@@ -238,11 +256,24 @@ int trainer_create(struct trainer **out, const struct net *net, const int *stage
         return lp_fail(e, -1, "batch", "batch must be at least 1");
     if (!opts->ema_beta_auto && !(opts->ema_beta >= 0 && opts->ema_beta < 1))
         return lp_fail(e, -1, "ema_beta", "ema_beta must be in [0, 1)");
+    if (opts->lr_schedule == TRAIN_LR_STEP && opts->minibatches_per_epoch < 1)
+        return lp_fail(e, -1, "lr_schedule", "a step schedule needs minibatches_per_epoch >= 1");
+    if (opts->policy != PLAN_SEQUENTIAL && plan_check(net, stage_of, n_stages, e))
+        return -1;
     struct trainer *t = calloc(1, sizeof *t);
     if (!t)
         return lp_fail(e, -1, NULL, "out of memory for the trainer");
     t->net = net;
     t->o = *opts;
+    if (opts->fixed) {
+        if (fixed_check(net, opts->fixed, opts->batch, e)) {
+            free(t);
+            return -1;
+        }
+        t->qs = *opts->fixed;
+        t->q = &t->qs;
+        t->o.fixed = t->q;
+    }
     t->L = net->n_layers;
     t->B = opts->batch;
     t->M = opts->policy == PLAN_SEQUENTIAL ? 1 : n_stages;
@@ -311,78 +342,130 @@ static const float *input_src(struct trainer *t, int e, int64_t n)
     return te->from == NET_INPUT ? t->x : t->ly[te->from].y;
 }
 
-/* Forward of layer l for minibatch n (B samples), reading the live weights. */
-static void forward_layer(struct trainer *t, int l, int64_t n, int B)
+#define Q32(p) ((int32_t *)(p))
+#define CQ32(p) ((const int32_t *)(p))
+
+static int has_relu(const struct net_layer *nl)
+{
+    return nl->act == NET_ACT_RELU || nl->kind == NET_RELU;
+}
+
+/* The forward arithmetic of layer l on B samples: inputs src[], output y;
+ * maxpool also writes its argmax. Float or fixed point. */
+static void compute_forward(struct trainer *t, int l, const float *const *src, float *y,
+                            float *argmax, int B)
+{
+    const struct net_layer *nl = &t->net->layers[l];
+    struct tlayer *tl = &t->ly[l];
+    const float *b = tl->params > tl->weights ? tl->w + tl->weights : NULL;
+    const struct fixed_spec *q = t->q;
+    int64_t count = B * tl->out;
+    switch (nl->kind) {
+    case NET_DENSE:
+        if (q)
+            fixed_dense_forward(Q32(y), CQ32(src[0]), CQ32(tl->w), CQ32(b), B, (int)tl->in,
+                                (int)tl->out, q, t->scratch, &tl->sat);
+        else
+            dense_forward(y, src[0], tl->w, b, B, (int)tl->in, (int)tl->out);
+        break;
+    case NET_CONV:
+        if (q)
+            fixed_conv_forward(Q32(y), CQ32(src[0]), CQ32(tl->w), CQ32(b), B, &tl->g, q,
+                               t->scratch, &tl->sat);
+        else
+            conv_forward(y, src[0], tl->w, b, B, &tl->g, t->scratch);
+        break;
+    case NET_MAXPOOL:
+        if (q)
+            fixed_maxpool_forward(Q32(y), Q32(argmax), CQ32(src[0]), B, &tl->g);
+        else
+            maxpool_forward(y, argmax, src[0], B, &tl->g);
+        break;
+    case NET_AVGPOOL:
+        if (q)
+            fixed_avgpool_forward(Q32(y), CQ32(src[0]), B, &tl->g, q);
+        else
+            avgpool_forward(y, src[0], B, &tl->g);
+        break;
+    case NET_ADD:
+        if (q) {
+            fixed_add(Q32(y), (const int32_t *const *)src, nl->n_inputs, count, q->act,
+                      &tl->sat);
+        } else {
+            memcpy(y, src[0], sizeof(float) * (size_t)count);
+            for (int i = 1; i < nl->n_inputs; i++)
+                for (int64_t k = 0; k < count; k++)
+                    y[k] += src[i][k];
+        }
+        break;
+    case NET_FLATTEN:
+    case NET_RELU:
+        memcpy(y, src[0], sizeof(float) * (size_t)count);
+        break;
+    }
+    if (has_relu(nl)) {
+        if (q)
+            for (int64_t k = 0; k < count; k++)
+                Q32(y)[k] = Q32(y)[k] > 0 ? Q32(y)[k] : 0;
+        else
+            relu_forward(y, y, count);
+    }
+}
+
+/* Forward of layer l for minibatch n in the pipeline: inputs from the
+ * registers, the saved input and relu mask (or argmax) into the delay line. */
+static void forward_layer(struct trainer *t, int l, int64_t n)
 {
     const struct net_layer *nl = &t->net->layers[l];
     struct tlayer *tl = &t->ly[l];
     float *line = slot(tl->line, n, tl->slots, t->B * tl->saved);
-    const float *src = input_src(t, tl->in_edges[0], n);
-    float *mask = NULL;
-    const float *b = tl->params > tl->weights ? tl->w + tl->weights : NULL;
-    int64_t count = B * tl->out;
-
+    const float *src[NET_MAX_INPUTS];
+    float *mask = line;
+    for (int i = 0; i < nl->n_inputs; i++)
+        src[i] = input_src(t, tl->in_edges[i], n);
     if (tl->d > 0)
         tl->tags[n % (tl->d + 1)] = tl->live;
     if (tl->params && t->o.observe)
         t->o.observe(t->o.observe_ctx, l, n, 0, tl->w, tl->params);
-    switch (nl->kind) {
-    case NET_DENSE:
-    case NET_CONV:
-        memcpy(line, src, sizeof(float) * (size_t)(B * tl->in));   /* the saved input */
+    if (nl->kind == NET_DENSE || nl->kind == NET_CONV) {
+        memcpy(line, src[0], sizeof(float) * (size_t)(t->B * tl->in));   /* the saved input */
+        src[0] = line;
         mask = line + t->B * tl->in;
-        if (nl->kind == NET_DENSE)
-            dense_forward(tl->y, line, tl->w, b, B, (int)tl->in, (int)tl->out);
-        else
-            conv_forward(tl->y, line, tl->w, b, B, &tl->g, t->scratch);
-        break;
-    case NET_MAXPOOL:
-        maxpool_forward(tl->y, line, src, B, &tl->g);
-        break;
-    case NET_AVGPOOL:
-        avgpool_forward(tl->y, src, B, &tl->g);
-        break;
-    case NET_FLATTEN:
-        memcpy(tl->y, src, sizeof(float) * (size_t)count);
-        break;
-    case NET_ADD:
-        memcpy(tl->y, src, sizeof(float) * (size_t)count);
-        for (int i = 1; i < nl->n_inputs; i++) {
-            const float *s2 = input_src(t, tl->in_edges[i], n);
-            for (int64_t k = 0; k < count; k++)
-                tl->y[k] += s2[k];
-        }
-        mask = line;
-        break;
-    case NET_RELU:
-        memcpy(tl->y, src, sizeof(float) * (size_t)count);
-        mask = line;
-        break;
     }
-    if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU) {
-        relu_forward(tl->y, tl->y, count);
-        memcpy(mask, tl->y, sizeof(float) * (size_t)count);
-    }
+    compute_forward(t, l, src, tl->y, line, t->B);
+    if (has_relu(nl))
+        memcpy(mask, tl->y, sizeof(float) * (size_t)(t->B * tl->out));
 }
 
 static double loss_of(struct trainer *t, const float *z, int B, int64_t *correct)
 {
-    int classes = (int)t->ly[t->L - 1].out;
-    if (t->net->loss == NET_LOSS_MSE)
+    int classes = (int)t->ly[t->L - 1].out, mse = t->net->loss == NET_LOSS_MSE;
+    if (t->q)
+        return fixed_loss(Q32(t->dloss), CQ32(z), t->labels, B, classes, mse, t->q, correct,
+                          &t->ly[t->L - 1].sat);
+    if (mse)
         return mse_onehot(t->dloss, z, t->labels, B, classes, correct);
     return softmax_ce(t->dloss, z, t->labels, B, classes, correct);
 }
 
-static void load_minibatch(struct trainer *t, const struct dataset *d, const int32_t *order,
-                           int64_t j, float *x, uint8_t *labels)
+/* The host's side: B samples (or their labels) from the dataset; under fixed
+ * point the inputs are rounded to the activation format. */
+static void load_samples(struct trainer *t, const struct dataset *d, const int32_t *idx, int B,
+                         float *x, uint8_t *labels)
 {
-    for (int s = 0; s < t->B; s++) {
-        int32_t i = order[j * t->B + s];
-        if (x)
-            memcpy(x + (int64_t)s * d->dim, d->x + (int64_t)i * d->dim,
-                   sizeof(float) * (size_t)d->dim);
+    for (int s = 0; s < B; s++) {
+        int64_t i = idx[s];
         if (labels)
             labels[s] = d->y[i];
+        if (!x)
+            continue;
+        const float *from = d->x + i * d->dim;
+        float *to = x + (int64_t)s * d->dim;
+        if (t->q)
+            for (int k = 0; k < d->dim; k++)
+                Q32(to)[k] = fixed_from_double(from[k], t->q->act, t->q->rounding, NULL);
+        else
+            memcpy(to, from, sizeof(float) * (size_t)d->dim);
     }
 }
 
@@ -394,9 +477,9 @@ static void forward_stage(struct trainer *t, int k, int64_t n, int64_t j,
 {
     for (int l = 0; l < t->L; l++)
         if (t->ly[l].stage == k)
-            forward_layer(t, l, n, t->B);
+            forward_layer(t, l, n);
     if (k == t->M) {
-        load_minibatch(t, d, order, j, NULL, t->labels);
+        load_samples(t, d, order + j * t->B, t->B, NULL, t->labels);
         st->loss_sum += loss_of(t, t->ly[t->L - 1].y, t->B, &st->correct);
         st->samples += t->B;
     }
@@ -419,13 +502,14 @@ static float *grad_dst(struct trainer *t, int e, int64_t m)
     return te->delay > 0 ? slot(te->bwd, m, te->delay, t->B * te->elems) : te->grad;
 }
 
-static double rel_l2(const float *a, const float *exact, int64_t n)
+/* Relative L2 distance of a from exact (words: float, or int32 of one format). */
+static double rel_l2(const struct trainer *t, const float *a, const float *exact, int64_t n)
 {
     double diff = 0, norm = 0;
     for (int64_t i = 0; i < n; i++) {
-        double dd = (double)a[i] - exact[i];
-        diff += dd * dd;
-        norm += (double)exact[i] * exact[i];
+        double x = t->q ? CQ32(a)[i] : a[i], e = t->q ? CQ32(exact)[i] : exact[i];
+        diff += (x - e) * (x - e);
+        norm += e * e;
     }
     return norm > 0 ? sqrt(diff / norm) : sqrt(diff);
 }
@@ -444,14 +528,18 @@ static const float *backward_weights(struct trainer *t, int l, int64_t m)
             if (t->o.policy == PLAN_STASH) {
                 w = exact;
             } else if (t->o.policy == PLAN_EMA) {
-                ema_rebuild(tl->rebuilt, tl->w, tl->ema, gap, tl->params);
+                if (t->q)
+                    fixed_rebuild(Q32(tl->rebuilt), tl->master, CQ32(tl->ema), gap, tl->params,
+                                  t->q, &tl->sat);
+                else
+                    ema_rebuild(tl->rebuilt, tl->w, tl->ema, gap, tl->params);
                 w = tl->rebuilt;
             }
         }
     }
     if (t->o.diagnostics) {
         struct train_layer_stats *s = &t->lstats[l];
-        double err = w == exact ? 0.0 : rel_l2(w, exact, tl->params);
+        double err = w == exact ? 0.0 : rel_l2(t, w, exact, tl->params);
         s->recon_sum += err;
         s->recon_max = err > s->recon_max ? err : s->recon_max;
         s->recon_count++;
@@ -477,7 +565,8 @@ static double lr_at(const struct trainer *t, int64_t m)
 
 /* SGD with momentum and weight decay on every parameter:
  *   v <- momentum*v + (grad + wd*w);  u = lr*v;  w <- w - u;  m <- beta*m + (1-beta)*u
- * with the live weights first kept in the history ring. */
+ * with the live weights first kept in the history ring. Fixed point: the same
+ * on the master weights, lr divided by the batch (docs/numerics.md). */
 static void update_layer(struct trainer *t, int l, int64_t m)
 {
     struct tlayer *tl = &t->ly[l];
@@ -491,42 +580,66 @@ static void update_layer(struct trainer *t, int l, int64_t m)
         if (tl->shadow)
             memcpy(tl->shadow + at, tl->w, bytes);
     }
-    float lr = (float)lr_at(t, m), mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
-    for (int64_t i = 0; i < tl->params; i++) {
-        float v = mu * tl->vel[i] + (tl->grad[i] + wd * tl->w[i]);
-        tl->vel[i] = v;
-        tl->grad[i] = lr * v;   /* the grad buffer now holds the step u */
-        tl->w[i] -= tl->grad[i];
+    double lr = lr_at(t, m);
+    if (t->q) {
+        fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
+                     tl->params, fixed_const(lr / t->B, FIXED_LR_FRAC),
+                     fixed_const(t->o.weight_decay, FIXED_LR_FRAC),
+                     (uint32_t)fixed_const(t->o.momentum, FIXED_COEF_FRAC),
+                     (uint32_t)fixed_const(tl->beta, FIXED_COEF_FRAC), t->q, &tl->sat);
+    } else {
+        float lrf = (float)lr, mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
+        for (int64_t i = 0; i < tl->params; i++) {
+            float v = mu * tl->vel[i] + (tl->grad[i] + wd * tl->w[i]);
+            tl->vel[i] = v;
+            tl->grad[i] = lrf * v;   /* the grad buffer now holds the step u */
+            tl->w[i] -= tl->grad[i];
+        }
+        if (tl->ema)
+            ema_update(tl->ema, tl->grad, tl->beta, tl->params);
     }
-    if (tl->ema)
-        ema_update(tl->ema, tl->grad, tl->beta, tl->params);
     tl->live++;
+}
+
+/* dy = the sum of the gradients its readers sent, in edge order (fixed point:
+ * exact, then saturated to the error format). */
+static void gather_dy(struct trainer *t, struct tlayer *tl, int64_t m, int64_t count)
+{
+    float *dy = tl->dy;
+    memset(dy, 0, sizeof(float) * (size_t)count);
+    for (int i = 0; i < tl->n_out; i++) {
+        struct tedge *te = &t->ed[tl->out_edges[i]];
+        const float *g = te->delay > 0 ? slot(te->bwd, m, te->delay, count) : te->grad;
+        if (t->q)
+            for (int64_t k = 0; k < count; k++)
+                Q32(dy)[k] = fixed_sat((int64_t)Q32(dy)[k] + CQ32(g)[k], t->q->err, &tl->sat);
+        else
+            for (int64_t k = 0; k < count; k++)
+                dy[k] += g[k];
+    }
 }
 
 static void backward_layer(struct trainer *t, int l, int64_t m)
 {
     const struct net_layer *nl = &t->net->layers[l];
     struct tlayer *tl = &t->ly[l];
+    const struct fixed_spec *q = t->q;
     const float *line = slot(tl->line, m, tl->slots, t->B * tl->saved);
     int64_t count = t->B * tl->out;
     float *dy = tl->dy;
 
-    /* The output gradient: the loss, or the sum over the readers, in edge order. */
-    if (l == t->L - 1) {
+    if (l == t->L - 1)
         memcpy(dy, t->dloss, sizeof(float) * (size_t)count);
-    } else {
-        memset(dy, 0, sizeof(float) * (size_t)count);
-        for (int i = 0; i < tl->n_out; i++) {
-            struct tedge *te = &t->ed[tl->out_edges[i]];
-            const float *g = te->delay > 0 ? slot(te->bwd, m, te->delay, count) : te->grad;
-            for (int64_t k = 0; k < count; k++)
-                dy[k] += g[k];
-        }
-    }
-    if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU) {
+    else
+        gather_dy(t, tl, m, count);
+    if (has_relu(nl)) {
         const float *mask = nl->kind == NET_DENSE || nl->kind == NET_CONV
                                 ? line + t->B * tl->in : line;
-        relu_backward(dy, dy, mask, count);
+        if (q)
+            for (int64_t k = 0; k < count; k++)
+                Q32(dy)[k] = CQ32(mask)[k] > 0 ? Q32(dy)[k] : 0;
+        else
+            relu_backward(dy, dy, mask, count);
     }
 
     float *dx = grad_dst(t, tl->in_edges[0], m);
@@ -535,21 +648,33 @@ static void backward_layer(struct trainer *t, int l, int64_t m)
     case NET_DENSE:
     case NET_CONV: {
         const float *w = backward_weights(t, l, m);
-        memset(tl->grad, 0, sizeof(float) * (size_t)tl->params);
-        if (nl->kind == NET_DENSE)
-            dense_backward(dx, tl->grad, db, dy, line, w, t->B, (int)tl->in, (int)tl->out,
-                           t->scratch);
-        else
-            conv_backward(dx, tl->grad, db, dy, line, w, t->B, &tl->g, t->scratch);
+        if (q && nl->kind == NET_DENSE)
+            fixed_dense_backward(Q32(dx), Q32(tl->grad), Q32(db), CQ32(dy), CQ32(line), CQ32(w),
+                                 t->B, (int)tl->in, (int)tl->out, q, t->scratch, &tl->sat);
+        else if (q)
+            fixed_conv_backward(Q32(dx), Q32(tl->grad), Q32(db), CQ32(dy), CQ32(line), CQ32(w),
+                                t->B, &tl->g, q, t->scratch, &tl->sat);
+        else {
+            memset(tl->grad, 0, sizeof(float) * (size_t)tl->params);
+            if (nl->kind == NET_DENSE)
+                dense_backward(dx, tl->grad, db, dy, line, w, t->B, (int)tl->in, (int)tl->out,
+                               t->scratch);
+            else
+                conv_backward(dx, tl->grad, db, dy, line, w, t->B, &tl->g, t->scratch);
+        }
         update_layer(t, l, m);
         break;
     }
     case NET_MAXPOOL:
-        if (dx)
+        if (dx && q)
+            fixed_maxpool_backward(Q32(dx), CQ32(dy), CQ32(line), t->B, &tl->g, q, &tl->sat);
+        else if (dx)
             maxpool_backward(dx, dy, line, t->B, &tl->g);
         break;
     case NET_AVGPOOL:
-        if (dx)
+        if (dx && q)
+            fixed_avgpool_backward(Q32(dx), CQ32(dy), t->B, &tl->g, q);
+        else if (dx)
             avgpool_backward(dx, dy, t->B, &tl->g);
         break;
     case NET_FLATTEN:
@@ -572,6 +697,8 @@ void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *or
 {
     memset(st, 0, sizeof *st);
     memset(t->lstats, 0, sizeof *t->lstats * (size_t)t->L);
+    for (int l = 0; l < t->L; l++)
+        t->ly[l].sat = 0;
     st->layer = t->lstats;
     if (n_mb <= 0)
         return;
@@ -582,7 +709,7 @@ void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *or
         /* Phase 1: forwards, last stage first, so a register is read before the
          * stage before it overwrites it. */
         if (s < n_mb)
-            load_minibatch(t, d, order, s, t->x, NULL);
+            load_samples(t, d, order + s * t->B, t->B, t->x, NULL);
         for (int k = t->M; k >= 1; k--) {
             int64_t j = s - (k - 1);
             if (j >= 0 && j < n_mb)
@@ -600,70 +727,46 @@ void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *or
         if (t->o.progress && ((s + 1) % 64 == 0 || s + 1 == steps))
             t->o.progress(t->o.progress_ctx, s + 1, steps, st->loss_sum, st->samples);
     }
+    for (int l = 0; l < t->L; l++)
+        t->lstats[l].saturations = t->ly[l].sat;
     st->steps = steps;
 }
 
 /* ---- evaluation, accessors ---- */
 
-static void eval_forward(struct trainer *t, int B)
-{
-    const struct net *n = t->net;
-    for (int l = 0; l < t->L; l++) {
-        const struct net_layer *nl = &n->layers[l];
-        struct tlayer *tl = &t->ly[l];
-        const struct tedge *te = &t->ed[tl->in_edges[0]];
-        const float *src = te->from == NET_INPUT ? t->x : t->ly[te->from].y;
-        const float *b = tl->params > tl->weights ? tl->w + tl->weights : NULL;
-        int64_t count = B * tl->out;
-        switch (nl->kind) {
-        case NET_DENSE:
-            dense_forward(tl->y, src, tl->w, b, B, (int)tl->in, (int)tl->out);
-            break;
-        case NET_CONV:
-            conv_forward(tl->y, src, tl->w, b, B, &tl->g, t->scratch);
-            break;
-        case NET_MAXPOOL:
-            maxpool_forward(tl->y, tl->dy, src, B, &tl->g);   /* argmax unused */
-            break;
-        case NET_AVGPOOL:
-            avgpool_forward(tl->y, src, B, &tl->g);
-            break;
-        case NET_ADD:
-            memcpy(tl->y, src, sizeof(float) * (size_t)count);
-            for (int i = 1; i < nl->n_inputs; i++) {
-                const struct tedge *t2 = &t->ed[tl->in_edges[i]];
-                const float *s2 = t2->from == NET_INPUT ? t->x : t->ly[t2->from].y;
-                for (int64_t k = 0; k < count; k++)
-                    tl->y[k] += s2[k];
-            }
-            break;
-        default:
-            memcpy(tl->y, src, sizeof(float) * (size_t)count);
-            break;
-        }
-        if (nl->act == NET_ACT_RELU || nl->kind == NET_RELU)
-            relu_forward(tl->y, tl->y, count);
-    }
-}
-
 void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,
                       int64_t *correct)
 {
+    int32_t idx[256];
     *loss_sum = 0;
     *correct = 0;
     for (int64_t i = 0; i < n; i += t->B) {
         int B = (int)(n - i < t->B ? n - i : t->B);
-        memcpy(t->x, d->x + i * d->dim, sizeof(float) * (size_t)(B * d->dim));
-        memcpy(t->labels, d->y + i, (size_t)B);
-        eval_forward(t, B);
+        for (int s0 = 0; s0 < B; s0 += 256) {   /* the identity order, in chunks */
+            int c = B - s0 < 256 ? B - s0 : 256;
+            for (int k = 0; k < c; k++)
+                idx[k] = (int32_t)(i + s0 + k);
+            load_samples(t, d, idx, c, t->x + (int64_t)s0 * d->dim, t->labels + s0);
+        }
+        for (int l = 0; l < t->L; l++) {
+            const struct net_layer *nl = &t->net->layers[l];
+            const float *src[NET_MAX_INPUTS];
+            for (int k = 0; k < nl->n_inputs; k++) {
+                const struct tedge *te = &t->ed[t->ly[l].in_edges[k]];
+                src[k] = te->from == NET_INPUT ? t->x : t->ly[te->from].y;
+            }
+            compute_forward(t, l, src, t->ly[l].y, t->ly[l].dy, B);   /* argmax: unused */
+        }
         *loss_sum += loss_of(t, t->ly[t->L - 1].y, B, correct);
     }
 }
 
-const float *trainer_params(const struct trainer *t, int l, int64_t *count)
+int64_t trainer_params(const struct trainer *t, int l, float *out)
 {
-    *count = t->ly[l].params;
-    return t->ly[l].w;
+    const struct tlayer *tl = &t->ly[l];
+    for (int64_t i = 0; out && i < tl->params; i++)
+        out[i] = t->q ? (float)fixed_to_double(CQ32(tl->w)[i], t->q->weight) : tl->w[i];
+    return tl->params;
 }
 
 void trainer_alloc(const struct trainer *t, struct train_alloc *a)

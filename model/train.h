@@ -21,6 +21,7 @@
 
 #include "data.h"
 #include "err.h"
+#include "fixed.h"
 #include "net.h"
 #include "plan.h"
 
@@ -38,10 +39,12 @@ struct train_opts {
     int64_t total_minibatches;   /* cosine: the whole run */
     uint64_t seed;               /* weight initialisation */
     int diagnostics;             /* track how far the backward's weights are from exact */
+    const struct fixed_spec *fixed;   /* NULL: float32; else the bit-exact fixed point */
     /* Optional: called with every weight set a layer's forward (backward = 0) or
-     * backward (backward = 1) reads; params = weights then biases. */
+     * backward (backward = 1) reads: count words of 4 bytes, weights then biases
+     * (float, or int32 in the weight format under fixed point). */
     void (*observe)(void *ctx, int layer, int64_t minibatch, int backward,
-                    const float *params, int64_t count);
+                    const void *params, int64_t count);
     void *observe_ctx;
     /* Optional: called every 64 steps of an epoch and after its last step. */
     void (*progress)(void *ctx, int64_t step, int64_t steps, double loss_sum,
@@ -57,6 +60,7 @@ struct train_alloc {
 struct train_layer_stats {
     double recon_sum, recon_max;  /* relative L2 of backward weights vs exact */
     int64_t recon_count;
+    int64_t saturations;          /* fixed point: values clamped to their format */
 };
 
 struct train_stats {
@@ -86,8 +90,10 @@ void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *or
 void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,
                       int64_t *correct);
 
-/* Layer l's live parameters: weights (layout of layers.h) then biases. */
-const float *trainer_params(const struct trainer *t, int l, int64_t *count);
+/* Layer l's live parameters as floats (fixed point: the datapath weights,
+ * dequantized): weights (layout of layers.h) then biases, into out (when
+ * non-NULL). Returns their count. */
+int64_t trainer_params(const struct trainer *t, int l, float *out);
 void trainer_alloc(const struct trainer *t, struct train_alloc *a);
 /* The stage count the trainer runs (1 for sequential). */
 int trainer_stages(const struct trainer *t);

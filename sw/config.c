@@ -17,7 +17,7 @@ struct dec {
     const char *file;
     struct diag *d;
     struct config *c;
-    const struct ynode *network, *layers, *stages, *training;
+    const struct ynode *network, *layers, *stages, *training, *numerics;
     const struct ynode **stage_pos;   /* per layer: its name in the stages list */
 };
 
@@ -494,12 +494,12 @@ static int decode_fixed(struct dec *x, const struct ynode *parent, const char *k
         return -1;
     OPT(n, bits) {
         snprintf(sub, sizeof sub, "%s.bits", path);
-        if (get_i32(x, bits_n, sub, 2, 64, &f->bits))
+        if (get_i32(x, bits_n, sub, 2, 32, &f->bits))
             return -1;
     }
     OPT(n, frac) {
         snprintf(sub, sizeof sub, "%s.frac", path);
-        if (get_i32(x, frac_n, sub, 0, 63, &f->frac))
+        if (get_i32(x, frac_n, sub, 0, 31, &f->frac))
             return -1;
     }
     if (f->frac >= f->bits)
@@ -510,16 +510,19 @@ static int decode_fixed(struct dec *x, const struct ynode *parent, const char *k
 
 static int decode_numerics(struct dec *x, const struct ynode *n)
 {
-    static const char *const keys[] = {"format", "activation", "weight", "master_weight",
-                                       "gradient", "accumulator", "rounding", NULL};
+    static const char *const keys[] = {"format", "activation", "error", "weight",
+                                       "master_weight", "gradient", "accumulator_bits",
+                                       "rounding", NULL};
     struct config *c = x->c;
     c->numerics.format = CFG_FLOAT32;
-    c->numerics.activation = (struct cfg_fixed){16, 8};
-    c->numerics.weight = (struct cfg_fixed){16, 12};
-    c->numerics.master_weight = (struct cfg_fixed){32, 24};
-    c->numerics.gradient = (struct cfg_fixed){16, 12};
-    c->numerics.accumulator = (struct cfg_fixed){48, 20};
+    c->numerics.activation = (struct cfg_fixed){16, 10};
+    c->numerics.error = (struct cfg_fixed){16, 12};
+    c->numerics.weight = (struct cfg_fixed){16, 14};
+    c->numerics.master_weight = (struct cfg_fixed){32, 28};
+    c->numerics.gradient = (struct cfg_fixed){32, 20};
+    c->numerics.accumulator_bits = 48;
     c->numerics.rounding = CFG_ROUND_NEAREST_EVEN;
+    x->numerics = n;
     if (!n)
         return 0;
     if (expect(x, n, YNODE_MAP, "numerics") || check_keys(x, n, "numerics", keys))
@@ -535,11 +538,35 @@ static int decode_numerics(struct dec *x, const struct ynode *n)
             return -1;
         c->numerics.rounding = (enum cfg_rounding)v;
     }
-    return decode_fixed(x, n, "activation", &c->numerics.activation) ||
-           decode_fixed(x, n, "weight", &c->numerics.weight) ||
-           decode_fixed(x, n, "master_weight", &c->numerics.master_weight) ||
-           decode_fixed(x, n, "gradient", &c->numerics.gradient) ||
-           decode_fixed(x, n, "accumulator", &c->numerics.accumulator) ? -1 : 0;
+    OPT(n, accumulator_bits) {
+        if (get_i32(x, accumulator_bits_n, "numerics.accumulator_bits", 2, 64,
+                    &c->numerics.accumulator_bits))
+            return -1;
+    }
+    if (decode_fixed(x, n, "activation", &c->numerics.activation) ||
+        decode_fixed(x, n, "error", &c->numerics.error) ||
+        decode_fixed(x, n, "weight", &c->numerics.weight) ||
+        decode_fixed(x, n, "master_weight", &c->numerics.master_weight) ||
+        decode_fixed(x, n, "gradient", &c->numerics.gradient))
+        return -1;
+    if (c->numerics.master_weight.frac < c->numerics.weight.frac)
+        return fail(x, ynode_get(n, "master_weight") ? ynode_get(n, "master_weight") : n,
+                    "numerics.master_weight: needs at least the weight's %d fraction bits, "
+                    "has %d", c->numerics.weight.frac, c->numerics.master_weight.frac);
+    return 0;
+}
+
+void cfg_fixed_spec(const struct config *c, struct fixed_spec *q)
+{
+    q->act = (struct fixed_fmt){c->numerics.activation.bits, c->numerics.activation.frac};
+    q->err = (struct fixed_fmt){c->numerics.error.bits, c->numerics.error.frac};
+    q->weight = (struct fixed_fmt){c->numerics.weight.bits, c->numerics.weight.frac};
+    q->master = (struct fixed_fmt){c->numerics.master_weight.bits,
+                                   c->numerics.master_weight.frac};
+    q->grad = (struct fixed_fmt){c->numerics.gradient.bits, c->numerics.gradient.frac};
+    q->acc_bits = c->numerics.accumulator_bits;
+    q->rounding = c->numerics.rounding == CFG_ROUND_TRUNCATE ? FIXED_TRUNCATE
+                                                              : FIXED_NEAREST_EVEN;
 }
 
 static int decode_training(struct dec *x, const struct ynode *n)
@@ -632,7 +659,10 @@ static int decode_hardware(struct dec *x, const struct ynode *n)
 static int model_fail(struct dec *x, const struct lp_err *e)
 {
     const struct ynode *at = NULL;
-    if (e->layer >= 0) {
+    if (e->layer >= 0 && e->field && strcmp(e->field, "accumulator_bits") == 0) {
+        at = ynode_get(x->numerics, "accumulator_bits");
+        at = at ? at : x->numerics;
+    } else if (e->layer >= 0) {
         const struct ynode *m = x->layers->items[e->layer];
         if (e->field && strcmp(e->field, "stage") == 0)
             at = x->stage_pos[e->layer] ? x->stage_pos[e->layer] : x->stages;
@@ -642,6 +672,9 @@ static int model_fail(struct dec *x, const struct lp_err *e)
             at = m;
     } else if (e->field && strcmp(e->field, "loss") == 0) {
         at = ynode_get(x->network, "loss");
+    } else if (e->field && strcmp(e->field, "accumulator_bits") == 0) {
+        at = ynode_get(x->numerics, "accumulator_bits");
+        at = at ? at : x->numerics;
     } else if (e->field && strcmp(e->field, "batch") == 0) {
         at = ynode_get(x->training, "batch");
     } else if (e->field && strcmp(e->field, "stages") == 0) {
@@ -712,6 +745,12 @@ static int decode(struct dec *x, const struct ynode *root)
         return -1;
     if (plan_check(&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &e))
         return model_fail(x, &e);
+    if (c->numerics.format == CFG_FIXED) {
+        struct fixed_spec q;
+        cfg_fixed_spec(c, &q);
+        if (fixed_check(&c->net, &q, c->training.batch, &e))
+            return model_fail(x, &e);
+    }
     return check_dataset(x);
 }
 

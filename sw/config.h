@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "../model/net.h"
+#include "../model/fixed.h"
 #include "../model/plan.h"
 #include "diag.h"
 
@@ -46,7 +47,8 @@ struct config {
 
     struct {
         enum cfg_format format;
-        struct cfg_fixed activation, weight, master_weight, gradient, accumulator;
+        struct cfg_fixed activation, error, weight, master_weight, gradient;
+        int accumulator_bits;
         enum cfg_rounding rounding;
     } numerics;
 
@@ -71,6 +73,9 @@ struct config {
 
     uint64_t hash;  /* FNV-1a 64 of the effective config (cfg_write without header) */
 };
+
+/* The fixed-point spec of the config's numerics (whatever its format). */
+void cfg_fixed_spec(const struct config *c, struct fixed_spec *q);
 
 /* Load and check path. Returns 0, or -1 with d set (file:line:column: message). */
 int cfg_load(struct config *c, const char *path, struct diag *d);

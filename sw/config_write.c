@@ -94,10 +94,11 @@ int cfg_write(const struct config *c, FILE *out, int header)
     fprintf(out, "numerics:\n  format: %s\n",
             c->numerics.format == CFG_FIXED ? "fixed" : "float32");
     write_fixed(out, "activation", c->numerics.activation);
+    write_fixed(out, "error", c->numerics.error);
     write_fixed(out, "weight", c->numerics.weight);
     write_fixed(out, "master_weight", c->numerics.master_weight);
     write_fixed(out, "gradient", c->numerics.gradient);
-    write_fixed(out, "accumulator", c->numerics.accumulator);
+    fprintf(out, "  accumulator_bits: %d\n", c->numerics.accumulator_bits);
     fprintf(out, "  rounding: %s\n", rounding[c->numerics.rounding]);
 
     fprintf(out, "training:\n  dataset: %s\n  data_dir: ", cfg_dataset_name(c->training.dataset));

@@ -20,6 +20,7 @@
 struct epoch_row {
     double lr, train_loss, train_acc, test_loss, test_acc;
     double *recon;
+    int64_t *sat;   /* L saturation counts (fixed point) */
 };
 
 struct policy_run {
@@ -27,6 +28,7 @@ struct policy_run {
     int epochs;
     struct epoch_row *rows;
     double *recon_mem;
+    int64_t *sat_mem;
     struct trainer *t;
     double seconds;
 };
@@ -102,7 +104,7 @@ static int load_data(const struct config *c, struct dataset *train, struct datas
 /* ---- training ---- */
 
 static void fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_per_epoch,
-                      int epochs, struct train_opts *o)
+                      int epochs, const struct fixed_spec *q, struct train_opts *o)
 {
     static const enum train_lr sched[] = {TRAIN_LR_CONSTANT, TRAIN_LR_STEP, TRAIN_LR_COSINE};
     memset(o, 0, sizeof *o);
@@ -119,6 +121,7 @@ static void fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_p
     o->total_minibatches = mb_per_epoch * epochs;
     o->seed = c->training.seed;
     o->diagnostics = 1;
+    o->fixed = c->numerics.format == CFG_FIXED ? q : NULL;
 }
 
 static double lr_of_epoch(const struct config *c, int epoch, int epochs)
@@ -144,6 +147,15 @@ static void print_epoch(FILE *out, const struct config *c, const struct policy_r
             if (c->net.layers[l].params > 0 && row->recon[l] > 0)
                 fprintf(out, " %s %.2e", c->net.layers[l].name, row->recon[l]);
     }
+    if (c->numerics.format == CFG_FIXED) {
+        int64_t total = 0;
+        for (int l = 0; l < L; l++)
+            total += row->sat[l];
+        fprintf(out, "  saturations %lld", (long long)total);
+        for (int l = 0; l < L && total > 0; l++)
+            if (row->sat[l])
+                fprintf(out, " %s %lld", c->net.layers[l].name, (long long)row->sat[l]);
+    }
     fputc('\n', out);
     fflush(out);
 }
@@ -160,7 +172,9 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     memset(r, 0, sizeof *r);
     r->policy = pol;
     r->epochs = epochs;
-    fill_opts(c, pol, mb_per_epoch, epochs, &o);
+    struct fixed_spec q;
+    cfg_fixed_spec(c, &q);
+    fill_opts(c, pol, mb_per_epoch, epochs, &q, &o);
     if (progress) {
         o.progress = draw_progress;
         o.progress_ctx = &pg;
@@ -168,7 +182,8 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     int32_t *order = malloc(sizeof *order * (size_t)train->n);
     r->rows = calloc((size_t)epochs, sizeof *r->rows);
     r->recon_mem = calloc((size_t)epochs * 2 * (size_t)L, sizeof *r->recon_mem);
-    if (!order || !r->rows || !r->recon_mem) {
+    r->sat_mem = calloc((size_t)epochs * (size_t)L, sizeof *r->sat_mem);
+    if (!order || !r->rows || !r->recon_mem || !r->sat_mem) {
         free(order);
         diag_set(d, c->path, 0, 0, "out of memory");
         return 1;
@@ -201,8 +216,10 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
         row->test_loss /= test->n;
         row->test_acc = 100.0 * (double)correct / test->n;
         row->recon = r->recon_mem + (size_t)ep * 2 * (size_t)L;
+        row->sat = r->sat_mem + (size_t)ep * (size_t)L;
         for (int l = 0; l < L; l++) {
             const struct train_layer_stats *ls = &st.layer[l];
+            row->sat[l] = ls->saturations;
             row->recon[l] = ls->recon_count ? ls->recon_sum / (double)ls->recon_count : 0;
             row->recon[L + l] = ls->recon_max;
         }
@@ -218,6 +235,7 @@ static void free_run(struct policy_run *r)
     trainer_destroy(r->t);
     free(r->rows);
     free(r->recon_mem);
+    free(r->sat_mem);
     memset(r, 0, sizeof *r);
 }
 
@@ -237,6 +255,8 @@ static void csv_header(FILE *f, const struct config *c)
         if (c->net.layers[l].params > 0)
             fprintf(f, ",recon_mean_%s,recon_max_%s", c->net.layers[l].name,
                     c->net.layers[l].name);
+    for (int l = 0; l < c->net.n_layers; l++)
+        fprintf(f, ",saturations_%s", c->net.layers[l].name);
     fputc('\n', f);
 }
 
@@ -253,6 +273,8 @@ static void csv_rows(FILE *f, const struct config *c, const struct policy_run *r
         for (int l = 0; l < L; l++)
             if (c->net.layers[l].params > 0)
                 fprintf(f, ",%.6e,%.6e", row->recon[l], row->recon[L + l]);
+        for (int l = 0; l < L; l++)
+            fprintf(f, ",%lld", (long long)row->sat[l]);
         fputc('\n', f);
     }
 }
@@ -328,17 +350,22 @@ static int write_weights(const char *dir, const struct config *c, const struct t
         return -1;
     for (int l = 0; l < c->net.n_layers; l++) {
         const struct net_layer *nl = &c->net.layers[l];
-        int64_t count, shape[4];
-        const float *w = trainer_params(t, l, &count);
+        int64_t count = trainer_params(t, l, NULL), shape[4];
         if (count == 0)
             continue;
+        float *w = malloc(sizeof *w * (size_t)count);
+        if (!w)
+            return diag_set(d, dir, 0, 0, "out of memory");
+        trainer_params(t, l, w);
         int ndim;
         float *tmp = NULL;
         if (nl->kind == NET_DENSE) {
             int64_t in = nl->weights / nl->out;
             tmp = malloc(sizeof *tmp * (size_t)nl->weights);
-            if (!tmp)
+            if (!tmp) {
+                free(w);
                 return diag_set(d, dir, 0, 0, "out of memory");
+            }
             for (int64_t i = 0; i < in; i++)
                 for (int64_t o = 0; o < nl->out; o++)
                     tmp[o * in + i] = w[i * nl->out + o];
@@ -350,14 +377,14 @@ static int write_weights(const char *dir, const struct config *c, const struct t
         snprintf(path, sizeof path, "%s/%s.W.npy", wdir, nl->name);
         int rc = npy_write_f32(path, tmp ? tmp : w, ndim, shape, d);
         free(tmp);
-        if (rc)
-            return -1;
-        if (nl->bias) {
+        if (!rc && nl->bias) {
             int64_t bshape[1] = {nl->out};
             snprintf(path, sizeof path, "%s/%s.b.npy", wdir, nl->name);
-            if (npy_write_f32(path, w + nl->weights, 1, bshape, d))
-                return -1;
+            rc = npy_write_f32(path, w + nl->weights, 1, bshape, d);
         }
+        free(w);
+        if (rc)
+            return -1;
     }
     return 0;
 }
@@ -437,11 +464,6 @@ int train_run(const struct config *c, const struct train_request *rq, FILE *out,
     int n = rq->all_policies ? 4 : 1, rc, done = 0;
     int epochs = rq->epochs > 0 ? rq->epochs : c->training.epochs;
 
-    if (c->numerics.format == CFG_FIXED) {
-        diag_set(d, c->path, 0, 0, "numerics.format fixed: fixed-point training is not "
-                 "available yet; use float32");
-        return 2;
-    }
     if (plan_build(&p, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, c->training.batch,
                    &e)) {
         diag_set(d, c->path, 0, 0, "%s", e.msg);

@@ -310,15 +310,16 @@ static void test_defaults_fill_absent_sections(void **state)
     /* numerics */
     assert_int_equal(c.numerics.format, CFG_FLOAT32);
     assert_int_equal(c.numerics.activation.bits, 16);
-    assert_int_equal(c.numerics.activation.frac, 8);
+    assert_int_equal(c.numerics.activation.frac, 10);
+    assert_int_equal(c.numerics.error.bits, 16);
+    assert_int_equal(c.numerics.error.frac, 12);
     assert_int_equal(c.numerics.weight.bits, 16);
-    assert_int_equal(c.numerics.weight.frac, 12);
+    assert_int_equal(c.numerics.weight.frac, 14);
     assert_int_equal(c.numerics.master_weight.bits, 32);
-    assert_int_equal(c.numerics.master_weight.frac, 24);
-    assert_int_equal(c.numerics.gradient.bits, 16);
-    assert_int_equal(c.numerics.gradient.frac, 12);
-    assert_int_equal(c.numerics.accumulator.bits, 48);
-    assert_int_equal(c.numerics.accumulator.frac, 20);
+    assert_int_equal(c.numerics.master_weight.frac, 28);
+    assert_int_equal(c.numerics.gradient.bits, 32);
+    assert_int_equal(c.numerics.gradient.frac, 20);
+    assert_int_equal(c.numerics.accumulator_bits, 48);
     assert_int_equal(c.numerics.rounding, CFG_ROUND_NEAREST_EVEN);
 
     /* training */

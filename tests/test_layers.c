@@ -21,10 +21,10 @@
  * gradient is caught (a built-in injected fault, as STYLE.md asks).
  *
  * The residual add and flatten have no kernel in layers.h: the trainer does
- * them (model/train.c). They are checked through the trainer on a small
- * network (conv, conv, add, avgpool, flatten, dense): one SGD step with lr 1
- * gives the weight gradient of the mean loss, compared with finite differences
- * of trainer_evaluate's loss.
+ * them (model/train.c). They are checked through the trainer: the gradient
+ * that reaches the first layer through both inputs of an add and a flatten,
+ * against finite differences of trainer_evaluate's loss in the input (see
+ * test_add_and_flatten_through_trainer).
  *
  * Seeds are fixed and printed. */
 #include <setjmp.h>
@@ -102,7 +102,7 @@ static void fd_check(struct gcheck *c, objective_fn f, void *ctx, float *p,
 static int64_t gcheck_end(const struct gcheck *c)
 {
     print_message("  %-34s %5lld values, worst |a-n|/tol %.3f%s\n", c->what,
-                  (long long)c->checked, c->worst, c->failed ? "  FAILED" : "");
+                  (long long)c->checked, c->worst, c->failed ? "  MISMATCH" : "");
     return c->failed;
 }
 
@@ -629,7 +629,7 @@ static void test_checker_detects_one_percent(void **state)
         big = fabsf(k.dW[i]) > fabsf(k.dW[big]) ? i : big;
     print_message("  injecting a 1%% error into dW[%d] = %.6g\n", big, k.dW[big]);
     k.dW[big] *= 1.01f;
-    gcheck_begin(&c, "dense dW with injected fault");
+    gcheck_begin(&c, "dense dW, 1% fault (must mismatch)");
     fd_check(&c, dense_f, &k, k.W, k.dW, (int64_t)I * O);
     assert_int_equal(gcheck_end(&c), 1);
     dense_teardown(&k);
@@ -721,38 +721,32 @@ static void test_gemm_empty_k(void **state)
 
 /* ---- add and flatten, through the trainer ---- */
 
-/* c1: conv [2,5,5] -> [3,5,5] k3 p1 bias; c2: conv -> [3,5,5] k3 p1;
- * add(c2, c1); avgpool k2 s2 -> [3,2,2]; flatten -> [12]; fc: dense 12 -> 4 bias.
- * The add's first input reaches c2 and c1 (through c2), the second c1 directly;
- * dropping or doubling either gradient changes c1's and c2's weight gradients. */
+/* fc0: dense 12 -> 10; fc1: dense 10 -> 10; add(fc1, fc0); flat: flatten
+ * (identity on a flat input); fc2: dense 10 -> 4; softmax loss. All with bias,
+ * no activation. The gradient reaching fc0's output is dy0 = W1 dy + dy (dy the
+ * add's output gradient): the first term through the add's input 0 and fc1,
+ * the second through its input 1, the skip. */
 static void residual_net(struct net *n)
 {
-    assert_int_equal(net_init(n, 6), 0);
-    n->input.rank = 3;
-    n->input.dim[0] = 2, n->input.dim[1] = 5, n->input.dim[2] = 5;
+    static const char *names[] = {"fc0", "fc1", "add", "flat", "fc2"};
+    assert_int_equal(net_init(n, 5), 0);
+    n->input.rank = 1, n->input.dim[0] = 12;
     n->loss = NET_LOSS_SOFTMAX_CE;
     struct net_layer *ly = n->layers;
-    for (int l = 0; l < 6; l++)
-        ly[l].n_inputs = 1, ly[l].inputs[0] = l - 1 >= 0 ? l - 1 : NET_INPUT;
-    snprintf(ly[0].name, NET_NAME_MAX, "c1");
-    ly[0].kind = NET_CONV, ly[0].out = 3, ly[0].kernel = 3, ly[0].stride = 1, ly[0].pad = 1;
-    ly[0].bias = 1;
-    snprintf(ly[1].name, NET_NAME_MAX, "c2");
-    ly[1].kind = NET_CONV, ly[1].out = 3, ly[1].kernel = 3, ly[1].stride = 1, ly[1].pad = 1;
-    snprintf(ly[2].name, NET_NAME_MAX, "add");
-    ly[2].kind = NET_ADD, ly[2].n_inputs = 2, ly[2].inputs[0] = 1, ly[2].inputs[1] = 0;
-    snprintf(ly[3].name, NET_NAME_MAX, "pool");
-    ly[3].kind = NET_AVGPOOL, ly[3].kernel = 2, ly[3].stride = 2;
-    snprintf(ly[4].name, NET_NAME_MAX, "flat");
-    ly[4].kind = NET_FLATTEN;
-    snprintf(ly[5].name, NET_NAME_MAX, "fc");
-    ly[5].kind = NET_DENSE, ly[5].out = 4, ly[5].bias = 1;
+    for (int l = 0; l < 5; l++) {
+        snprintf(ly[l].name, NET_NAME_MAX, "%s", names[l]);
+        ly[l].n_inputs = 1, ly[l].inputs[0] = l ? l - 1 : NET_INPUT;
+        ly[l].kind = NET_DENSE, ly[l].bias = 1, ly[l].out = 10;
+    }
+    ly[2].kind = NET_ADD, ly[2].n_inputs = 2, ly[2].inputs[1] = 0;
+    ly[3].kind = NET_FLATTEN;
+    ly[4].out = 4;
     assert_int_equal(net_infer(n, NULL), 0);
 }
 
 struct net_case {
     struct trainer *t;
-    const struct dataset *d;
+    struct dataset *d;
 };
 
 static double net_loss_f(void *ctx)
@@ -760,49 +754,88 @@ static double net_loss_f(void *ctx)
     struct net_case *k = ctx;
     double loss;
     int64_t correct;
-    trainer_evaluate(k->t, k->d, k->d->n, &loss, &correct);
-    return loss / k->d->n;
+    trainer_evaluate(k->t, k->d, 1, &loss, &correct);
+    return loss;
 }
 
+/* The trainer exposes no gradient and no way to set weights, so: one sample
+ * (B = 1), one plain SGD step with lr 1 gives fc0's weight gradient
+ * G0 = x^T dy0 (W0 - W1, one rounding), hence dy0 = G0[i,:] / x_i, and the
+ * loss gradient with respect to the input is W0 dy0 (fc0's dx, which the
+ * trainer never computes). That is compared, element by element, with central
+ * differences of trainer_evaluate's loss in the input. Dropping either of
+ * the add's input gradients is then shown to fail the same check. */
 static void test_add_and_flatten_through_trainer(void **state)
 {
     (void)state;
+    enum { I = 12, H = 10 };
     struct net n;
     struct dataset d;
     struct trainer *step, *probe;
     struct lp_err e;
-    const int B = 3;
-    int stage_of[6] = {1, 1, 1, 1, 1, 1};
-    int32_t order[3] = {0, 1, 2};
-    struct train_opts o = {.policy = PLAN_SEQUENTIAL, .ema_beta_auto = 1, .batch = B, .lr = 1.0,
+    struct rng r;
+    int stage_of[5] = {1, 1, 1, 1, 1};
+    int32_t order[1] = {0};
+    struct train_opts o = {.policy = PLAN_SEQUENTIAL, .ema_beta_auto = 1, .batch = 1, .lr = 1.0,
                            .seed = SEED + 9};
     struct train_stats st;
     residual_net(&n);
-    assert_int_equal(data_synthetic(&d, B, 50, 4, SEED + 10, SEED + 11, 0.5f), 0);
+    assert_int_equal(data_init(&d, 1, I, 4), 0);
+    rng_seed(&r, SEED + 10);
+    fill_uniform(&r, d.x, I, -1, 1);
+    d.x[0] = 1.0f;
+    d.y[0] = 2;
     assert_int_equal(trainer_create(&step, &n, stage_of, 1, &o, &e), 0);
     assert_int_equal(trainer_create(&probe, &n, stage_of, 1, &o, &e), 0);
 
-    /* One plain SGD step with lr 1: W1 = W0 - G exactly up to one rounding. */
+    float W0[(I + 1) * H], W0b[(I + 1) * H], W1[(H + 1) * H], W1b[(H + 1) * H];
+    assert_int_equal(trainer_params(step, 0, W0), (I + 1) * H);
+    assert_int_equal(trainer_params(step, 1, W1), (H + 1) * H);
     trainer_epoch(step, &d, order, 1, 0, &st);
-    struct net_case k = {probe, &d};
-    static const int with_params[] = {0, 1, 5};
-    for (int i = 0; i < 3; i++) {
-        int l = with_params[i];
-        int64_t count, count2;
-        float *w0 = (float *)trainer_params(probe, l, &count);   /* test-only write access */
-        const float *w1 = trainer_params(step, l, &count2);
-        assert_int_equal(count, count2);
-        float *g = alloc_floats(count);
-        for (int64_t j = 0; j < count; j++)
-            g[j] = w0[j] - w1[j];
-        struct gcheck c;
-        char name[64];
-        snprintf(name, sizeof name, "trainer %s weights+biases", n.layers[l].name);
-        gcheck_begin(&c, name);
-        fd_check(&c, net_loss_f, &k, w0, g, count);
-        assert_int_equal(gcheck_end(&c), 0);
-        free(g);
+    assert_int_equal(trainer_params(step, 0, W0b), (I + 1) * H);
+    assert_int_equal(trainer_params(step, 1, W1b), (H + 1) * H);
+
+    /* dy0 from fc0 (input x, x_0 = 1); dy (the add's output gradient) from fc1,
+     * whose input is h0 = x W0 + b0. */
+    double dy0[H], dy[H], h0[H];
+    int i1 = 0;
+    for (int k = 0; k < H; k++) {
+        dy0[k] = (double)W0[k] - W0b[k];   /* row 0, x_0 = 1 */
+        h0[k] = W0[I * H + k];
+        for (int i = 0; i < I; i++)
+            h0[k] += (double)d.x[i] * W0[i * H + k];
     }
+    for (int k = 1; k < H; k++)
+        i1 = fabs(h0[k]) > fabs(h0[i1]) ? k : i1;
+    for (int k = 0; k < H; k++)
+        dy[k] = ((double)W1[i1 * H + k] - W1b[i1 * H + k]) / h0[i1];
+
+    /* Analytic dL/dx = W0 dy0, and the same with one add input's gradient lost. */
+    float grad[I], lost_main[I], lost_skip[I];
+    for (int i = 0; i < I; i++) {
+        double g = 0, main_only = 0, skip_only = 0;
+        for (int k = 0; k < H; k++) {
+            double w1dy = 0;
+            for (int o2 = 0; o2 < H; o2++)
+                w1dy += (double)W1[k * H + o2] * dy[o2];
+            g += (double)W0[i * H + k] * dy0[k];
+            main_only += (double)W0[i * H + k] * w1dy;
+            skip_only += (double)W0[i * H + k] * dy[k];
+        }
+        grad[i] = (float)g, lost_skip[i] = (float)main_only, lost_main[i] = (float)skip_only;
+    }
+    struct net_case k = {probe, &d};
+    struct gcheck c;
+    gcheck_begin(&c, "trainer dL/dx via fc0 (add, flatten)");
+    fd_check(&c, net_loss_f, &k, d.x, grad, I);
+    assert_int_equal(gcheck_end(&c), 0);
+    /* The check tells the add's two input gradients apart. */
+    gcheck_begin(&c, "  skip grad dropped (must mismatch)");
+    fd_check(&c, net_loss_f, &k, d.x, lost_skip, I);
+    assert_true(gcheck_end(&c) > 0);
+    gcheck_begin(&c, "  main grad dropped (must mismatch)");
+    fd_check(&c, net_loss_f, &k, d.x, lost_main, I);
+    assert_true(gcheck_end(&c) > 0);
     trainer_destroy(step);
     trainer_destroy(probe);
     data_free(&d);
