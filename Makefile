@@ -41,7 +41,8 @@ LP        := $(BUILD)/layerpipe
 all: build
 
 help:
-	@echo "make run     install missing packages, build, and plan $(CONFIG)"
+	@echo "make run     install missing packages, build, plan $(CONFIG) and train it under"
+	@echo "             every policy (files in $(RUN_DIR)/)"
 	@echo "make test    install missing packages, build, run every test, then again under"
 	@echo "             AddressSanitizer and UBSan"
 	@echo "make build   build $(LP) (no install step)"
@@ -58,9 +59,12 @@ deps:
 
 build: $(LP)
 
+RUN_DIR = $(BUILD)/runs/$(basename $(notdir $(CONFIG)))
+
 run: deps
 	@$(MAKE) --no-print-directory build
 	$(LP) plan $(CONFIG)
+	$(LP) train $(CONFIG) --policy all --out $(RUN_DIR)
 
 test: deps
 	@$(MAKE) --no-print-directory check

@@ -1,4 +1,5 @@
 #include "fixed.h"
+#include "gemm.h"
 
 #include <math.h>
 #include <string.h>
@@ -93,8 +94,9 @@ int fixed_acc_bits_needed(const struct net *n, int l, const struct fixed_spec *q
     int64_t k_w = ly->kind == NET_DENSE ? B
                                         : (int64_t)B * ly->out_shape.dim[1] * ly->out_shape.dim[2];
     int need = a + w - 1 + ceil_log2(k_fwd + 1);   /* + 1: the bias term */
-    int in = e + w - 1 + ceil_log2(k_in);
-    int wg = a + e - 1 + ceil_log2(k_w);
+    /* K products of two most negative words sum to K * 2^(x+y-2): K + 1 below. */
+    int in = e + w - 1 + ceil_log2(k_in + 1);
+    int wg = a + e - 1 + ceil_log2(k_w + 1);
     need = in > need ? in : need;
     return wg > need ? wg : need;
 }
@@ -124,16 +126,10 @@ int fixed_check(const struct net *n, const struct fixed_spec *q, int B, struct l
 
 /* ---- products ---- */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define MULTIVERSION
-#endif
 
 /* C[M x N] += A[M x K] * B[K x N] in int64, exact; zero entries of A are skipped.
  * Integer sums are exact, so the AVX2 and baseline clones agree bit for bit. */
-MULTIVERSION
+LP_MULTIVERSION
 static void qgemm(int M, int N, int K, const int32_t *A, int lda, const int32_t *B, int ldb,
                   int64_t *C, int ldc)
 {
@@ -334,17 +330,30 @@ void fixed_maxpool_forward(int32_t *y, int32_t *argmax, const int32_t *x, int B,
     }
 }
 
+/* Exact sums per input in acc (plane words of int64), then one saturation each. */
+static void flush_plane(int32_t *dx, const int64_t *acc, int64_t plane, struct fixed_fmt f,
+                        int64_t *sat)
+{
+    for (int64_t i = 0; i < plane; i++)
+        dx[i] = fixed_sat(acc[i], f, sat);
+}
+
+int64_t fixed_pool_scratch(const struct conv_geom *g)
+{
+    return 8 * (int64_t)g->H * g->W;
+}
+
 void fixed_maxpool_backward(int32_t *dx, const int32_t *dy, const int32_t *argmax, int B,
-                            const struct conv_geom *g, const struct fixed_spec *q, int64_t *sat)
+                            const struct conv_geom *g, const struct fixed_spec *q,
+                            void *scratch, int64_t *sat)
 {
     int64_t plane = (int64_t)g->H * g->W, oplane = (int64_t)g->OH * g->OW;
+    int64_t *acc = scratch;
     for (int64_t p = 0; p < (int64_t)B * g->C; p++) {
-        int32_t *dxp = dx + p * plane;
-        memset(dxp, 0, sizeof *dxp * (size_t)plane);
-        for (int64_t o = 0; o < oplane; o++) {   /* overlapping windows add, saturating */
-            int64_t i = argmax[p * oplane + o];
-            dxp[i] = fixed_sat((int64_t)dxp[i] + dy[p * oplane + o], q->err, sat);
-        }
+        memset(acc, 0, sizeof *acc * (size_t)plane);
+        for (int64_t o = 0; o < oplane; o++)   /* overlapping windows add exactly */
+            acc[argmax[p * oplane + o]] += dy[p * oplane + o];
+        flush_plane(dx + p * plane, acc, plane, q->err, sat);
     }
 }
 
@@ -366,19 +375,20 @@ void fixed_avgpool_forward(int32_t *y, const int32_t *x, int B, const struct con
 }
 
 void fixed_avgpool_backward(int32_t *dx, const int32_t *dy, int B, const struct conv_geom *g,
-                            const struct fixed_spec *q)
+                            const struct fixed_spec *q, void *scratch, int64_t *sat)
 {
     int64_t area = (int64_t)g->k * g->k, plane = (int64_t)g->H * g->W;
+    int64_t *acc = scratch;
     for (int64_t p = 0; p < (int64_t)B * g->C; p++) {
-        int32_t *dxp = dx + p * plane;
-        memset(dxp, 0, sizeof *dxp * (size_t)plane);
+        memset(acc, 0, sizeof *acc * (size_t)plane);
         for (int oy = 0; oy < g->OH; oy++)
             for (int ox = 0; ox < g->OW; ox++) {
                 int64_t share = div_round(dy[(p * g->OH + oy) * g->OW + ox], area, q->rounding);
                 for (int ky = 0; ky < g->k; ky++)
                     for (int kx = 0; kx < g->k; kx++)
-                        dxp[(oy * g->stride + ky) * g->W + ox * g->stride + kx] += (int32_t)share;
+                        acc[(oy * g->stride + ky) * g->W + ox * g->stride + kx] += share;
             }
+        flush_plane(dx + p * plane, acc, plane, q->err, sat);
     }
 }
 

@@ -79,12 +79,16 @@ void fixed_conv_backward(int32_t *dx, int32_t *dW, int32_t *db, const int32_t *d
                          const struct fixed_spec *q, void *scratch, int64_t *sat);
 void fixed_maxpool_forward(int32_t *y, int32_t *argmax, const int32_t *x, int B,
                            const struct conv_geom *g);
+/* Pool backwards sum every contribution to an input exactly (overlapping windows),
+ * then saturate once to the error format; scratch: fixed_pool_scratch bytes. */
+int64_t fixed_pool_scratch(const struct conv_geom *g);
 void fixed_maxpool_backward(int32_t *dx, const int32_t *dy, const int32_t *argmax, int B,
-                            const struct conv_geom *g, const struct fixed_spec *q, int64_t *sat);
+                            const struct conv_geom *g, const struct fixed_spec *q,
+                            void *scratch, int64_t *sat);
 void fixed_avgpool_forward(int32_t *y, const int32_t *x, int B, const struct conv_geom *g,
                            const struct fixed_spec *q);
 void fixed_avgpool_backward(int32_t *dx, const int32_t *dy, int B, const struct conv_geom *g,
-                            const struct fixed_spec *q);
+                            const struct fixed_spec *q, void *scratch, int64_t *sat);
 /* y = sat(sum of the n_in inputs), in the format f. */
 void fixed_add(int32_t *y, const int32_t *const *in, int n_in, int64_t n, struct fixed_fmt f,
                int64_t *sat);

@@ -6,14 +6,8 @@
 #define MR 4
 #define NR 16
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define MULTIVERSION
-#endif
 
-MULTIVERSION
+LP_MULTIVERSION
 static void block_4x16(int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
 {
     float acc[MR][NR];
@@ -34,7 +28,7 @@ static void block_4x16(int K, const float *A, int lda, const float *B, int ldb, 
 }
 
 /* Any block up to MR x NR, one row of C at a time. */
-MULTIVERSION
+LP_MULTIVERSION
 static void block_edge(int rows, int cols, int K, const float *A, int lda, const float *B,
                        int ldb, float *C, int ldc)
 {

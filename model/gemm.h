@@ -11,6 +11,15 @@
 #ifndef LP_GEMM_H
 #define LP_GEMM_H
 
+/* Build a hot loop twice, for AVX2 and for baseline x86-64, picked at load time.
+ * Only for loops whose clones give the same bits (no reassociation differs). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define LP_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define LP_MULTIVERSION
+#endif
+
 /* C[M x N] += A[M x K] * B[K x N]. */
 void gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
              int ldc);

@@ -8,6 +8,8 @@
 #include "layers.h"
 #include "rng.h"
 
+#define TRAIN_MAX_READERS 256   /* layers that may read one layer's output */
+
 /* Per-layer runtime state; the pointers are views into the trainer's families. */
 struct tlayer {
     int stage, S, d;          /* d = 2S, the delay */
@@ -121,6 +123,8 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
         if (nl->kind == NET_CONV)
             scratch = at_least(scratch, t->q ? fixed_conv_scratch(&tl->g) / 4 + 1
                                              : conv_scratch(&tl->g));
+        if (t->q && (nl->kind == NET_MAXPOOL || nl->kind == NET_AVGPOOL))
+            scratch = at_least(scratch, fixed_pool_scratch(&tl->g) / 4 + 1);
     }
     for (int i = 0; i < t->n_edges; i++) {
         struct tedge *te = &t->ed[i];
@@ -203,6 +207,10 @@ static int build_edges(struct trainer *t, struct lp_err *e)
             if (te->from != NET_INPUT)
                 t->ly[te->from].n_out++;
         }
+    for (int l = 0; l < t->L; l++)
+        if (t->ly[l].n_out > TRAIN_MAX_READERS)
+            return lp_fail(e, l, NULL, "layer %s is read by %d layers; at most %d",
+                           n->layers[l].name, t->ly[l].n_out, TRAIN_MAX_READERS);
     int *store = t->edge_store;
     for (int l = 0; l < t->L; l++) {
         t->ly[l].out_edges = store;
@@ -603,19 +611,28 @@ static void update_layer(struct trainer *t, int l, int64_t m)
 
 /* dy = the sum of the gradients its readers sent, in edge order (fixed point:
  * exact, then saturated to the error format). */
+/* dy = the sum of the gradients its readers sent, in edge order (fixed point:
+ * the exact sum, saturated once to the error format). */
 static void gather_dy(struct trainer *t, struct tlayer *tl, int64_t m, int64_t count)
 {
-    float *dy = tl->dy;
-    memset(dy, 0, sizeof(float) * (size_t)count);
-    for (int i = 0; i < tl->n_out; i++) {
+    const float *g[TRAIN_MAX_READERS];
+    int n = tl->n_out;   /* <= TRAIN_MAX_READERS: build_edges checks */
+    for (int i = 0; i < n; i++) {
         struct tedge *te = &t->ed[tl->out_edges[i]];
-        const float *g = te->delay > 0 ? slot(te->bwd, m, te->delay, count) : te->grad;
-        if (t->q)
-            for (int64_t k = 0; k < count; k++)
-                Q32(dy)[k] = fixed_sat((int64_t)Q32(dy)[k] + CQ32(g)[k], t->q->err, &tl->sat);
-        else
-            for (int64_t k = 0; k < count; k++)
-                dy[k] += g[k];
+        g[i] = te->delay > 0 ? slot(te->bwd, m, te->delay, count) : te->grad;
+    }
+    for (int64_t k = 0; k < count; k++) {
+        if (t->q) {
+            int64_t sum = 0;
+            for (int i = 0; i < n; i++)
+                sum += CQ32(g[i])[k];
+            Q32(tl->dy)[k] = fixed_sat(sum, t->q->err, &tl->sat);
+        } else {
+            float sum = 0;
+            for (int i = 0; i < n; i++)
+                sum += g[i][k];
+            tl->dy[k] = sum;
+        }
     }
 }
 
@@ -667,13 +684,14 @@ static void backward_layer(struct trainer *t, int l, int64_t m)
     }
     case NET_MAXPOOL:
         if (dx && q)
-            fixed_maxpool_backward(Q32(dx), CQ32(dy), CQ32(line), t->B, &tl->g, q, &tl->sat);
+            fixed_maxpool_backward(Q32(dx), CQ32(dy), CQ32(line), t->B, &tl->g, q, t->scratch,
+                                   &tl->sat);
         else if (dx)
             maxpool_backward(dx, dy, line, t->B, &tl->g);
         break;
     case NET_AVGPOOL:
         if (dx && q)
-            fixed_avgpool_backward(Q32(dx), CQ32(dy), t->B, &tl->g, q);
+            fixed_avgpool_backward(Q32(dx), CQ32(dy), t->B, &tl->g, q, t->scratch, &tl->sat);
         else if (dx)
             avgpool_backward(dx, dy, t->B, &tl->g);
         break;
