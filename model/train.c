@@ -557,7 +557,7 @@ static const float *backward_weights(struct trainer *t, int l, int64_t m)
     return w;
 }
 
-static double lr_at(const struct trainer *t, int64_t m)
+double trainer_lr(const struct trainer *t, int64_t m)
 {
     const struct train_opts *o = &t->o;
     switch (o->lr_schedule) {
@@ -588,7 +588,7 @@ static void update_layer(struct trainer *t, int l, int64_t m)
         if (tl->shadow)
             memcpy(tl->shadow + at, tl->w, bytes);
     }
-    double lr = lr_at(t, m);
+    double lr = trainer_lr(t, m);
     if (t->q) {
         fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
                      tl->params, fixed_const(lr / t->B, FIXED_LR_FRAC),

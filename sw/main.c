@@ -148,7 +148,6 @@ static int cmd_plan(int argc, char **argv)
 
 static int cmd_train(int argc, char **argv)
 {
-    static const char *const policies[] = {"sequential", "stale", "stash", "ema"};
     struct train_request rq = {.progress = isatty(STDERR_FILENO)};
     const char *path = NULL, *policy = NULL;
     int64_t epochs = 0;
@@ -180,8 +179,8 @@ static int cmd_train(int argc, char **argv)
         rq.all_policies = 1;
     } else if (policy) {
         int found = -1;
-        for (int i = 0; i < 4; i++)
-            if (strcmp(policy, policies[i]) == 0)
+        for (int i = 0; i < PLAN_N_POLICIES; i++)
+            if (strcmp(policy, plan_policy_name((enum plan_policy)i)) == 0)
                 found = i;
         if (found < 0) {
             cfg_free(&c);

@@ -124,16 +124,6 @@ static void fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_p
     o->fixed = c->numerics.format == CFG_FIXED ? q : NULL;
 }
 
-static double lr_of_epoch(const struct config *c, int epoch, int epochs)
-{
-    switch (c->training.lr_schedule) {
-    case CFG_LR_STEP: return c->training.lr * pow(c->training.lr_decay, epoch);
-    case CFG_LR_COSINE:
-        return c->training.lr * 0.5 * (1.0 + cos(3.141592653589793 * epoch / epochs));
-    default: return c->training.lr;
-    }
-}
-
 static void print_epoch(FILE *out, const struct config *c, const struct policy_run *r, int ep)
 {
     const struct epoch_row *row = &r->rows[ep];
@@ -209,7 +199,7 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
         trainer_epoch(r->t, train, order, mb_per_epoch, ep * mb_per_epoch, &st);
         if (progress)
             fputs("\r\033[K", stderr);
-        row->lr = lr_of_epoch(c, ep, epochs);
+        row->lr = trainer_lr(r->t, ep * mb_per_epoch);
         row->train_loss = st.loss_sum / (double)st.samples;
         row->train_acc = 100.0 * (double)st.correct / (double)st.samples;
         trainer_evaluate(r->t, test, test->n, &row->test_loss, &correct);
