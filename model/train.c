@@ -87,7 +87,7 @@ static float *take(float **cursor, int64_t n)
 }
 
 /* Sizes first (so each family is one allocation), then the views. */
-static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
+static int layout(struct trainer *t, struct lp_err *e)
 {
     const struct net *n = t->net;
     int64_t params = 0, hist = 0, act = 0, regs = 0, work = 0, scratch = 0;
@@ -95,8 +95,7 @@ static int layout(struct trainer *t, const int *stage_of, struct lp_err *e)
     for (int l = 0; l < t->L; l++) {
         const struct net_layer *nl = &n->layers[l];
         struct tlayer *tl = &t->ly[l];
-        tl->stage = t->o.policy == PLAN_SEQUENTIAL ? 1 : stage_of[l];
-        tl->S = t->M - tl->stage;
+        tl->S = t->M - tl->stage;   /* stage: set by trainer_create */
         tl->d = 2 * tl->S;
         tl->slots = 2 * tl->S + 1;
         tl->in = net_shape_elems(&nl->in_shape);
@@ -293,7 +292,7 @@ int trainer_create(struct trainer **out, const struct net *net, const int *stage
     }
     for (int l = 0; l < t->L; l++)   /* stages first: build_edges reads them */
         t->ly[l].stage = t->M == 1 ? 1 : stage_of[l];
-    if (build_edges(t, e) || layout(t, stage_of, e)) {
+    if (build_edges(t, e) || layout(t, e)) {
         trainer_destroy(t);
         return -1;
     }
