@@ -27,12 +27,26 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 MODEL_SRC := $(wildcard model/*.c)
 SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
-TEST_SRC  := $(wildcard tests/test_*.c)
+RTL_TEST_SRC := $(wildcard tests/test_rtl_*.c)
+TEST_SRC  := $(filter-out $(RTL_TEST_SRC),$(wildcard tests/test_*.c))
 BENCH_SRC := tests/bench.c
+
+# RTL: every rtl/X.sv is one module X; sim/blocks_X.cpp puts its Verilated
+# model behind the C API of sim/blocks.h.
+RTL_SRC   := $(wildcard rtl/*.sv)
+RTL_MODS  := $(basename $(notdir $(RTL_SRC)))
+SIM_SRC   := $(wildcard sim/blocks_*.cpp)
+SIM_MODS  := $(patsubst sim/blocks_%.cpp,%,$(SIM_SRC))
+VLT_INC   := /usr/share/verilator/include
+VLT_DONE  := $(SIM_MODS:%=$(BUILD)/vobj/%.done)
+VLT_ARCH  := $(foreach m,$(SIM_MODS),$(BUILD)/vobj/$(m)/V$(m)__ALL.a)
+CXXFLAGS  += -std=c++17 -O2 -g -Wall -I$(VLT_INC) -I$(VLT_INC)/vltstd -Isim $(if $(SAN),$(SANFLAGS))
 
 MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o)
 SW_OBJ    := $(SW_SRC:%.c=$(BUILD)/obj/%.o)
-TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+C_TESTS   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+RTL_TESTS := $(RTL_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TESTS     := $(C_TESTS) $(RTL_TESTS)
 LP        := $(BUILD)/layerpipe
 
 .PHONY: all build run test check check-san deps lint bench clean help
@@ -99,9 +113,31 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 $(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+$(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lz -lm
+
+# Verilator builds each block's model (an archive and its header) in its own
+# directory, without sanitizers; the .done file stands for both.
+$(BUILD)/vobj/%.done: rtl/%.sv $(RTL_SRC)
+	@mkdir -p $(BUILD)/vobj/$*
+	verilator --cc -Wall -Irtl --top-module $* -Mdir $(BUILD)/vobj/$* --build -j 2 -O2 $< \
+	    >$(BUILD)/vobj/$*/build.log
+	@touch $@
+
+$(BUILD)/obj/vlt/%.o: $(VLT_INC)/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/libsim.a: $(SIM_MODS:%=$(BUILD)/obj/sim/blocks_%.o) $(BUILD)/obj/vlt/verilated.o \
+		$(BUILD)/obj/vlt/verilated_threads.o
+	$(AR) rcs $@ $^
+
+$(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_DONE) \
+		$(BUILD)/libmodel.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
+	    $(CMOCKA_LIBS) -pthread -lm
 
 $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
@@ -110,10 +146,13 @@ lint:
 	@echo "== C: every file with -Werror"
 	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(TEST_SRC) $(BENCH_SRC); do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) $$f || exit 1; done
-	@echo "== RTL: verilator --lint-only -Wall"
-	@set -e; n=0; for f in $(wildcard rtl/*.sv); do n=$$((n+1)); \
-	    verilator --lint-only -Wall -Irtl $$f; done; \
-	    echo "$$n RTL modules linted"
+	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
+	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done
+	@set -e; for m in $(RTL_MODS); do \
+	    cells=$$(yosys -p "read_verilog -sv $(RTL_SRC); synth -top $$m; stat" 2>&1 | \
+	             sed -n 's/^ *Number of cells: *//p' | tail -n 1); \
+	    if [ -z "$$cells" ] || [ "$$cells" -eq 0 ]; then echo "yosys: $$m: empty netlist"; exit 1; fi; \
+	    echo "$$m: lint clean, $$cells cells after yosys synth"; done
 	@echo "lint: clean"
 
 bench: $(BUILD)/bench
@@ -122,5 +161,10 @@ bench: $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD)
+
+# The harness of block X includes X's Verilator-generated header.
+$(BUILD)/obj/sim/blocks_%.o: sim/blocks_%.cpp sim/blocks.h $(BUILD)/vobj/%.done
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -I$(BUILD)/vobj/$* -c $< -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
