@@ -437,7 +437,7 @@ void fixed_update(int32_t *master, int32_t *w, int32_t *vel, int32_t *m, const i
                   const struct fixed_spec *q, int64_t *sat)
 {
     enum fixed_rounding r = q->rounding;
-    int64_t one = (int64_t)1 << FIXED_COEF_FRAC;
+    int sh = FIXED_LR_FRAC + q->grad.frac - q->master.frac;   /* >= 1: fracs are <= 31 */
     for (int64_t i = 0; i < n; i++) {
         int64_t g = grad[i];
         if (wd)
@@ -446,9 +446,8 @@ void fixed_update(int32_t *master, int32_t *w, int32_t *vel, int32_t *m, const i
         int64_t v = fixed_shift((int64_t)mu * vel[i], FIXED_COEF_FRAC, r) + g;
         vel[i] = fixed_sat(v, q->grad, sat);
         /* u = lr * v, narrowed in 128 bits with the same rounding as fixed_shift */
-        int sh = FIXED_LR_FRAC + q->grad.frac - q->master.frac;
-        i128 step = (i128)lr * vel[i], uq = sh > 0 ? step >> sh : step;
-        if (r == FIXED_NEAREST_EVEN && sh > 0) {
+        i128 step = (i128)lr * vel[i], uq = step >> sh;
+        if (r == FIXED_NEAREST_EVEN) {
             i128 rem = step - uq * ((i128)1 << sh), half = (i128)1 << (sh - 1);
             if (rem > half || (rem == half && (uq & 1)))
                 uq++;
@@ -458,10 +457,17 @@ void fixed_update(int32_t *master, int32_t *w, int32_t *vel, int32_t *m, const i
         master[i] = fixed_sat((int64_t)master[i] - u32, q->master, sat);
         w[i] = fixed_narrow(master[i], q->master.frac, q->weight, r, sat);
         if (m)
-            m[i] = fixed_sat(fixed_shift((int64_t)beta * m[i] + (one - beta) * u32,
-                                         FIXED_COEF_FRAC, r),
-                             q->master, sat);
+            m[i] = fixed_ema_step(m[i], u32, beta, q, sat);
     }
+}
+
+int32_t fixed_ema_step(int32_t m, int32_t u, uint32_t beta, const struct fixed_spec *q,
+                       int64_t *sat)
+{
+    int64_t one = (int64_t)1 << FIXED_COEF_FRAC;
+    return fixed_sat(fixed_shift((int64_t)beta * m + (one - beta) * u, FIXED_COEF_FRAC,
+                                 q->rounding),
+                     q->master, sat);
 }
 
 void fixed_rebuild(int32_t *out, const int32_t *master, const int32_t *m, int64_t gap, int64_t n,

@@ -108,6 +108,10 @@ double fixed_loss(int32_t *delta, const int32_t *z, const uint8_t *labels, int B
 void fixed_update(int32_t *master, int32_t *w, int32_t *vel, int32_t *m, const int32_t *grad,
                   int64_t n, uint64_t lr, uint64_t wd, uint32_t mu, uint32_t beta,
                   const struct fixed_spec *q, int64_t *sat);
+/* The ema buffer's step for one parameter:
+ * m' = sat_master(narrow(beta*m + (2^16 - beta)*u, 16)). fixed_update uses it. */
+int32_t fixed_ema_step(int32_t m, int32_t u, uint32_t beta, const struct fixed_spec *q,
+                       int64_t *sat);
 /* out = narrow(master + gap*m) to the weight format: the ema rebuild. */
 void fixed_rebuild(int32_t *out, const int32_t *master, const int32_t *m, int64_t gap, int64_t n,
                    const struct fixed_spec *q, int64_t *sat);
