@@ -40,7 +40,8 @@ SIM_MODS  := $(patsubst sim/blocks_%.cpp,%,$(SIM_SRC))
 VLT_INC   := /usr/share/verilator/include
 VLT_DONE  := $(SIM_MODS:%=$(BUILD)/vobj/%.done)
 VLT_ARCH  := $(foreach m,$(SIM_MODS),$(BUILD)/vobj/$(m)/V$(m)__ALL.a)
-CXXFLAGS  += -std=c++17 -O2 -g -Wall -I$(VLT_INC) -I$(VLT_INC)/vltstd -Isim $(if $(SAN),$(SANFLAGS))
+CXXFLAGS  += -std=c++17 -O2 -g -Wall -MMD -MP -I$(VLT_INC) -I$(VLT_INC)/vltstd -Isim \
+             $(if $(SAN),$(SANFLAGS))
 
 MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o)
 SW_OBJ    := $(SW_SRC:%.c=$(BUILD)/obj/%.o)
@@ -144,7 +145,7 @@ $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 
 lint:
 	@echo "== C: every file with -Werror"
-	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(TEST_SRC) $(BENCH_SRC); do \
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC); do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
 	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done

@@ -64,6 +64,9 @@ struct trainer {
     struct train_layer_stats *lstats;
 };
 
+static void probe(const struct trainer *t, enum train_probe kind, int layer, int64_t mb,
+                  const void *words, int64_t count);
+
 /* ---- construction ---- */
 
 static int64_t at_least(int64_t a, int64_t b)
@@ -310,6 +313,12 @@ int trainer_create(struct trainer **out, const struct net *net, const int *stage
         }
     }
     init_weights(t);
+    for (int l = 0; l < t->L; l++)   /* the initial weights: minibatch -1 */
+        if (t->ly[l].params) {
+            probe(t, TRAIN_PROBE_WEIGHTS, l, -1, t->ly[l].w, t->ly[l].params);
+            if (t->q)
+                probe(t, TRAIN_PROBE_MASTER, l, -1, t->ly[l].master, t->ly[l].params);
+        }
     *out = t;
     return 0;
 }
@@ -347,6 +356,13 @@ static const float *input_src(struct trainer *t, int e, int64_t n)
     if (te->delay > 0)
         return slot(te->fwd, n, te->delay, t->B * te->elems);
     return te->from == NET_INPUT ? t->x : t->ly[te->from].y;
+}
+
+static void probe(const struct trainer *t, enum train_probe kind, int layer, int64_t mb,
+                  const void *words, int64_t count)
+{
+    if (t->o.probe)
+        t->o.probe(t->o.probe_ctx, kind, layer, mb, words, count);
 }
 
 #define Q32(p) ((int32_t *)(p))
@@ -432,8 +448,8 @@ static void forward_layer(struct trainer *t, int l, int64_t n)
         src[i] = input_src(t, tl->in_edges[i], n);
     if (tl->d > 0)
         tl->tags[n % (tl->d + 1)] = tl->live;
-    if (tl->params && t->o.observe)
-        t->o.observe(t->o.observe_ctx, l, n, 0, tl->w, tl->params);
+    if (tl->params)
+        probe(t, TRAIN_PROBE_FWD_WEIGHTS, l, n, tl->w, tl->params);
     if (nl->kind == NET_DENSE || nl->kind == NET_CONV) {
         memcpy(line, src[0], sizeof(float) * (size_t)(t->B * tl->in));   /* the saved input */
         src[0] = line;
@@ -442,6 +458,7 @@ static void forward_layer(struct trainer *t, int l, int64_t n)
     compute_forward(t, l, src, tl->y, line, t->B);
     if (has_relu(nl))
         memcpy(mask, tl->y, sizeof(float) * (size_t)(t->B * tl->out));
+    probe(t, TRAIN_PROBE_ACTIVATION, l, n, tl->y, t->B * tl->out);
 }
 
 static double loss_of(struct trainer *t, const float *z, int B, int64_t *correct)
@@ -489,6 +506,7 @@ static void forward_stage(struct trainer *t, int k, int64_t n, int64_t j,
         load_samples(t, d, order + j * t->B, t->B, NULL, t->labels);
         st->loss_sum += loss_of(t, t->ly[t->L - 1].y, t->B, &st->correct);
         st->samples += t->B;
+        probe(t, TRAIN_PROBE_LOSS_GRAD, t->L - 1, n, t->dloss, t->B * t->ly[t->L - 1].out);
     }
     for (int i = 0; i < t->n_edges; i++) {
         struct tedge *te = &t->ed[i];
@@ -551,8 +569,7 @@ static const float *backward_weights(struct trainer *t, int l, int64_t m)
         s->recon_max = err > s->recon_max ? err : s->recon_max;
         s->recon_count++;
     }
-    if (t->o.observe)
-        t->o.observe(t->o.observe_ctx, l, m, 1, w, tl->params);
+    probe(t, TRAIN_PROBE_BWD_WEIGHTS, l, m, w, tl->params);
     return w;
 }
 
@@ -657,6 +674,7 @@ static void backward_layer(struct trainer *t, int l, int64_t m)
         else
             relu_backward(dy, dy, mask, count);
     }
+    probe(t, TRAIN_PROBE_ERROR, l, m, dy, count);
 
     float *dx = grad_dst(t, tl->in_edges[0], m);
     float *db = tl->params > tl->weights ? tl->grad + tl->weights : NULL;
@@ -678,7 +696,11 @@ static void backward_layer(struct trainer *t, int l, int64_t m)
             else
                 conv_backward(dx, tl->grad, db, dy, line, w, t->B, &tl->g, t->scratch);
         }
+        probe(t, TRAIN_PROBE_GRADIENT, l, m, tl->grad, tl->params);
         update_layer(t, l, m);
+        probe(t, TRAIN_PROBE_WEIGHTS, l, m, tl->w, tl->params);
+        if (t->q)
+            probe(t, TRAIN_PROBE_MASTER, l, m, tl->master, tl->params);
         break;
     }
     case NET_MAXPOOL:
@@ -725,8 +747,10 @@ void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *or
     for (int64_t s = 0; s < steps; s++) {
         /* Phase 1: forwards, last stage first, so a register is read before the
          * stage before it overwrites it. */
-        if (s < n_mb)
+        if (s < n_mb) {
             load_samples(t, d, order + s * t->B, t->B, t->x, NULL);
+            probe(t, TRAIN_PROBE_INPUT, -1, first_mb + s, t->x, (int64_t)t->B * d->dim);
+        }
         for (int k = t->M; k >= 1; k--) {
             int64_t j = s - (k - 1);
             if (j >= 0 && j < n_mb)

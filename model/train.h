@@ -27,6 +27,21 @@
 
 enum train_lr { TRAIN_LR_CONSTANT, TRAIN_LR_STEP, TRAIN_LR_COSINE };
 
+/* What a probe sees, in the order the trainer produces it for one minibatch. */
+enum train_probe {
+    TRAIN_PROBE_INPUT,        /* layer -1: the minibatch entering stage 1 (batch x input) */
+    TRAIN_PROBE_FWD_WEIGHTS,  /* the weights a layer's forward reads (params) */
+    TRAIN_PROBE_ACTIVATION,   /* its output, after its relu (batch x out) */
+    TRAIN_PROBE_LOSS_GRAD,    /* last layer: the loss gradient the host feeds (batch x classes) */
+    TRAIN_PROBE_ERROR,        /* its output gradient, after the relu mask (batch x out) */
+    TRAIN_PROBE_BWD_WEIGHTS,  /* the weights its backward reads (params) */
+    TRAIN_PROBE_GRADIENT,     /* its weight and bias gradient (params) */
+    TRAIN_PROBE_WEIGHTS,      /* its weights after the update (params; datapath words);
+                                 minibatch -1: the initial weights, from trainer_create */
+    TRAIN_PROBE_MASTER,       /* fixed point only: its master weights after the update */
+    TRAIN_N_PROBES
+};
+
 struct train_opts {
     enum plan_policy policy;
     int ema_beta_auto;           /* 1: beta = d/(d+1) per layer */
@@ -40,12 +55,12 @@ struct train_opts {
     uint64_t seed;               /* weight initialisation */
     int diagnostics;             /* track how far the backward's weights are from exact */
     const struct fixed_spec *fixed;   /* NULL: float32; else the bit-exact fixed point */
-    /* Optional: called with every weight set a layer's forward (backward = 0) or
-     * backward (backward = 1) reads: count words of 4 bytes, weights then biases
-     * (float, or int32 in the weight format under fixed point). */
-    void (*observe)(void *ctx, int layer, int64_t minibatch, int backward,
-                    const void *params, int64_t count);
-    void *observe_ctx;
+    /* Optional: called with every value the datapath produces or reads (see
+     * enum train_probe): count words of 4 bytes, float or, under fixed point,
+     * int32 in the value's format. The co-simulation compares the RTL with these. */
+    void (*probe)(void *ctx, enum train_probe kind, int layer, int64_t minibatch,
+                  const void *words, int64_t count);
+    void *probe_ctx;
     /* Optional: called every 64 steps of an epoch and after its last step. */
     void (*progress)(void *ctx, int64_t step, int64_t steps, double loss_sum,
                      int64_t samples);

@@ -13,6 +13,7 @@
 #include "../model/plan.h"
 #include "config.h"
 #include "report_plan.h"
+#include "trace.h"
 #include "train_run.h"
 
 #define EXIT_BAD_INPUT 2
@@ -33,6 +34,10 @@ static const char usage[] =
     "                    (sequential, stale, stash, ema; default: the config's) or all of\n"
     "                    them from the same start; with --out, write metrics.csv,\n"
     "                    summary.json and the weights as .npy under DIR\n"
+    "  tracegen CONFIG --out DIR [--steps N]\n"
+    "                    write a golden vector set: N minibatches (default 8) of the\n"
+    "                    fixed-point model, every value the RTL must reproduce\n"
+    "  trace DIR         check a vector set and summarise it\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
@@ -197,6 +202,67 @@ static int cmd_train(int argc, char **argv)
     return rc;
 }
 
+static int cmd_tracegen(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL;
+    int64_t steps = 8;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], &steps))
+                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
+                                 argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("tracegen: unknown option or missing value: %s", argv[i]);
+        else if (path)
+            return bad_usage("tracegen: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path || !out)
+        return bad_usage("tracegen needs a CONFIG and --out DIR");
+    struct config c;
+    struct diag d;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    rc = trace_generate(&c, steps, out, &d);
+    if (rc)
+        diag_print(&d, stderr);
+    else
+        printf("wrote %s/ (%lld minibatches of %s)\n", out, (long long)steps, c.name);
+    cfg_free(&c);
+    return rc;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-')
+        return bad_usage("trace takes one vector-set directory");
+    struct trace tr;
+    struct diag d;
+    if (trace_load(&tr, argv[0], &d)) {
+        diag_print(&d, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    int64_t words[TRAIN_N_PROBES] = {0}, records[TRAIN_N_PROBES] = {0};
+    for (int64_t i = 0; i < tr.n_records; i++) {
+        records[tr.records[i].kind]++;
+        words[tr.records[i].kind] += tr.records[i].count;
+    }
+    printf("vector set %s: %s (config hash %016llx), policy %s, %d stages, %lld minibatches, "
+           "%lld records\n", argv[0], tr.config.name, (unsigned long long)tr.config.hash,
+           plan_policy_name(tr.config.pipeline.policy), tr.config.pipeline.n_stages,
+           (long long)tr.minibatches, (long long)tr.n_records);
+    for (int k = 0; k < TRAIN_N_PROBES; k++)
+        if (records[k])
+            printf("  %-12s %6lld records %10lld words\n", trace_kind_name((enum train_probe)k),
+                   (long long)records[k], (long long)words[k]);
+    trace_free(&tr);
+    return 0;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -224,6 +290,10 @@ int main(int argc, char **argv)
         return cmd_plan(argc - 2, argv + 2);
     if (strcmp(cmd, "train") == 0)
         return cmd_train(argc - 2, argv + 2);
+    if (strcmp(cmd, "tracegen") == 0)
+        return cmd_tracegen(argc - 2, argv + 2);
+    if (strcmp(cmd, "trace") == 0)
+        return cmd_trace(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

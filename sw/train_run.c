@@ -62,8 +62,8 @@ static void draw_progress(void *ctx, int64_t step, int64_t steps, double loss_su
 
 /* ---- data ---- */
 
-static int load_data(const struct config *c, struct dataset *train, struct dataset *test,
-                     struct diag *d)
+int train_data_load(const struct config *c, struct dataset *train, struct dataset *test,
+                    struct diag *d)
 {
     if (c->training.dataset == CFG_DATA_FASHION_MNIST) {
         if (idx_load_fashion_mnist(c->training.data_dir, train, test, d))
@@ -103,8 +103,15 @@ static int load_data(const struct config *c, struct dataset *train, struct datas
 
 /* ---- training ---- */
 
-static void fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_per_epoch,
-                      int epochs, const struct fixed_spec *q, struct train_opts *o)
+void train_order_init(const struct config *c, struct rng *r, int32_t *order, int n)
+{
+    rng_seed(r, c->training.seed ^ 0xda7a0bdeull);
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+}
+
+void train_fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_per_epoch,
+                     int epochs, const struct fixed_spec *q, struct train_opts *o)
 {
     static const enum train_lr sched[] = {TRAIN_LR_CONSTANT, TRAIN_LR_STEP, TRAIN_LR_COSINE};
     memset(o, 0, sizeof *o);
@@ -164,7 +171,7 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     r->epochs = epochs;
     struct fixed_spec q;
     cfg_fixed_spec(c, &q);
-    fill_opts(c, pol, mb_per_epoch, epochs, &q, &o);
+    train_fill_opts(c, pol, mb_per_epoch, epochs, &q, &o);
     if (progress) {
         o.progress = draw_progress;
         o.progress_ctx = &pg;
@@ -185,9 +192,7 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     }
     /* The same data order for every policy: the shuffle depends on the seed only. */
     struct rng shuffle;
-    rng_seed(&shuffle, c->training.seed ^ 0xda7a0bdeull);
-    for (int i = 0; i < train->n; i++)
-        order[i] = i;
+    train_order_init(c, &shuffle, order, train->n);
     double t0 = now();
     for (int ep = 0; ep < epochs; ep++) {
         struct train_stats st;
@@ -459,7 +464,7 @@ int train_run(const struct config *c, const struct train_request *rq, FILE *out,
         diag_set(d, c->path, 0, 0, "%s", e.msg);
         return 1;
     }
-    if ((rc = load_data(c, &train, &test, d))) {
+    if ((rc = train_data_load(c, &train, &test, d))) {
         plan_free(&p);
         return rc;
     }

@@ -12,6 +12,9 @@
 
 #include <stdio.h>
 
+#include "../model/data.h"
+#include "../model/rng.h"
+#include "../model/train.h"
 #include "config.h"
 #include "diag.h"
 
@@ -22,6 +25,17 @@ struct train_request {
     const char *out_dir;      /* NULL: write no files */
     int progress;             /* redraw a progress line on stderr */
 };
+
+/* The datasets the config names (normalised when it says so). Returns 0; 2 with d
+ * set when the data are missing or malformed; 1 on other failures. */
+int train_data_load(const struct config *c, struct dataset *train, struct dataset *test,
+                    struct diag *d);
+/* The trainer options the config gives a policy (q: the config's fixed spec). */
+void train_fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_per_epoch,
+                     int epochs, const struct fixed_spec *q, struct train_opts *o);
+/* The data order: identity, then the shuffle stream every epoch draws from
+ * (rng_shuffle once per epoch). The same for every policy. */
+void train_order_init(const struct config *c, struct rng *r, int32_t *order, int n);
 
 /* Returns 0; 2 with d set on bad input (dataset missing or malformed, a config
  * this command cannot run); 1 with d set on other failures (memory, writing). */

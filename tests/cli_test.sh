@@ -158,5 +158,24 @@ expect_status "train: zero epochs" 2 "--epochs needs" train "$tiny" --epochs 0
 : >"$tmp/afile"
 expect_status "train: --out under a file" 1 "$tmp/afile" train "$tiny" --epochs 1 --out "$tmp/afile/run"
 
+# --- golden vector sets: the committed ones check and regenerate byte for byte
+for set in traces/*/; do
+    set=${set%/}
+    run trace "$set"
+    check "trace $set checks" test "$status" -eq 0
+    steps=$("$LP" trace "$set" | sed -n 's/.*, \([0-9]*\) minibatches,.*/\1/p')
+    "$LP" tracegen "$set/config.yaml" --steps "$steps" --out "$tmp/regen" >/dev/null
+    check "tracegen reproduces $set" sh -c "cmp -s '$set/vectors.bin' '$tmp/regen/vectors.bin' &&
+        cmp -s '$set/config.yaml' '$tmp/regen/config.yaml'"
+done
+mkdir -p "$tmp/cut"
+cp traces/m4-ema/config.yaml "$tmp/cut/"
+head -c 1000 traces/m4-ema/vectors.bin >"$tmp/cut/vectors.bin"
+expect_status "trace: a truncated set" 2 "CRC-32 mismatch" trace "$tmp/cut"
+expect_status "trace: no such set" 2 "cannot open" trace "$tmp/none"
+expect_status "tracegen: a float config" 2 "numerics.format: fixed" tracegen "$tiny" --out "$tmp/t"
+sed 's/^training:/numerics: {format: fixed}\ntraining:/' tests/configs/tiny-cnn.yaml >"$tmp/cnn-fixed.yaml"
+expect_status "tracegen: a conv layer" 2 "dense layers only" tracegen "$tmp/cnn-fixed.yaml" --out "$tmp/t"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -235,12 +235,14 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
-static void observe(void *ctx, int layer_index, int64_t minibatch, int backward,
+static void observe(void *ctx, enum train_probe kind, int layer_index, int64_t minibatch,
                     const void *params, int64_t count)
 {
     struct observed *ob = ctx;
-    if (layer_index < 0 || layer_index >= ob->L || minibatch < 0 || minibatch >= ob->n_mb ||
-        (backward != 0 && backward != 1)) {
+    if (kind != TRAIN_PROBE_FWD_WEIGHTS && kind != TRAIN_PROBE_BWD_WEIGHTS)
+        return;
+    int backward = kind == TRAIN_PROBE_BWD_WEIGHTS;
+    if (layer_index < 0 || layer_index >= ob->L || minibatch < 0 || minibatch >= ob->n_mb) {
         ob->errors++;
         return;
     }
@@ -298,7 +300,7 @@ static void observe_run(const struct net *n, enum plan_policy policy, struct obs
     dataset_for(&d, n, MB_PER_EPOCH * BATCH);
     observed_init(ob, n->n_layers, (int64_t)EPOCHS * MB_PER_EPOCH);
     struct train_opts o = default_opts(policy);
-    o.observe = observe, o.observe_ctx = ob;
+    o.probe = observe, o.probe_ctx = ob;
     o.diagnostics = 1;
     struct trainer *t = run(n, stage_of, 4, &o, &d, &st);
     assert_int_equal(ob->errors, 0);
