@@ -12,9 +12,10 @@ int64_t fixed_shift(int64_t x, int s, enum fixed_rounding r)
 {
     if (s <= 0)
         return x * ((int64_t)1 << -s);   /* exact: callers keep it in range */
-    int64_t q = x >> s;                  /* floor (arithmetic shift) */
+    int64_t q = x >> s;                  /* floor (arithmetic shift), s <= 63 */
     if (r == FIXED_NEAREST_EVEN) {
-        int64_t rem = x - q * ((int64_t)1 << s), half = (int64_t)1 << (s - 1);
+        /* The dropped bits, unsigned: no shift reaches the sign bit. */
+        uint64_t rem = (uint64_t)x & ((UINT64_C(1) << s) - 1), half = UINT64_C(1) << (s - 1);
         if (rem > half || (rem == half && (q & 1)))
             q++;
     }

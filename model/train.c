@@ -587,6 +587,13 @@ double trainer_lr(const struct trainer *t, int64_t m)
     }
 }
 
+/* Momentum and beta with 16 fraction bits, at most 65535/65536 (a 16-bit word). */
+static uint32_t coef(double v)
+{
+    uint64_t q = fixed_const(v, FIXED_COEF_FRAC);
+    return q > 65535 ? 65535 : (uint32_t)q;
+}
+
 /* SGD with momentum and weight decay on every parameter:
  *   v <- momentum*v + (grad + wd*w);  u = lr*v;  w <- w - u;  m <- beta*m + (1-beta)*u
  * with the live weights first kept in the history ring. Fixed point: the same
@@ -609,8 +616,7 @@ static void update_layer(struct trainer *t, int l, int64_t m)
         fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
                      tl->params, fixed_const(lr / t->B, FIXED_LR_FRAC),
                      fixed_const(t->o.weight_decay, FIXED_LR_FRAC),
-                     (uint32_t)fixed_const(t->o.momentum, FIXED_COEF_FRAC),
-                     (uint32_t)fixed_const(tl->beta, FIXED_COEF_FRAC), t->q, &tl->sat);
+                     coef(t->o.momentum), coef(tl->beta), t->q, &tl->sat);
     } else {
         float lrf = (float)lr, mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
         for (int64_t i = 0; i < tl->params; i++) {
