@@ -37,6 +37,7 @@ RTL_SRC   := $(wildcard rtl/*.sv)
 RTL_MODS  := $(basename $(notdir $(RTL_SRC)))
 SIM_SRC   := $(wildcard sim/blocks_*.cpp)
 SIM_MODS  := $(patsubst sim/blocks_%.cpp,%,$(SIM_SRC))
+SIM_C_SRC := $(wildcard sim/*.c)
 VLT_INC   := /usr/share/verilator/include
 VLT_DONE  := $(SIM_MODS:%=$(BUILD)/vobj/%.done)
 VLT_ARCH  := $(foreach m,$(SIM_MODS),$(BUILD)/vobj/$(m)/V$(m)__ALL.a)
@@ -130,22 +131,26 @@ $(BUILD)/obj/vlt/%.o: $(VLT_INC)/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/libsim.a: $(SIM_MODS:%=$(BUILD)/obj/sim/blocks_%.o) $(BUILD)/obj/vlt/verilated.o \
-		$(BUILD)/obj/vlt/verilated_threads.o
+$(BUILD)/obj/sim/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsim.a: $(SIM_MODS:%=$(BUILD)/obj/sim/blocks_%.o) $(SIM_C_SRC:%.c=$(BUILD)/obj/%.o) \
+		$(BUILD)/obj/vlt/verilated.o $(BUILD)/obj/vlt/verilated_threads.o
 	$(AR) rcs $@ $^
 
 $(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_DONE) \
-		$(BUILD)/libmodel.a
+		$(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(CMOCKA_LIBS) -pthread -lm
+	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libsw.a \
+	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(YAML_LIBS) -lz -pthread -lm
 
 $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
 
 lint:
 	@echo "== C: every file with -Werror"
-	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC); do \
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC); do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
 	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done

@@ -62,6 +62,12 @@ uint64_t fixed_const(double v, int frac)
     return (uint64_t)nearbyint(ldexp(v, frac));
 }
 
+uint32_t fixed_coef(double v)
+{
+    uint64_t q = fixed_const(v, FIXED_COEF_FRAC);
+    return q > 65535 ? 65535 : (uint32_t)q;
+}
+
 /* Division by n with the rounding mode (n > 0). */
 static int64_t div_round(int64_t x, int64_t n, enum fixed_rounding r)
 {

@@ -54,6 +54,8 @@ int32_t fixed_from_double(double v, struct fixed_fmt f, enum fixed_rounding r, i
 double fixed_to_double(int32_t w, struct fixed_fmt f);
 /* A constant in [0, 2^63 / 2^frac) as an unsigned word with frac fraction bits. */
 uint64_t fixed_const(double v, int frac);
+/* Momentum or ema beta as a 16-bit word (FIXED_COEF_FRAC), at most 65535. */
+uint32_t fixed_coef(double v);
 
 /* Accumulator bits needed by layer l of net under spec (largest exact sum of
  * its forward, input-gradient and weight-gradient products for batch B). */

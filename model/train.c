@@ -575,7 +575,11 @@ static const float *backward_weights(struct trainer *t, int l, int64_t m)
 
 double trainer_lr(const struct trainer *t, int64_t m)
 {
-    const struct train_opts *o = &t->o;
+    return train_lr_at(&t->o, m);
+}
+
+double train_lr_at(const struct train_opts *o, int64_t m)
+{
     switch (o->lr_schedule) {
     case TRAIN_LR_STEP:
         return o->lr * pow(o->lr_decay, (double)(m / o->minibatches_per_epoch));
@@ -585,13 +589,6 @@ double trainer_lr(const struct trainer *t, int64_t m)
     default:
         return o->lr;
     }
-}
-
-/* Momentum and beta with 16 fraction bits, at most 65535/65536 (a 16-bit word). */
-static uint32_t coef(double v)
-{
-    uint64_t q = fixed_const(v, FIXED_COEF_FRAC);
-    return q > 65535 ? 65535 : (uint32_t)q;
 }
 
 /* SGD with momentum and weight decay on every parameter:
@@ -616,7 +613,7 @@ static void update_layer(struct trainer *t, int l, int64_t m)
         fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
                      tl->params, fixed_const(lr / t->B, FIXED_LR_FRAC),
                      fixed_const(t->o.weight_decay, FIXED_LR_FRAC),
-                     coef(t->o.momentum), coef(tl->beta), t->q, &tl->sat);
+                     fixed_coef(t->o.momentum), fixed_coef(tl->beta), t->q, &tl->sat);
     } else {
         float lrf = (float)lr, mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
         for (int64_t i = 0; i < tl->params; i++) {

@@ -112,6 +112,7 @@ int64_t trainer_params(const struct trainer *t, int l, float *out);
 void trainer_alloc(const struct trainer *t, struct train_alloc *a);
 /* The learning rate the schedule gives the update of a (global) minibatch. */
 double trainer_lr(const struct trainer *t, int64_t minibatch);
+double train_lr_at(const struct train_opts *o, int64_t minibatch);
 /* The stage count the trainer runs (1 for sequential). */
 int trainer_stages(const struct trainer *t);
 

@@ -1,0 +1,145 @@
+// The Verilated stash_ring_bank behind the C API of blocks_stash_ring_bank.h.
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "Vstash_ring_bank.h"
+#include "Vstash_ring_bank_stash_ring_bank.h"   // the model's public parameters
+#include "blocks_stash_ring_bank.h"
+#include "verilated.h"
+
+// The C API and the port unpacking below assume the parameters the model was built with.
+using Params = Vstash_ring_bank_stash_ring_bank;
+
+// SIM_SRB_DEPTHS packed as the RTL's Depths: ring i at bits [i*8 +: 8].
+static constexpr uint64_t packed_depths()
+{
+    constexpr int d[] = SIM_SRB_DEPTHS;
+    static_assert(sizeof d / sizeof d[0] == SIM_SRB_RINGS, "one depth per ring");
+    uint64_t p = 0;
+    for (int i = SIM_SRB_RINGS - 1; i >= 0; i--)
+        p = p << 8 | static_cast<uint64_t>(d[i]);
+    return p;
+}
+
+static_assert(Params::NumRings == SIM_SRB_RINGS, "NumRings");
+static_assert(Params::Depths == packed_depths(), "Depths");
+static_assert(Params::Words == SIM_SRB_WORDS, "Words");
+static_assert(Params::Width == SIM_SRB_WIDTH && SIM_SRB_WIDTH <= 32, "Width");
+static_assert(Params::VersionWidth == SIM_SRB_VERSION_WIDTH && SIM_SRB_VERSION_WIDTH <= 32,
+              "VersionWidth");
+
+struct sim_srb {
+    VerilatedContext ctx;
+    Vstash_ring_bank *top = nullptr;
+};
+
+static constexpr uint32_t low_mask(unsigned bits)
+{
+    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
+}
+
+static constexpr unsigned idx_bits()
+{
+    unsigned b = 0;
+    while ((1u << b) < SIM_SRB_WORDS)
+        b++;
+    return b > 0 ? b : 1;
+}
+
+// Bits [lo +: bits] (bits <= 32) of a port Verilator holds in one integer...
+template <typename T>
+static uint32_t field(const T &v, unsigned lo, unsigned bits)
+{
+    return static_cast<uint32_t>(static_cast<uint64_t>(v) >> lo) & low_mask(bits);
+}
+
+// ... or in a VlWide of 32-bit words.
+template <std::size_t N>
+static uint32_t field(const VlWide<N> &v, unsigned lo, unsigned bits)
+{
+    uint64_t x = v[lo / 32];
+    if (lo / 32 + 1 < N)
+        x |= static_cast<uint64_t>(v[lo / 32 + 1]) << 32;
+    return static_cast<uint32_t>(x >> (lo % 32)) & low_mask(bits);
+}
+
+// Verilated models expect the unused top bits of an input to be 0.
+static void drive(Vstash_ring_bank *top, const sim_srb_in *in)
+{
+    top->push_valid_i = in->push_valid ? 1 : 0;
+    top->push_idx_i = static_cast<uint32_t>(in->push_idx) & low_mask(idx_bits());
+    top->push_data_i = in->push_data & low_mask(SIM_SRB_WIDTH);
+    top->push_last_i = in->push_last ? 1 : 0;
+    top->rd_valid_i = in->rd_valid ? 1 : 0;
+    top->rd_ver_i = in->rd_ver & low_mask(SIM_SRB_VERSION_WIDTH);
+    top->rd_idx_i = static_cast<uint32_t>(in->rd_idx) & low_mask(idx_bits());
+    top->rd_live_i = in->rd_live & low_mask(SIM_SRB_WIDTH);
+}
+
+static void sample(const Vstash_ring_bank *top, sim_srb_out *out)
+{
+    for (unsigned i = 0; i < SIM_SRB_RINGS; i++) {
+        out->rd_valid[i] = static_cast<int>(field(top->rd_valid_o, i, 1));
+        out->rd_data[i] = field(top->rd_data_o, i * SIM_SRB_WIDTH, SIM_SRB_WIDTH);
+        out->rd_miss[i] = static_cast<int>(field(top->rd_miss_o, i, 1));
+        out->live[i] = field(top->live_o, i * SIM_SRB_VERSION_WIDTH, SIM_SRB_VERSION_WIDTH);
+    }
+}
+
+// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
+// rising edge.
+static void tick(sim_srb *s, sim_srb_out *out)
+{
+    s->top->clk_i = 0;
+    s->top->eval();
+    s->ctx.timeInc(1);
+    if (out)
+        sample(s->top, out);
+    s->top->clk_i = 1;
+    s->top->eval();
+    s->ctx.timeInc(1);
+}
+
+struct sim_srb *sim_srb_create(void)
+{
+    sim_srb *s = new (std::nothrow) sim_srb;
+    if (!s)
+        return nullptr;
+    s->top = new (std::nothrow) Vstash_ring_bank{&s->ctx};
+    if (!s->top) {
+        delete s;
+        return nullptr;
+    }
+    s->top->rst_ni = 1;
+    s->top->clk_i = 0;
+    s->top->eval();
+    sim_srb_reset(s);
+    return s;
+}
+
+void sim_srb_destroy(struct sim_srb *s)
+{
+    if (!s)
+        return;
+    s->top->final();
+    delete s->top;
+    delete s;
+}
+
+void sim_srb_reset(struct sim_srb *s)
+{
+    const sim_srb_in idle{};
+    drive(s->top, &idle);
+    s->top->rst_ni = 0;   // asynchronous: takes effect without an edge
+    tick(s, nullptr);
+    tick(s, nullptr);
+    s->top->rst_ni = 1;
+    s->top->eval();
+}
+
+void sim_srb_cycle(struct sim_srb *s, const struct sim_srb_in *in, struct sim_srb_out *out)
+{
+    drive(s->top, in);
+    tick(s, out);
+}
