@@ -112,8 +112,10 @@ $(BUILD)/libmodel.a: $(MODEL_OBJ)
 $(BUILD)/libsw.a: $(SW_OBJ)
 	$(AR) rcs $@ $^
 
-$(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
+# The CLI links the Verilated RTL blocks too (layerpipe replay).
+$(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
+	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
+	    $(YAML_LIBS) -lz -pthread -lm
 
 $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../model/plan.h"
+#include "../sim/replay.h"
 #include "config.h"
 #include "report_plan.h"
 #include "trace.h"
@@ -38,11 +39,15 @@ static const char usage[] =
     "                    write a golden vector set: N minibatches (default 8) of the\n"
     "                    fixed-point model, every value the RTL must reproduce\n"
     "  trace DIR         check a vector set and summarise it\n"
+    "  replay DIR [--inject-fault]\n"
+    "                    run a vector set through the Verilated RTL blocks without the C\n"
+    "                    model and compare every value; exit 0 only with no mismatch\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
     "\n"
-    "exit status: 0 ok, 2 bad input (file:line:column: message on stderr), 1 other errors\n";
+    "exit status: 0 ok, 2 bad input (file:line:column: message on stderr), 1 other errors\n"
+    "(for replay: 1 when the RTL disagrees)\n";
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -263,6 +268,74 @@ static int cmd_trace(int argc, char **argv)
     return 0;
 }
 
+static int cmd_replay(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int fault = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--inject-fault") == 0)
+            fault = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("replay: unknown option %s", argv[i]);
+        else if (dir)
+            return bad_usage("replay: more than one set (%s)", argv[i]);
+        else
+            dir = argv[i];
+    }
+    if (!dir)
+        return bad_usage("replay: which vector set?");
+    struct trace tr;
+    struct diag d;
+    if (trace_load(&tr, dir, &d)) {
+        diag_print(&d, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const struct config *c = &tr.config;
+    struct replay_record *recs = calloc((size_t)tr.n_records + 1, sizeof *recs);
+    int32_t corrupt = 0;
+    struct fixed_spec q;
+    struct train_opts o;
+    struct replay_result res;
+    struct lp_err e;
+    int rc = recs ? 0 : 1;
+    for (int64_t i = 0; recs && i < tr.n_records; i++) {
+        const struct trace_record *t = &tr.records[i];
+        recs[i] = (struct replay_record){t->kind, t->layer, t->minibatch, t->count, t->words};
+        if (fault && !corrupt && t->kind == TRAIN_PROBE_ACTIVATION) {
+            corrupt = t->words[0] ^ 1;   /* one expected word off by one bit */
+            recs[i].words = &corrupt;
+            recs[i].count = 1;
+        }
+    }
+    cfg_fixed_spec(c, &q);
+    train_fill_opts(c, c->pipeline.policy, tr.minibatches, 1, &q, &o);
+    struct replay_setup s = {&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, &q,
+                             tr.minibatches};
+    if (!rc && replay_run(&s, recs, tr.n_records, &res, &e)) {
+        fprintf(stderr, "%s: %s\n", dir, e.msg);
+        rc = 1;
+    }
+    if (!rc) {
+        printf("replay %s: %s, policy %s, %lld minibatches: %lld records, %lld words "
+               "compared, %lld mismatches; %lld MAC tiles in %lld cycles\n", dir, c->name,
+               plan_policy_name(c->pipeline.policy), (long long)tr.minibatches,
+               (long long)res.records, (long long)res.compared, (long long)res.mismatches,
+               (long long)res.mac_tiles, (long long)res.mac_cycles);
+        if (res.mismatches) {
+            const struct replay_mismatch *m = &res.first;
+            printf("first mismatch: step %lld, stage %d, layer %s, %s of minibatch %lld, "
+                   "index %lld: expected %d, RTL %d\n", (long long)m->step, m->stage,
+                   m->layer >= 0 ? c->net.layers[m->layer].name : "input",
+                   trace_kind_name(m->kind), (long long)m->minibatch, (long long)m->index,
+                   m->expected, m->actual);
+            rc = 1;
+        }
+    }
+    free(recs);
+    trace_free(&tr);
+    return rc;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -294,6 +367,8 @@ int main(int argc, char **argv)
         return cmd_tracegen(argc - 2, argv + 2);
     if (strcmp(cmd, "trace") == 0)
         return cmd_trace(argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -168,10 +168,20 @@ for set in traces/*/; do
     check "tracegen reproduces $set" sh -c "cmp -s '$set/vectors.bin' '$tmp/regen/vectors.bin' &&
         cmp -s '$set/config.yaml' '$tmp/regen/config.yaml'"
 done
+for set in traces/*/; do
+    set=${set%/}
+    run replay "$set"
+    check "replay $set through the RTL blocks: no mismatch" sh -c \
+        "test $status -eq 0 && grep -q ', 0 mismatches;' '$tmp/out'"
+done
+run replay traces/m4-ema --inject-fault
+check "replay --inject-fault fails and says where" sh -c \
+    "test $status -eq 1 && grep -q '^first mismatch: step 0, stage 1, layer fc1, activation' '$tmp/out'"
 mkdir -p "$tmp/cut"
 cp traces/m4-ema/config.yaml "$tmp/cut/"
 head -c 1000 traces/m4-ema/vectors.bin >"$tmp/cut/vectors.bin"
 expect_status "trace: a truncated set" 2 "CRC-32 mismatch" trace "$tmp/cut"
+expect_status "replay: a truncated set" 2 "CRC-32 mismatch" replay "$tmp/cut"
 expect_status "trace: no such set" 2 "cannot open" trace "$tmp/none"
 expect_status "tracegen: a float config" 2 "numerics.format: fixed" tracegen "$tiny" --out "$tmp/t"
 sed 's/^training:/numerics: {format: fixed}\ntraining:/' tests/configs/tiny-cnn.yaml >"$tmp/cnn-fixed.yaml"
