@@ -147,8 +147,10 @@ $(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_D
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libsw.a \
 	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(YAML_LIBS) -lz -pthread -lm
 
-$(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(YAML_LIBS) -lz -lm
+$(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) \
+		$(BUILD)/libmodel.a
+	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
+	    $(YAML_LIBS) -lz -pthread -lm
 
 lint:
 	@echo "== C: every file with -Werror"

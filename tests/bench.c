@@ -11,6 +11,9 @@
 
 #include "../model/plan.h"
 #include "../model/train.h"
+#include "../sim/replay.h"
+#include "../sw/trace.h"
+#include "../sw/train_run.h"
 #include "../sw/config.h"
 
 static double now(void)
@@ -63,6 +66,36 @@ static double train_rate(const struct config *mlp, enum plan_policy pol, int fix
     return best;
 }
 
+/* Replays of a vector set through the RTL blocks per second; *cycles: MAC cycles each. */
+static double replay_rate(const char *dir, int64_t *cycles, int64_t *minibatches)
+{
+    struct trace tr;
+    struct diag d;
+    struct fixed_spec q;
+    struct train_opts o;
+    struct replay_result res;
+    struct lp_err e;
+    double rate = 0;
+    if (trace_load(&tr, dir, &d))
+        return 0;
+    struct replay_record *recs = calloc((size_t)tr.n_records, sizeof *recs);
+    for (int64_t i = 0; recs && i < tr.n_records; i++) {
+        const struct trace_record *t = &tr.records[i];
+        recs[i] = (struct replay_record){t->kind, t->layer, t->minibatch, t->count, t->words};
+    }
+    cfg_fixed_spec(&tr.config, &q);
+    train_fill_opts(&tr.config, tr.config.pipeline.policy, tr.minibatches, 1, &q, &o);
+    struct replay_setup s = {&tr.config.net, tr.config.pipeline.stage_of,
+                             tr.config.pipeline.n_stages, &o, &q, tr.minibatches};
+    if (recs)
+        RATE(rate, if (replay_run(&s, recs, tr.n_records, &res, &e)) break);
+    *cycles = res.mac_cycles;
+    *minibatches = tr.minibatches;
+    free(recs);
+    trace_free(&tr);
+    return rate;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg_path = "configs/resnet18.yaml";
@@ -101,6 +134,8 @@ int main(int argc, char **argv)
     }
     double f_seq = train_rate(&mlp, PLAN_SEQUENTIAL, 0), f_ema = train_rate(&mlp, PLAN_EMA, 0);
     double q_seq = train_rate(&mlp, PLAN_SEQUENTIAL, 1), q_ema = train_rate(&mlp, PLAN_EMA, 1);
+    int64_t rp_cycles = 0, rp_mb = 0;
+    double rp_rate = replay_rate("traces/m4-ema", &rp_cycles, &rp_mb);
     cfg_free(&mlp);
 
     FILE *out = fopen(argv[1], "w");
@@ -125,6 +160,11 @@ int main(int argc, char **argv)
         fprintf(both[i], "train_float32_ema_samples_per_s        %8.0f  (4 stages)\n", f_ema);
         fprintf(both[i], "train_fixed_sequential_samples_per_s   %8.0f\n", q_seq);
         fprintf(both[i], "train_fixed_ema_samples_per_s          %8.0f  (4 stages)\n", q_ema);
+        fprintf(both[i], "bench: block-level RTL replay of traces/m4-ema (%lld minibatches)\n",
+                (long long)rp_mb);
+        fprintf(both[i], "replay_minibatches_per_s               %8.0f\n", rp_rate * rp_mb);
+        fprintf(both[i], "replay_mac_cycles_per_s                %8.0f  (%lld MAC cycles each)\n",
+                rp_rate * rp_cycles, (long long)rp_cycles);
     }
     int rc = fclose(out) ? 1 : 0;
     cfg_free(&c);
