@@ -11,22 +11,29 @@
 // the version's last word ends the version: the live counter (live_o) and the ring's head
 // slot advance. Versions count from 0 at reset.
 //
+// Held: the ring counts the versions pushed since reset, saturating at Depth (held, 0 at
+// reset, +1 with each version's last word until it reaches Depth): it holds the versions
+// live - held .. live - 1, never one from before the reset.
+//
 // Read: word rd_idx_i of version rd_ver_i, one per cycle (rd_valid_i). The gap live - v
 // (modulo 2^VersionWidth, so the counters may wrap) selects:
 //   gap == 0          the live word, rd_live_i (read from the weight memory alongside),
-//   1 <= gap <= Depth the stored word, slot (live - gap) mod Depth = v mod Depth,
-//   otherwise         a miss: the version is not held (overwritten, or not yet
-//                     written); rd_miss_o is raised and rd_data_o reads 0.
+//   1 <= gap <= held  the stored word, slot (live - gap) mod Depth = v mod Depth,
+//   otherwise         a miss: the version is not held (overwritten, not yet written, or
+//                     never pushed since reset, e.g. a version "before 0" during the first
+//                     Depth updates, whose slot may still hold a word of the run before
+//                     the reset); rd_miss_o is raised and rd_data_o reads 0.
 // Latency 1: a read presented in cycle t answers with rd_valid_o in cycle t+1. The RAM
 // is read-first: a read and a push of the same word in one cycle returns the old word.
 // So a backward that reads version live - Depth (the slot the next push overwrites, the
 // steady state) must read each word before, or in the same cycle as, that word's push.
-// A read uses the live counter before any push_last_i of the same cycle.
+// A read uses the live and held counters before any push_last_i of the same cycle.
 //
-// Degenerate depths: Depth 0 holds nothing (no RAM, no counter): every read returns the
+// Degenerate depths: Depth 0 holds nothing (no RAM, no counters): every read returns the
 // live word, rd_ver_i and the push port are ignored, live_o and rd_miss_o read 0. Depth 1
-// has no head pointer: its one slot holds W^(live-1). Indices must be below Words. The RAM
-// is not reset.
+// has no head pointer and its held count is one flag: its one slot holds W^(live-1) once a
+// version was pushed since reset. Indices must be below Words. The RAM is not reset (the
+// held count is what keeps its old words from being read).
 module stash_ring #(
   // (verilator public: the harness reads the geometry it was built with.)
   parameter int unsigned Depth        /*verilator public*/ = 6,   // versions: the delay d
@@ -92,6 +99,8 @@ module stash_ring #(
     localparam int unsigned Entries  = Depth * Words;
     // Slot numbers and gaps up to Depth, with a bit to spare for head + Depth - gap.
     localparam int unsigned SlotW    = $clog2(Depth + 1) + 1;
+    // A gap is compared with the held count in the wider of their widths.
+    localparam int unsigned CmpW     = (VersionWidth > SlotW) ? VersionWidth : SlotW;
     localparam int unsigned AddrW    = (Entries > 1) ? $clog2(Entries) : 1;
     // slot * Words + idx is formed in SumW bits (no fewer than a slot number has), then
     // cut to AddrW: the value is below Entries.
@@ -100,9 +109,11 @@ module stash_ring #(
     logic [Width-1:0]        mem_q [Entries];
 
     logic [VersionWidth-1:0] live_d, live_q;
+    logic                    advance;           // the version's last word: live + 1
     logic [SlotW-1:0]        head;              // live mod Depth: the slot the next push fills
+    logic [SlotW-1:0]        held;              // versions held: pushed since reset, <= Depth
     logic [VersionWidth-1:0] gap;
-    logic                    is_live, held;
+    logic                    is_live, hit;
     logic [SlotW-1:0]        rd_slot;
     logic [SumW-1:0]         rd_sum, push_sum;
     logic [AddrW-1:0]        rd_addr, push_addr;
@@ -112,46 +123,75 @@ module stash_ring #(
     logic [Width-1:0]        live_word_d, live_word_q;
     logic [Width-1:0]        ram_rdata_q;
 
+    assign advance = push_valid_i && push_last_i;
+
     // The live counter.
     always_comb begin
       live_d = live_q;
-      if (push_valid_i && push_last_i) begin
+      if (advance) begin
         live_d = live_q + VersionWidth'(1);
       end
     end
 
-    // Which word a read wants.
+    // Which word a read wants: the live word, a held one, or neither (a miss).
     always_comb begin
       gap     = live_q - rd_ver_i;
       is_live = (gap == '0);
-      held    = !is_live && (gap <= VersionWidth'(Depth));
+      hit     = !is_live && (CmpW'(gap) <= CmpW'(held));
     end
 
-    // The slots: the head, and the slot of the version a read wants.
+    // The held count, the head and the slot of the version a read wants.
     if (Depth == 1) begin : gen_depth1
-      // One slot: it always holds W^(live-1). No head pointer.
+      // One slot: once a version was pushed since reset it holds W^(live-1). No head
+      // pointer; the held count is one flag.
+      logic held_d, held_q;
+
+      always_comb begin
+        held_d = held_q;
+        if (advance) begin
+          held_d = 1'b1;
+        end
+      end
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          held_q <= 1'b0;
+        end else begin
+          held_q <= held_d;
+        end
+      end
+
+      assign held    = SlotW'(held_q);
       assign head    = '0;
       assign rd_slot = '0;
     end else begin : gen_head
-      logic [SlotW-1:0] head_d, head_q;
+      logic [SlotW-1:0] held_d, held_q, head_d, head_q;
 
       always_comb begin
+        held_d = held_q;
         head_d = head_q;
-        if (push_valid_i && push_last_i) begin
+        if (advance) begin
+          if (held_q != SlotW'(Depth)) begin
+            held_d = held_q + SlotW'(1);
+          end
           head_d = (head_q == SlotW'(Depth - 1)) ? '0 : head_q + SlotW'(1);
         end
       end
 
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
+          held_q <= '0;
           head_q <= '0;
         end else begin
+          held_q <= held_d;
           head_q <= head_d;
         end
       end
 
-      // (head - gap) mod Depth; used only when held, so 1 <= gap <= Depth and gap's low
-      // SlotW bits are all of it.
+      assign held = held_q;
+
+      // (head - gap) mod Depth; used only on a hit, so 1 <= gap <= held <= Depth and gap's
+      // low SlotW bits are all of it.
       always_comb begin
         rd_slot = head_q - SlotW'(gap);
         if (head_q < SlotW'(gap)) begin
@@ -167,14 +207,14 @@ module stash_ring #(
       push_sum  = SumW'(head) * SumW'(Words) + SumW'(push_idx_i);
       rd_addr   = AddrW'(rd_sum);
       push_addr = AddrW'(push_sum);
-      ram_re    = rd_valid_i && held;
+      ram_re    = rd_valid_i && hit;
 
       sel_live_d  = sel_live_q;
       miss_d      = miss_q;
       live_word_d = live_word_q;
       if (rd_valid_i) begin
         sel_live_d  = is_live;
-        miss_d      = !is_live && !held;
+        miss_d      = !is_live && !hit;
         live_word_d = rd_live_i;
       end
     end

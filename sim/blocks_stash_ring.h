@@ -48,7 +48,8 @@ struct sim_stash_ring *sim_stash_ring_create(void);
 void sim_stash_ring_destroy(struct sim_stash_ring *s);
 void sim_stash_ring_geometry(const struct sim_stash_ring *s, struct sim_stash_ring_geom *g);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. The RAM keeps its
- * contents; the live counter and the head slot return to 0. */
+ * contents; the live and held counters and the head slot return to 0, so no version
+ * from before the reset is held: reading one is a miss. */
 void sim_stash_ring_reset(struct sim_stash_ring *s);
 void sim_stash_ring_cycle(struct sim_stash_ring *s, const struct sim_stash_ring_in *in,
                           struct sim_stash_ring_out *out);

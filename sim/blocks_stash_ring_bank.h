@@ -52,7 +52,8 @@ struct sim_srb *sim_srb_create(void);
 /* NULL is allowed. */
 void sim_srb_destroy(struct sim_srb *s);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. The RAMs keep their
- * contents; the live counters and head slots return to 0, no read is in flight. */
+ * contents; the live and held counters and head slots return to 0 (no version from before
+ * the reset is held: reading one is a miss), no read is in flight. */
 void sim_srb_reset(struct sim_srb *s);
 /* Drive *in for one cycle: *out (may be NULL) gets the outputs of this cycle, then the
  * clock edge. */

@@ -12,11 +12,12 @@
  * reads that ring's oldest version live - Depth, the rest spread over its window, gap 0
  * to Depth), and every ring answers it; for a ring with a smaller depth the version may be
  * outside its window, and it must answer rd_miss. One read in eight asks for a version no
- * ring holds (gap Depth 6 + 1..4, or not yet pushed) on purpose. The reference of each
- * ring is train.c's ring: slot v mod Depth receives W^(live) at each update
- * (update_layer); a read of v with 1 <= live - v <= Depth takes slot v mod Depth, v ==
- * live the live weights (backward_weights), anything else is a miss; Depth 0 always
- * gives the live weights. Each reference ring is itself checked against the exact
+ * ring holds (gap Depth 6 + 1..4, not yet pushed, or, during the fill, before 0) on
+ * purpose. The reference of each ring is train.c's ring: slot v mod Depth receives
+ * W^(live) at each update (update_layer); a read of v with 1 <= live - v <= min(live,
+ * Depth) takes slot v mod Depth (the ring holds only versions pushed since reset), v ==
+ * live the live weights (backward_weights), anything else is a miss, with data 0; Depth
+ * 0 always gives the live weights. Each reference ring is itself checked against the exact
  * versions W^(v) it was given, so the test shows that each backward reads exactly the
  * weights its forward read. Every ring must answer SIM_SRB_LATENCY cycles after each
  * read, and only then; its live_o must count the versions pushed (Depth 0: read 0).
@@ -25,17 +26,23 @@
  * word no later than the cycle that word is pushed. With one read stream for all rings,
  * the generator keeps to it for every ring: a read whose gap is the depth of some ring
  * takes a word not yet pushed in this update, and often the very word pushed in the same
- * cycle (read-first). During the fill (live < gap) no version before 0 is asked for
- * within the windows: a trainer never asks, and the RTL would answer such a read from
- * its RAM (stale words of the run before the reset) with rd_miss low, since its window
- * is gap 1..Depth however few versions were pushed since reset.
+ * cycle (read-first). The trainer's own reads ask for no version before 0 during the
+ * fill (live < gap); the misses above and the sweep below do, on purpose.
+ *
+ * Versions never pushed since reset: before each update of the fill of the Depth 6 ring
+ * (live 0..5 after each reset, no word of the update pushed yet), the test sweeps every
+ * version number, gap 0 .. 2^8 - 1 (one random word each): every ring must answer the
+ * live word at gap 0, its stored word at 1 <= gap <= min(live, Depth), and a miss with
+ * data 0 at every other gap, among them the wrapped numbers 255, 254, ... of the versions
+ * "before 0" whose slots still hold the words of the run before the reset.
  *
  * The version counters are SIM_SRB_VERSION_WIDTH (8) bits wide, so they wrap several
  * times in a run; the reference keeps exact 64-bit versions and compares modulo 2^8, as
  * the RTL does. The run starts from reset and resets three more times (at an update
  * boundary during the fill of the Depth 6 ring, at another boundary, and half-way
  * through an update's pushes): the first Depth updates after each reset are part of it,
- * with the RAMs keeping the words of the run before.
+ * with the RAMs keeping the words of the run before (the first run starts on the RAMs as
+ * the model was created).
  *
  * test_checker_catches_a_wrong_reference models one ring at the wrong depth and flips one
  * bit of one expected stored word of another, and asserts that the checker reports exactly
@@ -112,16 +119,18 @@ static void ref_push(struct trainer *t, struct ring *rings, int idx, int last, s
 enum kind { KIND_LIVE, KIND_HELD, KIND_MISS };
 
 /* backward_weights at one ring: what a read of word idx of version ver returns now
- * (before this cycle's push). Versions compare as in the RTL, modulo 2^VERSION_WIDTH. */
+ * (before this cycle's push). Versions compare as in the RTL, modulo 2^VERSION_WIDTH. The
+ * ring holds the last min(live, depth) versions: none from before the reset. */
 static enum kind ring_read(const struct ring *g, struct trainer *t, int64_t ver, int idx,
                            uint32_t *want)
 {
     uint32_t gap = (uint32_t)(t->live - ver) & VMASK;
+    int64_t held = t->live < g->depth ? t->live : g->depth;
     if (g->depth == 0 || gap == 0) {
         *want = live_words(t)[idx];
         return KIND_LIVE;
     }
-    if (gap <= (uint32_t)g->depth) {
+    if (gap <= held) {
         assert_true(ver >= 0 && t->live - ver == (int64_t)gap);   /* the generator's promise */
         *want = g->slot[ver % g->depth][idx];
         /* the reference holds what the forward read: W^(ver) */
@@ -150,9 +159,13 @@ struct board {
     int64_t bad[N], bad_expected;
     int64_t corrupted;   /* the read whose expected word the self-test flipped (0: none) */
     int64_t pushes, reads, updates, resets, wraps;
+    int64_t sweep_reads;   /* of reads: those of the sweeps */
     /* per ring: reads answered with the live word, a stored word, a miss; stored words
      * read in the cycle of their overwrite; stored words read during the fill */
     int64_t live_reads[N], held_reads[N], miss_reads[N], same_cycle[N], fill_reads[N];
+    /* per ring: misses of versions never pushed since reset, although 1 <= gap <= Depth;
+     * per run (the first, and after each reset): those misses on any ring */
+    int64_t unpushed_reads[N], unpushed_in_run[4];
 };
 
 static void report(struct board *b, int ring, const struct read *rd, const char *why,
@@ -226,8 +239,13 @@ static void pick_read(const struct trainer *t, const struct ring *rings, struct 
         dmax = DEPTH[i] > dmax ? DEPTH[i] : dmax;
     *idx = (int)rng_below(rng, WORDS);
     if (miss_in > 0 && rng_below(rng, (uint32_t)miss_in) == 0) {
-        int64_t k = 1 + (int64_t)rng_below(rng, 4);   /* overwritten, or not yet pushed */
-        *ver = rng_below(rng, 2) ? t->live - dmax - k : t->live + k;
+        /* overwritten, not yet pushed, or during the fill before 0 (gap live + 1 .. dmax) */
+        int64_t k = 1 + (int64_t)rng_below(rng, 4);
+        uint32_t kind = rng_below(rng, 3);
+        if (kind == 0 && t->live < dmax)
+            *ver = -1 - (int64_t)rng_below(rng, (uint32_t)(dmax - t->live));
+        else
+            *ver = kind == 1 ? t->live + k : t->live - dmax - k;
         return;
     }
     int target = DEPTH[rng_below(rng, N)];   /* the ring whose backward this read plays */
@@ -265,6 +283,7 @@ struct plan {
     int wrong_ring, wrong_depth;    /* wrong_ring >= 0: modelled with wrong_depth */
     int64_t corrupt_read;           /* >= 0: the first stored word on corrupt_ring read ... */
     int corrupt_ring;               /* ... from read corrupt_read on has its low bit flipped */
+    int sweep;                      /* sweep every version number during each fill */
 };
 
 static void reset_both(struct sim_srb *s, struct trainer *t, struct board *b, struct rng *rng)
@@ -274,14 +293,82 @@ static void reset_both(struct sim_srb *s, struct trainer *t, struct board *b, st
     b->resets++;
 }
 
+/* Present a read of word idx of version ver in *in, with what every reference ring
+ * expects; push: this cycle pushes word in->push_idx. */
+static void add_read(struct trainer *t, const struct ring *rings, const struct plan *p,
+                     struct board *b, int64_t cycle, int64_t ver, int idx, int push,
+                     struct sim_srb_in *in)
+{
+    struct read rd;
+    uint32_t gap = (uint32_t)(t->live - ver) & VMASK;
+    memset(&rd, 0, sizeof rd);
+    rd.cycle = cycle;
+    rd.index = b->reads;
+    rd.ver = ver;
+    rd.idx = idx;
+    int unpushed = 0;
+    for (int i = 0; i < N; i++) {
+        enum kind k = ring_read(&rings[i], t, rd.ver, rd.idx, &rd.want[i]);
+        rd.want_miss[i] = k == KIND_MISS;
+        b->live_reads[i] += k == KIND_LIVE;
+        b->held_reads[i] += k == KIND_HELD;
+        b->miss_reads[i] += k == KIND_MISS;
+        b->same_cycle[i] += k == KIND_HELD && push && gap == (uint32_t)DEPTH[i] &&
+                            rd.idx == in->push_idx;
+        b->fill_reads[i] += k == KIND_HELD && t->live < DEPTH[i];
+        if (k == KIND_MISS && gap >= 1 && gap <= (uint32_t)DEPTH[i]) {
+            b->unpushed_reads[i]++;
+            unpushed = 1;
+        }
+    }
+    b->unpushed_in_run[b->resets] += unpushed;
+    if (p->corrupt_read >= 0 && rd.index >= p->corrupt_read && !b->corrupted &&
+        !rd.want_miss[p->corrupt_ring] && rd.ver != t->live) {
+        rd.want[p->corrupt_ring] ^= 1u;   /* the first stored word from then */
+        rd.expect_bad[p->corrupt_ring] = 1;
+        b->corrupted = rd.index;
+    }
+    in->rd_valid = 1;
+    in->rd_ver = (uint32_t)rd.ver & VMASK;
+    in->rd_idx = rd.idx;
+    in->rd_live = live_words(t)[rd.idx];
+    assert_true(b->n < QCAP);
+    b->q[(b->head + b->n++) % QCAP] = rd;
+    b->reads++;
+}
+
+/* Before an update (no word of it pushed yet, so the order rule holds): read every version
+ * number, gap 0 .. 2^VERSION_WIDTH - 1, one random word each, one per cycle, and wait for
+ * the answers. */
+static int64_t sweep(struct sim_srb *s, struct trainer *t, const struct ring *rings,
+                     const struct plan *p, struct board *b, int64_t cycle, struct rng *rng)
+{
+    for (uint32_t gap = 0; gap <= VMASK || b->n > 0; gap++) {
+        struct sim_srb_in in;
+        struct sim_srb_out out;
+        memset(&in, 0, sizeof in);
+        if (gap <= VMASK) {
+            add_read(t, rings, p, b, cycle, t->live - gap, (int)rng_below(rng, WORDS), 0, &in);
+            b->sweep_reads++;
+        }
+        sim_srb_cycle(s, &in, &out);
+        b->cycle = cycle++;
+        board_check(b, &out, t);
+    }
+    return cycle;
+}
+
 /* Play a layer's trainer from reset: at least p->min_updates updates, and on until there
- * were p->min_ops pushes and p->min_ops reads. Returns the mismatches, all rings. */
+ * were p->min_ops pushes and p->min_ops reads besides the sweeps. Returns the mismatches,
+ * all rings. */
 static int64_t play(struct sim_srb *s, const struct plan *p, struct board *b)
 {
     struct trainer t;
     struct ring rings[N];
     struct rng rng;
-    int perm[WORDS];
+    int perm[WORDS], dmax = 0;
+    for (int i = 0; i < N; i++)
+        dmax = DEPTH[i] > dmax ? DEPTH[i] : dmax;
     rng_seed(&rng, p->seed);
     memset(b, 0, sizeof *b);
     memset(rings, 0, sizeof rings);
@@ -293,8 +380,8 @@ static int64_t play(struct sim_srb *s, const struct plan *p, struct board *b)
     reset_both(s, &t, b, &rng);
     b->resets = 0;   /* count the resets after the first */
     int64_t cycle = 0;
-    for (int64_t u = 0; u < p->min_updates || b->pushes < p->min_ops || b->reads < p->min_ops;
-         u++) {
+    for (int64_t u = 0; u < p->min_updates || b->pushes < p->min_ops ||
+                        b->reads - b->sweep_reads < p->min_ops; u++) {
         int stop_at = -1;   /* pushes after which this update is abandoned by a reset */
         for (int r = 0; r < p->resets; r++) {
             if (RESETS[r].update == u && RESETS[r].mid)
@@ -302,6 +389,8 @@ static int64_t play(struct sim_srb *s, const struct plan *p, struct board *b)
             else if (RESETS[r].update == u)
                 reset_both(s, &t, b, &rng);   /* nothing in flight between updates */
         }
+        if (p->sweep && t.live < dmax)
+            cycle = sweep(s, &t, rings, p, b, cycle, &rng);
         for (int i = 0; i < WORDS; i++)
             perm[i] = i;
         for (int i = WORDS - 1; i > 0; i--) {
@@ -326,36 +415,10 @@ static int64_t play(struct sim_srb *s, const struct plan *p, struct board *b)
                 in.push_last = np == WORDS - 1;
             }
             if (!stopping && reads_left > 0 && rng_below(&rng, 4) != 0) {
-                struct read rd;
-                memset(&rd, 0, sizeof rd);
-                rd.cycle = cycle;
-                rd.index = b->reads;
-                pick_read(&t, rings, &rng, push ? in.push_idx : -1, p->miss_in, &rd.ver,
-                          &rd.idx);
-                for (int i = 0; i < N; i++) {
-                    uint32_t gap = (uint32_t)(t.live - rd.ver) & VMASK;
-                    enum kind k = ring_read(&rings[i], &t, rd.ver, rd.idx, &rd.want[i]);
-                    rd.want_miss[i] = k == KIND_MISS;
-                    b->live_reads[i] += k == KIND_LIVE;
-                    b->held_reads[i] += k == KIND_HELD;
-                    b->miss_reads[i] += k == KIND_MISS;
-                    b->same_cycle[i] += k == KIND_HELD && push && gap == (uint32_t)DEPTH[i] &&
-                                        rd.idx == in.push_idx;
-                    b->fill_reads[i] += k == KIND_HELD && t.live < DEPTH[i];
-                }
-                if (p->corrupt_read >= 0 && rd.index >= p->corrupt_read && !b->corrupted &&
-                    !rd.want_miss[p->corrupt_ring] && rd.ver != t.live) {
-                    rd.want[p->corrupt_ring] ^= 1u;   /* the first stored word from then */
-                    rd.expect_bad[p->corrupt_ring] = 1;
-                    b->corrupted = rd.index;
-                }
-                in.rd_valid = 1;
-                in.rd_ver = (uint32_t)rd.ver & VMASK;
-                in.rd_idx = rd.idx;
-                in.rd_live = live_words(&t)[rd.idx];
-                assert_true(b->n < QCAP);
-                b->q[(b->head + b->n++) % QCAP] = rd;
-                b->reads++;
+                int64_t ver;
+                int idx;
+                pick_read(&t, rings, &rng, push ? in.push_idx : -1, p->miss_in, &ver, &idx);
+                add_read(&t, rings, p, b, cycle, ver, idx, push, &in);
                 reads_left--;
             }
             sim_srb_cycle(s, &in, &out);
@@ -382,26 +445,34 @@ static int64_t play(struct sim_srb *s, const struct plan *p, struct board *b)
 
 static void test_trainer_sequence(void **state)
 {
-    const struct plan p = {SEED_RANDOM, MIN_OPS, 0, MISS_IN, 3, -1, 0, -1, 0};
+    const struct plan p = {SEED_RANDOM, MIN_OPS, 0, MISS_IN, 3, -1, 0, -1, 0, 1};
     struct board b;
     int64_t bad = play(*state, &p, &b);
     print_message("  seed %u, Words %d, Width %d, version counters of %d bits: %lld pushes, "
                   "%lld updates (the counters wrapped %lld times), %lld reads, %lld resets "
-                  "after the first, %lld cycles\n", SEED_RANDOM, WORDS, SIM_SRB_WIDTH,
-                  SIM_SRB_VERSION_WIDTH, (long long)b.pushes, (long long)b.updates,
-                  (long long)b.wraps, (long long)b.reads, (long long)b.resets,
-                  (long long)b.cycle + 1);
+                  "after the first, %lld cycles; %lld of the reads in the sweeps of the fills, "
+                  "reads never pushed since reset within some Depth in each run: %lld %lld "
+                  "%lld %lld\n", SEED_RANDOM, WORDS, SIM_SRB_WIDTH, SIM_SRB_VERSION_WIDTH,
+                  (long long)b.pushes, (long long)b.updates, (long long)b.wraps,
+                  (long long)b.reads, (long long)b.resets, (long long)b.cycle + 1,
+                  (long long)b.sweep_reads, (long long)b.unpushed_in_run[0],
+                  (long long)b.unpushed_in_run[1], (long long)b.unpushed_in_run[2],
+                  (long long)b.unpushed_in_run[3]);
     for (int i = 0; i < N; i++)
         print_message("  ring %d, Depth %d: %lld live, %lld stored (%lld during the fill, %lld "
-                      "in the cycle of their overwrite), %lld misses; %lld mismatches\n", i,
-                      DEPTH[i], (long long)b.live_reads[i], (long long)b.held_reads[i],
+                      "in the cycle of their overwrite), %lld misses (%lld never pushed since "
+                      "reset, gap <= Depth); %lld mismatches\n", i, DEPTH[i],
+                      (long long)b.live_reads[i], (long long)b.held_reads[i],
                       (long long)b.fill_reads[i], (long long)b.same_cycle[i],
-                      (long long)b.miss_reads[i], (long long)b.bad[i]);
+                      (long long)b.miss_reads[i], (long long)b.unpushed_reads[i],
+                      (long long)b.bad[i]);
     assert_int_equal(bad, 0);
     assert_true(b.pushes >= MIN_OPS);
     assert_true(b.reads >= MIN_OPS);
     assert_int_equal(b.resets, 3);
     assert_true(b.wraps >= 2);
+    for (int r = 0; r <= 3; r++)
+        assert_true(b.unpushed_in_run[r] > 0);
     for (int i = 0; i < N; i++) {
         assert_true(b.live_reads[i] > 0);
         if (DEPTH[i] == 0) {   /* every read is the live word */
@@ -411,6 +482,7 @@ static void test_trainer_sequence(void **state)
         assert_true(b.held_reads[i] >= 500);
         assert_true(b.miss_reads[i] >= 500);
         assert_true(b.same_cycle[i] >= 50);
+        assert_true(b.unpushed_reads[i] >= 4);   /* Depth 1: one sweep after each reset */
         if (DEPTH[i] >= 2)
             assert_true(b.fill_reads[i] > 0);
     }
@@ -424,14 +496,14 @@ static void test_checker_catches_a_wrong_reference(void **state)
     struct board b;
     print_message("  seed %u; wrong references, each of which the checker must report:\n",
                   SEED_SELF);
-    const struct plan wrong_depth = {SEED_SELF, 500, 0, MISS_IN, 0, 2, 3, -1, 0};
+    const struct plan wrong_depth = {SEED_SELF, 500, 0, MISS_IN, 0, 2, 3, -1, 0, 0};
     int64_t bad = play(*state, &wrong_depth, &b);
     print_message("  ring 2 (Depth 2) modelled as Depth 3: %lld mismatches (ring 2: %lld)\n",
                   (long long)bad, (long long)b.bad[2]);
     assert_true(b.bad[2] > 0);
     assert_int_equal(bad, b.bad[2]);
 
-    const struct plan flipped = {SEED_SELF + 1, 200, 0, MISS_IN, 0, -1, 0, 37, 1};
+    const struct plan flipped = {SEED_SELF + 1, 200, 0, MISS_IN, 0, -1, 0, 37, 1, 0};
     bad = play(*state, &flipped, &b);
     print_message("  one bit of the stored word of read %lld on ring 1 (Depth 1) flipped: "
                   "%lld mismatch\n", (long long)b.corrupted, (long long)bad);
