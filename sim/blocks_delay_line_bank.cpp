@@ -1,13 +1,8 @@
 // The Verilated delay_line_bank behind the C API of blocks_delay_line_bank.h.
-#include <new>
-
 #include "Vdelay_line_bank.h"
 #include "Vdelay_line_bank_delay_line_bank.h"   // the model's public parameters
 #include "blocks_delay_line_bank.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_vcd_c.h"
-#endif
+#include "harness.h"
 
 // The C API and the port packing below assume the parameters the model was built with.
 using Params = Vdelay_line_bank_delay_line_bank;
@@ -17,25 +12,7 @@ static_assert(Params::RamMin == SIM_DL_RAM_MIN, "RamMin");
 
 static constexpr uint32_t kTagMask = (1u << SIM_DL_TAG_BITS) - 1u;
 
-struct sim_dl {
-    VerilatedContext ctx;
-    Vdelay_line_bank *top = nullptr;
-#if VM_TRACE
-    VerilatedVcdC *vcd = nullptr;
-#endif
-};
-
-// One half period: set the clock, evaluate, advance time (and dump when tracing).
-static void half(sim_dl *s, int clk)
-{
-    s->top->clk_i = clk;
-    s->top->eval();
-#if VM_TRACE
-    if (s->vcd)
-        s->vcd->dump(s->ctx.time());
-#endif
-    s->ctx.timeInc(1);
-}
+struct sim_dl : Harness<Vdelay_line_bank> {};
 
 static void drive(sim_dl *s, const sim_dl_in *in)
 {
@@ -56,68 +33,28 @@ static void sample(const sim_dl *s, sim_dl_out *out)
 
 struct sim_dl *sim_dl_create(void)
 {
-    sim_dl *s = new (std::nothrow) sim_dl;
-    if (!s)
-        return nullptr;
-#if VM_TRACE
-    s->ctx.traceEverOn(true);   // before the model is built; dumping starts in sim_dl_trace
-#endif
-    s->top = new (std::nothrow) Vdelay_line_bank{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    s->top->rst_ni = 1;
-    s->top->clk_i = 0;
-    s->top->eval();
-    sim_dl_reset(s, nullptr, nullptr);
+    sim_dl *s = harness_create<sim_dl>();
+    if (s)
+        sim_dl_reset(s, nullptr, nullptr);
     return s;
 }
 
 void sim_dl_destroy(struct sim_dl *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-#if VM_TRACE
-    if (s->vcd) {
-        s->vcd->close();
-        delete s->vcd;
-    }
-#endif
-    delete s->top;
     delete s;
 }
 
 int sim_dl_trace(struct sim_dl *s, const char *path)
 {
-#if VM_TRACE
-    if (s->vcd)
-        return -1;
-    s->vcd = new (std::nothrow) VerilatedVcdC;
-    if (!s->vcd)
-        return -1;
-    s->top->trace(s->vcd, 99);
-    s->vcd->open(path);
-    if (!s->vcd->isOpen()) {
-        delete s->vcd;
-        s->vcd = nullptr;
-        return -1;
-    }
-    return 0;
-#else
-    (void)s;
-    (void)path;
-    return -1;
-#endif
+    return s->trace_open(path);
 }
 
 void sim_dl_cycle(struct sim_dl *s, const struct sim_dl_in *in, struct sim_dl_out *out)
 {
     drive(s, in);
-    half(s, 0);   // settle the inputs; the outputs of this cycle
+    s->half(0);   // settle the inputs; the outputs of this cycle
     sample(s, out);
-    half(s, 1);
+    s->half(1);
 }
 
 void sim_dl_reset(struct sim_dl *s, const struct sim_dl_in *in, struct sim_dl_out *out)
@@ -125,10 +62,10 @@ void sim_dl_reset(struct sim_dl *s, const struct sim_dl_in *in, struct sim_dl_ou
     const sim_dl_in idle{};
     drive(s, in ? in : &idle);
     s->top->rst_ni = 0;   // asynchronous: takes effect without an edge
-    half(s, 0);
+    s->half(0);
     if (out)
         sample(s, out);
-    half(s, 1);
+    s->half(1);
     s->top->rst_ni = 1;
     s->top->eval();
 }

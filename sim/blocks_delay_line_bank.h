@@ -40,8 +40,9 @@ struct sim_dl *sim_dl_create(void);
 /* Closes the trace file if one is open. NULL is allowed. */
 void sim_dl_destroy(struct sim_dl *s);
 /* Write a VCD of every following cycle to path. Returns 0, or -1 when the harness was
- * built without tracing (verilator --trace and -DVM_TRACE=1) or the file cannot be
- * opened. Tracing is off unless this is called. */
+ * built without tracing (verilator --trace and -DVM_TRACE=1), the file cannot be opened,
+ * a trace is already open or path ends in .fst (VCD only: sim/harness.h). Tracing is
+ * off unless this is called. */
 int sim_dl_trace(struct sim_dl *s, const char *path);
 
 /* Drive *in for one cycle: *out gets the outputs of this cycle (after the inputs have

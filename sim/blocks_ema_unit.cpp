@@ -1,14 +1,9 @@
 // The Verilated ema_unit behind the C API of blocks_ema_unit.h.
-#include <new>
-
 #include "Vema_unit.h"
 #include "blocks_ema_unit.h"
-#include "verilated.h"
+#include "harness.h"
 
-struct sim_ema_unit {
-    VerilatedContext ctx;
-    Vema_unit *top;
-};
+struct sim_ema_unit : Harness<Vema_unit> {};
 
 static void drive(Vema_unit *top, const sim_ema_unit_in *in)
 {
@@ -28,59 +23,49 @@ static void drive(Vema_unit *top, const sim_ema_unit_in *in)
     top->st_beta_i = static_cast<uint16_t>(in->st_beta);
 }
 
-// The low half of the cycle with the inputs applied, then the rising edge.
-static void tick(Vema_unit *top, sim_ema_unit_out *out)
+static void sample(const Vema_unit *top, sim_ema_unit_out *out)
 {
-    top->clk_i = 0;
-    top->eval();
-    if (out) {
-        out->rb_valid = top->rb_valid_o;
-        out->rb_w = static_cast<int32_t>(top->rb_w_o);
-        out->rb_sat = top->rb_sat_o;
-        out->st_valid = top->st_valid_o;
-        out->st_m = static_cast<int32_t>(top->st_m_o);
-        out->st_sat = top->st_sat_o;
-    }
-    top->clk_i = 1;
-    top->eval();
+    out->rb_valid = top->rb_valid_o;
+    out->rb_w = static_cast<int32_t>(top->rb_w_o);
+    out->rb_sat = top->rb_sat_o;
+    out->st_valid = top->st_valid_o;
+    out->st_m = static_cast<int32_t>(top->st_m_o);
+    out->st_sat = top->st_sat_o;
 }
 
 struct sim_ema_unit *sim_ema_unit_create(void)
 {
-    sim_ema_unit *s = new (std::nothrow) sim_ema_unit;
-    if (!s)
-        return nullptr;
-    s->top = new (std::nothrow) Vema_unit{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    sim_ema_unit_reset(s);
+    sim_ema_unit *s = harness_create<sim_ema_unit>();
+    if (s)
+        sim_ema_unit_reset(s);
     return s;
 }
 
 void sim_ema_unit_destroy(struct sim_ema_unit *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-    delete s->top;
     delete s;
+}
+
+int sim_ema_unit_trace(struct sim_ema_unit *s, const char *path)
+{
+    return s->trace_open(path);
 }
 
 void sim_ema_unit_reset(struct sim_ema_unit *s)
 {
     const sim_ema_unit_in idle = {1, 32, 28, 16, 14, 0, 0, 0, 0, 0, 0, 0, 0};
-    drive(s->top, &idle);
-    s->top->rst_ni = 0;
-    tick(s->top, nullptr);
-    tick(s->top, nullptr);
-    s->top->rst_ni = 1;
+    drive(s->top.get(), &idle);
+    s->reset(2);
 }
 
+// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
+// rising edge.
 void sim_ema_unit_cycle(struct sim_ema_unit *s, const struct sim_ema_unit_in *in,
                         struct sim_ema_unit_out *out)
 {
-    drive(s->top, in);
-    tick(s->top, out);
+    drive(s->top.get(), in);
+    s->half(0);
+    if (out)
+        sample(s->top.get(), out);
+    s->half(1);
 }

@@ -43,6 +43,9 @@ struct sim_ema_unit_out {
 struct sim_ema_unit;
 struct sim_ema_unit *sim_ema_unit_create(void);
 void sim_ema_unit_destroy(struct sim_ema_unit *s);
+/* Write a VCD of every following cycle to path, closed by destroy. Returns 0, or -1 when
+ * the file cannot be opened or a trace is already open (sim/harness.h has the rest). */
+int sim_ema_unit_trace(struct sim_ema_unit *s, const char *path);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. */
 void sim_ema_unit_reset(struct sim_ema_unit *s);
 void sim_ema_unit_cycle(struct sim_ema_unit *s, const struct sim_ema_unit_in *in,

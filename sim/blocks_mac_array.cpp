@@ -1,14 +1,10 @@
 // The Verilated mac_array behind the C API of blocks_mac_array.h.
 #include <cstring>
-#include <new>
 
 #include "Vmac_array.h"
 #include "Vmac_array_mac_array.h"   // the model's public parameters
 #include "blocks_mac_array.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_vcd_c.h"
-#endif
+#include "harness.h"
 
 // The C API and the port packing below assume the parameters the model was built with.
 using Params = Vmac_array_mac_array;
@@ -20,25 +16,7 @@ static_assert(Params::TagW == SIM_MAC_TAG_BITS, "tag width");
 
 static constexpr uint32_t kTagMask = (1u << SIM_MAC_TAG_BITS) - 1u;
 
-struct sim_mac {
-    VerilatedContext ctx;
-    Vmac_array *top = nullptr;
-#if VM_TRACE
-    VerilatedVcdC *vcd = nullptr;
-#endif
-};
-
-// One half period: set the clock, evaluate, advance time (and dump when tracing).
-static void half(sim_mac *s, int clk)
-{
-    s->top->clk_i = clk;
-    s->top->eval();
-#if VM_TRACE
-    if (s->vcd)
-        s->vcd->dump(s->ctx.time());
-#endif
-    s->ctx.timeInc(1);
-}
+struct sim_mac : Harness<Vmac_array> {};
 
 static void drive(sim_mac *s, const sim_mac_beat *in)
 {
@@ -64,80 +42,33 @@ static void sample(const sim_mac *s, sim_mac_out *out)
 
 struct sim_mac *sim_mac_create(void)
 {
-    sim_mac *s = new (std::nothrow) sim_mac;
-    if (!s)
-        return nullptr;
-#if VM_TRACE
-    s->ctx.traceEverOn(true);   // before the model is built; dumping starts in sim_mac_trace
-#endif
-    s->top = new (std::nothrow) Vmac_array{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    sim_mac_beat idle{};
-    drive(s, &idle);
-    s->top->rst_ni = 1;
-    s->top->clk_i = 0;
-    s->top->eval();
-    sim_mac_reset(s);
+    sim_mac *s = harness_create<sim_mac>();
+    if (s)
+        sim_mac_reset(s);
     return s;
 }
 
 void sim_mac_destroy(struct sim_mac *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-#if VM_TRACE
-    if (s->vcd) {
-        s->vcd->close();
-        delete s->vcd;
-    }
-#endif
-    delete s->top;
     delete s;
 }
 
 int sim_mac_trace(struct sim_mac *s, const char *path)
 {
-#if VM_TRACE
-    if (s->vcd)
-        return -1;
-    s->vcd = new (std::nothrow) VerilatedVcdC;
-    if (!s->vcd)
-        return -1;
-    s->top->trace(s->vcd, 99);
-    s->vcd->open(path);
-    if (!s->vcd->isOpen()) {
-        delete s->vcd;
-        s->vcd = nullptr;
-        return -1;
-    }
-    return 0;
-#else
-    (void)s;
-    (void)path;
-    return -1;
-#endif
+    return s->trace_open(path);
 }
 
 void sim_mac_reset(struct sim_mac *s)
 {
-    sim_mac_beat idle{};
+    const sim_mac_beat idle{};
     drive(s, &idle);
-    s->top->rst_ni = 0;   // asynchronous: takes effect without an edge
-    half(s, 0);
-    half(s, 1);
-    s->top->rst_ni = 1;
-    s->top->eval();
+    s->reset(1);
 }
 
 void sim_mac_cycle(struct sim_mac *s, const struct sim_mac_beat *in, struct sim_mac_out *out)
 {
     drive(s, in);
-    half(s, 0);   // settle the inputs before the edge
-    half(s, 1);
+    s->cycle();
     sample(s, out);
 }
 

@@ -55,8 +55,9 @@ struct sim_mac *sim_mac_create(void);
 /* Closes the trace file if one is open. NULL is allowed. */
 void sim_mac_destroy(struct sim_mac *s);
 /* Write a VCD of every following cycle to path. Returns 0, or -1 when the harness was
- * built without tracing (verilator --trace and -DVM_TRACE=1) or the file cannot be
- * opened. Tracing is off unless this is called. */
+ * built without tracing (verilator --trace and -DVM_TRACE=1), the file cannot be opened,
+ * a trace is already open or path ends in .fst (VCD only: sim/harness.h). Tracing is
+ * off unless this is called. */
 int sim_mac_trace(struct sim_mac *s, const char *path);
 /* Hold rst_ni low for one cycle (beats in flight are dropped), then release it. */
 void sim_mac_reset(struct sim_mac *s);

@@ -1,14 +1,9 @@
 // The Verilated sgd_update behind the C API of blocks_sgd_update.h.
-#include <new>
-
 #include "Vsgd_update.h"
 #include "blocks_sgd_update.h"
-#include "verilated.h"
+#include "harness.h"
 
-struct sim_sgd_update {
-    VerilatedContext ctx;
-    Vsgd_update *top;
-};
+struct sim_sgd_update : Harness<Vsgd_update> {};
 
 static void drive(Vsgd_update *top, const sim_sgd_update_in *in)
 {
@@ -32,44 +27,32 @@ static void drive(Vsgd_update *top, const sim_sgd_update_in *in)
     top->grad_frac_i = static_cast<uint8_t>(in->grad_frac & 0x1f);
 }
 
-// The low half of the cycle with the inputs applied, then the rising edge.
-static void tick(Vsgd_update *top, sim_sgd_update_out *out)
+static void sample(const Vsgd_update *top, sim_sgd_update_out *out)
 {
-    top->clk_i = 0;
-    top->eval();
-    if (out) {
-        out->valid = top->valid_o;
-        out->master = static_cast<int32_t>(top->master_o);
-        out->w = static_cast<int32_t>(top->w_o);
-        out->vel = static_cast<int32_t>(top->vel_o);
-        out->m = static_cast<int32_t>(top->m_o);
-        out->sat_cnt = top->sat_cnt_o;
-    }
-    top->clk_i = 1;
-    top->eval();
+    out->valid = top->valid_o;
+    out->master = static_cast<int32_t>(top->master_o);
+    out->w = static_cast<int32_t>(top->w_o);
+    out->vel = static_cast<int32_t>(top->vel_o);
+    out->m = static_cast<int32_t>(top->m_o);
+    out->sat_cnt = top->sat_cnt_o;
 }
 
 struct sim_sgd_update *sim_sgd_update_create(void)
 {
-    sim_sgd_update *s = new (std::nothrow) sim_sgd_update;
-    if (!s)
-        return nullptr;
-    s->top = new (std::nothrow) Vsgd_update{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    sim_sgd_update_reset(s);
+    sim_sgd_update *s = harness_create<sim_sgd_update>();
+    if (s)
+        sim_sgd_update_reset(s);
     return s;
 }
 
 void sim_sgd_update_destroy(struct sim_sgd_update *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-    delete s->top;
     delete s;
+}
+
+int sim_sgd_update_trace(struct sim_sgd_update *s, const char *path)
+{
+    return s->trace_open(path);
 }
 
 void sim_sgd_update_reset(struct sim_sgd_update *s)
@@ -78,16 +61,18 @@ void sim_sgd_update_reset(struct sim_sgd_update *s)
     idle.weight_bits = 16, idle.weight_frac = 14;
     idle.master_bits = 32, idle.master_frac = 28;
     idle.grad_bits = 32, idle.grad_frac = 20;
-    drive(s->top, &idle);
-    s->top->rst_ni = 0;
-    tick(s->top, nullptr);
-    tick(s->top, nullptr);
-    s->top->rst_ni = 1;
+    drive(s->top.get(), &idle);
+    s->reset(2);
 }
 
+// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
+// rising edge.
 void sim_sgd_update_cycle(struct sim_sgd_update *s, const struct sim_sgd_update_in *in,
                           struct sim_sgd_update_out *out)
 {
-    drive(s->top, in);
-    tick(s->top, out);
+    drive(s->top.get(), in);
+    s->half(0);
+    if (out)
+        sample(s->top.get(), out);
+    s->half(1);
 }

@@ -41,6 +41,9 @@ struct sim_sgd_update_out {
 struct sim_sgd_update;
 struct sim_sgd_update *sim_sgd_update_create(void);
 void sim_sgd_update_destroy(struct sim_sgd_update *s);
+/* Write a VCD of every following cycle to path, closed by destroy. Returns 0, or -1 when
+ * the file cannot be opened or a trace is already open (sim/harness.h has the rest). */
+int sim_sgd_update_trace(struct sim_sgd_update *s, const char *path);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. */
 void sim_sgd_update_reset(struct sim_sgd_update *s);
 void sim_sgd_update_cycle(struct sim_sgd_update *s, const struct sim_sgd_update_in *in,

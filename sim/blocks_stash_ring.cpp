@@ -1,19 +1,14 @@
 // The Verilated stash_ring behind the C API of blocks_stash_ring.h.
-#include <new>
-
 #include "Vstash_ring.h"
 #include "Vstash_ring_stash_ring.h"   // the public parameters
 #include "blocks_stash_ring.h"
-#include "verilated.h"
+#include "harness.h"
 
 using Params = Vstash_ring_stash_ring;
 static_assert(Params::Width <= 32 && Params::VersionWidth <= 32,
               "the C API carries words and versions in 32 bits");
 
-struct sim_stash_ring {
-    VerilatedContext ctx;
-    Vstash_ring *top;
-};
+struct sim_stash_ring : Harness<Vstash_ring> {};
 
 // Verilated models expect the unused top bits of an input to be 0.
 static uint32_t low_bits(uint32_t x, unsigned bits)
@@ -41,42 +36,30 @@ static void drive(Vstash_ring *top, const sim_stash_ring_in *in)
     top->rd_live_i = low_bits(in->rd_live, Params::Width);
 }
 
-// The low half of the cycle with the inputs applied, then the rising edge.
-static void tick(Vstash_ring *top, sim_stash_ring_out *out)
+static void sample(const Vstash_ring *top, sim_stash_ring_out *out)
 {
-    top->clk_i = 0;
-    top->eval();
-    if (out) {
-        out->rd_valid = top->rd_valid_o;
-        out->rd_data = top->rd_data_o;
-        out->rd_miss = top->rd_miss_o;
-        out->live = top->live_o;
-    }
-    top->clk_i = 1;
-    top->eval();
+    out->rd_valid = top->rd_valid_o;
+    out->rd_data = top->rd_data_o;
+    out->rd_miss = top->rd_miss_o;
+    out->live = top->live_o;
 }
 
 struct sim_stash_ring *sim_stash_ring_create(void)
 {
-    sim_stash_ring *s = new (std::nothrow) sim_stash_ring;
-    if (!s)
-        return nullptr;
-    s->top = new (std::nothrow) Vstash_ring{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    sim_stash_ring_reset(s);
+    sim_stash_ring *s = harness_create<sim_stash_ring>();
+    if (s)
+        sim_stash_ring_reset(s);
     return s;
 }
 
 void sim_stash_ring_destroy(struct sim_stash_ring *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-    delete s->top;
     delete s;
+}
+
+int sim_stash_ring_trace(struct sim_stash_ring *s, const char *path)
+{
+    return s->trace_open(path);
 }
 
 void sim_stash_ring_geometry(const struct sim_stash_ring *, struct sim_stash_ring_geom *g)
@@ -90,16 +73,18 @@ void sim_stash_ring_geometry(const struct sim_stash_ring *, struct sim_stash_rin
 void sim_stash_ring_reset(struct sim_stash_ring *s)
 {
     const sim_stash_ring_in idle = {0, 0, 0, 0, 0, 0, 0, 0};
-    drive(s->top, &idle);
-    s->top->rst_ni = 0;
-    tick(s->top, nullptr);
-    tick(s->top, nullptr);
-    s->top->rst_ni = 1;
+    drive(s->top.get(), &idle);
+    s->reset(2);
 }
 
+// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
+// rising edge.
 void sim_stash_ring_cycle(struct sim_stash_ring *s, const struct sim_stash_ring_in *in,
                           struct sim_stash_ring_out *out)
 {
-    drive(s->top, in);
-    tick(s->top, out);
+    drive(s->top.get(), in);
+    s->half(0);
+    if (out)
+        sample(s->top.get(), out);
+    s->half(1);
 }

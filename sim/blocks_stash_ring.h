@@ -46,6 +46,9 @@ struct sim_stash_ring_out {
 struct sim_stash_ring;
 struct sim_stash_ring *sim_stash_ring_create(void);
 void sim_stash_ring_destroy(struct sim_stash_ring *s);
+/* Write a VCD of every following cycle to path, closed by destroy. Returns 0, or -1 when
+ * the file cannot be opened or a trace is already open (sim/harness.h has the rest). */
+int sim_stash_ring_trace(struct sim_stash_ring *s, const char *path);
 void sim_stash_ring_geometry(const struct sim_stash_ring *s, struct sim_stash_ring_geom *g);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. The RAM keeps its
  * contents; the live and held counters and the head slot return to 0, so no version

@@ -1,12 +1,11 @@
 // The Verilated stash_ring_bank behind the C API of blocks_stash_ring_bank.h.
 #include <cstddef>
 #include <cstdint>
-#include <new>
 
 #include "Vstash_ring_bank.h"
 #include "Vstash_ring_bank_stash_ring_bank.h"   // the model's public parameters
 #include "blocks_stash_ring_bank.h"
-#include "verilated.h"
+#include "harness.h"
 
 // The C API and the port unpacking below assume the parameters the model was built with.
 using Params = Vstash_ring_bank_stash_ring_bank;
@@ -29,10 +28,7 @@ static_assert(Params::Width == SIM_SRB_WIDTH && SIM_SRB_WIDTH <= 32, "Width");
 static_assert(Params::VersionWidth == SIM_SRB_VERSION_WIDTH && SIM_SRB_VERSION_WIDTH <= 32,
               "VersionWidth");
 
-struct sim_srb {
-    VerilatedContext ctx;
-    Vstash_ring_bank *top = nullptr;
-};
+struct sim_srb : Harness<Vstash_ring_bank> {};
 
 static constexpr uint32_t low_mask(unsigned bits)
 {
@@ -87,59 +83,38 @@ static void sample(const Vstash_ring_bank *top, sim_srb_out *out)
     }
 }
 
-// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
-// rising edge.
-static void tick(sim_srb *s, sim_srb_out *out)
-{
-    s->top->clk_i = 0;
-    s->top->eval();
-    s->ctx.timeInc(1);
-    if (out)
-        sample(s->top, out);
-    s->top->clk_i = 1;
-    s->top->eval();
-    s->ctx.timeInc(1);
-}
-
 struct sim_srb *sim_srb_create(void)
 {
-    sim_srb *s = new (std::nothrow) sim_srb;
-    if (!s)
-        return nullptr;
-    s->top = new (std::nothrow) Vstash_ring_bank{&s->ctx};
-    if (!s->top) {
-        delete s;
-        return nullptr;
-    }
-    s->top->rst_ni = 1;
-    s->top->clk_i = 0;
-    s->top->eval();
-    sim_srb_reset(s);
+    sim_srb *s = harness_create<sim_srb>();
+    if (s)
+        sim_srb_reset(s);
     return s;
 }
 
 void sim_srb_destroy(struct sim_srb *s)
 {
-    if (!s)
-        return;
-    s->top->final();
-    delete s->top;
     delete s;
+}
+
+int sim_srb_trace(struct sim_srb *s, const char *path)
+{
+    return s->trace_open(path);
 }
 
 void sim_srb_reset(struct sim_srb *s)
 {
     const sim_srb_in idle{};
-    drive(s->top, &idle);
-    s->top->rst_ni = 0;   // asynchronous: takes effect without an edge
-    tick(s, nullptr);
-    tick(s, nullptr);
-    s->top->rst_ni = 1;
-    s->top->eval();
+    drive(s->top.get(), &idle);
+    s->reset(2);
 }
 
+// The low half of the cycle with the inputs applied (the outputs of this cycle), then the
+// rising edge.
 void sim_srb_cycle(struct sim_srb *s, const struct sim_srb_in *in, struct sim_srb_out *out)
 {
-    drive(s->top, in);
-    tick(s, out);
+    drive(s->top.get(), in);
+    s->half(0);
+    if (out)
+        sample(s->top.get(), out);
+    s->half(1);
 }

@@ -49,8 +49,11 @@ struct sim_srb;
 
 /* A new model, reset. NULL when out of memory. */
 struct sim_srb *sim_srb_create(void);
-/* NULL is allowed. */
+/* Closes the trace file if one is open. NULL is allowed. */
 void sim_srb_destroy(struct sim_srb *s);
+/* Write a VCD of every following cycle to path, closed by destroy. Returns 0, or -1 when
+ * the file cannot be opened or a trace is already open (sim/harness.h has the rest). */
+int sim_srb_trace(struct sim_srb *s, const char *path);
 /* Hold rst_ni low for two cycles (inputs idle), then release it. The RAMs keep their
  * contents; the live and held counters and head slots return to 0 (no version from before
  * the reset is held: reading one is a miss), no read is in flight. */

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -603,6 +606,53 @@ static void test_checker_catches_a_difference(void **state)
     assert_int_not_equal(st.tag, 0xa4);
 }
 
+/* ---- (e) waveforms ---- */
+
+/* A trace opened at run time on a model of its own, a tile run through it, the model
+ * destroyed: the file is a VCD (header, the clock among the signals, value changes).
+ * A path that cannot be opened and a second trace are refused, .fst too (VCD only).
+ * The group's model, built before this one, outlives it: its teardown once read the
+ * freed context of this one (see sim/harness.h). */
+static void test_trace_writes_a_vcd(void **state)
+{
+    (void)state;
+    const char *dir = getenv("TMPDIR");
+    char path[512], head[4096];
+    int32_t a[R * 2], b[2 * C];
+    int64_t got[R * C];
+    assert_true(snprintf(path, sizeof path, "%s/lp_mac_trace_XXXXXX",
+                         dir && *dir ? dir : "/tmp") < (int)sizeof path);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int i = 0; i < R * 2; i++)
+        a[i] = i - 3;
+    for (int i = 0; i < 2 * C; i++)
+        b[i] = 5 - i;
+    struct sim_mac *s = sim_mac_create();
+    assert_non_null(s);
+    assert_int_equal(sim_mac_trace(s, "/nonexistent-dir/lp.vcd"), -1);
+    assert_int_equal(sim_mac_trace(s, "lp_mac_trace.fst"), -1);
+    assert_int_equal(sim_mac_trace(s, path), 0);
+    assert_int_equal(sim_mac_trace(s, path), -1);   /* one trace at a time */
+    assert_int_equal(sim_mac_tile(s, a, b, 2, NULL, 0x11, got, NULL), 0);
+    sim_mac_destroy(s);   /* closes the trace */
+
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    head[n] = '\0';
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    fclose(f);
+    unlink(path);
+    print_message("  %s: %ld bytes\n", path, size);
+    assert_true(strncmp(head, "$date", 5) == 0 || strncmp(head, "$version", 8) == 0);
+    assert_non_null(strstr(head, "$timescale"));
+    assert_non_null(strstr(head, " clk_i "));
+    assert_true(size > 2048);   /* the header, and value changes of a few cycles */
+}
+
 static int setup(void **state)
 {
     *state = sim_mac_create();
@@ -623,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_tags_and_valid_travel_with_data),
         cmocka_unit_test(test_reset_drops_beats_in_flight),
         cmocka_unit_test(test_checker_catches_a_difference),
+        cmocka_unit_test(test_trace_writes_a_vcd),
     };
     return cmocka_run_group_tests_name("rtl mac_array", tests, setup, teardown);
 }
