@@ -304,8 +304,6 @@ static int setup(struct replay *r, const struct replay_setup *s, struct lp_err *
     return 0;
 }
 
-/* The stash rings go last: Verilator 5.006 deadlocked here (in the next model's
- * scope teardown) when a stash_ring, whose parameters are public, went first. */
 static void teardown(struct replay *r)
 {
     sim_mac_destroy(r->mac);
