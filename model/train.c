@@ -62,6 +62,12 @@ struct trainer {
     float *scratch;
     uint8_t *labels;          /* batch: labels of the minibatch at the loss */
     struct train_layer_stats *lstats;
+    struct {                  /* the epoch in progress (trainer_epoch_begin) */
+        const struct dataset *d;
+        const int32_t *order;
+        int64_t n_mb, first_mb, steps;
+        struct train_stats *st;
+    } ep;
 };
 
 static void probe(const struct trainer *t, enum train_probe kind, int layer, int64_t mb,
@@ -734,46 +740,66 @@ static void backward_layer(struct trainer *t, int l, int64_t m)
     }
 }
 
-void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *order,
-                   int64_t n_mb, int64_t first_mb, struct train_stats *st)
+int64_t trainer_epoch_begin(struct trainer *t, const struct dataset *d, const int32_t *order,
+                            int64_t n_mb, int64_t first_mb, struct train_stats *st)
 {
     memset(st, 0, sizeof *st);
     memset(t->lstats, 0, sizeof *t->lstats * (size_t)t->L);
     for (int l = 0; l < t->L; l++)
         t->ly[l].sat = 0;
     st->layer = t->lstats;
-    if (n_mb <= 0)
-        return;
+    t->ep.d = d, t->ep.order = order, t->ep.st = st;
+    t->ep.n_mb = n_mb > 0 ? n_mb : 0, t->ep.first_mb = first_mb;
+    t->ep.steps = n_mb > 0 ? n_mb + 2 * t->M - 2 : 0;
+    return t->ep.steps;
+}
+
+void trainer_epoch_step(struct trainer *t, int64_t s)
+{
+    const struct dataset *d = t->ep.d;
+    const int32_t *order = t->ep.order;
+    int64_t n_mb = t->ep.n_mb, first_mb = t->ep.first_mb;
+    struct train_stats *st = t->ep.st;
     /* Global minibatch numbers keep counting across epochs: the ring slots and
      * version tags are indexed by them. Minibatch first_mb + j is local j. */
-    int64_t steps = n_mb + 2 * t->M - 2;
-    for (int64_t s = 0; s < steps; s++) {
-        /* Phase 1: forwards, last stage first, so a register is read before the
-         * stage before it overwrites it. */
-        if (s < n_mb) {
-            load_samples(t, d, order + s * t->B, t->B, t->x, NULL);
-            probe(t, TRAIN_PROBE_INPUT, -1, first_mb + s, t->x, (int64_t)t->B * d->dim);
-        }
-        for (int k = t->M; k >= 1; k--) {
-            int64_t j = s - (k - 1);
-            if (j >= 0 && j < n_mb)
-                forward_stage(t, k, first_mb + j, j, d, order, st);
-        }
-        /* Phase 2: backwards and updates, first stage first. */
-        for (int k = 1; k <= t->M; k++) {
-            int64_t j = s - (2 * t->M - 1 - k);
-            if (j < 0 || j >= n_mb)
-                continue;
-            for (int l = t->L - 1; l >= 0; l--)
-                if (t->ly[l].stage == k)
-                    backward_layer(t, l, first_mb + j);
-        }
-        if (t->o.progress && ((s + 1) % 64 == 0 || s + 1 == steps))
-            t->o.progress(t->o.progress_ctx, s + 1, steps, st->loss_sum, st->samples);
+    /* Phase 1: forwards, last stage first, so a register is read before the
+     * stage before it overwrites it. */
+    if (s < n_mb) {
+        load_samples(t, d, order + s * t->B, t->B, t->x, NULL);
+        probe(t, TRAIN_PROBE_INPUT, -1, first_mb + s, t->x, (int64_t)t->B * d->dim);
     }
+    for (int k = t->M; k >= 1; k--) {
+        int64_t j = s - (k - 1);
+        if (j >= 0 && j < n_mb)
+            forward_stage(t, k, first_mb + j, j, d, order, st);
+    }
+    /* Phase 2: backwards and updates, first stage first. */
+    for (int k = 1; k <= t->M; k++) {
+        int64_t j = s - (2 * t->M - 1 - k);
+        if (j < 0 || j >= n_mb)
+            continue;
+        for (int l = t->L - 1; l >= 0; l--)
+            if (t->ly[l].stage == k)
+                backward_layer(t, l, first_mb + j);
+    }
+    if (t->o.progress && ((s + 1) % 64 == 0 || s + 1 == t->ep.steps))
+        t->o.progress(t->o.progress_ctx, s + 1, t->ep.steps, st->loss_sum, st->samples);
+}
+
+void trainer_epoch_end(struct trainer *t)
+{
     for (int l = 0; l < t->L; l++)
         t->lstats[l].saturations = t->ly[l].sat;
-    st->steps = steps;
+    t->ep.st->steps = t->ep.steps;
+}
+
+void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *order,
+                   int64_t n_mb, int64_t first_mb, struct train_stats *st)
+{
+    int64_t steps = trainer_epoch_begin(t, d, order, n_mb, first_mb, st);
+    for (int64_t s = 0; s < steps; s++)
+        trainer_epoch_step(t, s);
+    trainer_epoch_end(t);
 }
 
 /* ---- evaluation, accessors ---- */

@@ -101,6 +101,15 @@ void trainer_destroy(struct trainer *t);
 void trainer_epoch(struct trainer *t, const struct dataset *d, const int32_t *order,
                    int64_t n_mb, int64_t first_mb, struct train_stats *stats);
 
+/* The same epoch one pipeline step at a time (the co-simulation runs the model in
+ * lockstep with the RTL): begin returns the step count (fill and drain included;
+ * 0 when n_mb <= 0), then step s = 0 .. steps-1 in order, then end. d, order and
+ * stats must live until end. */
+int64_t trainer_epoch_begin(struct trainer *t, const struct dataset *d, const int32_t *order,
+                            int64_t n_mb, int64_t first_mb, struct train_stats *stats);
+void trainer_epoch_step(struct trainer *t, int64_t s);
+void trainer_epoch_end(struct trainer *t);
+
 /* Forward only, over the first n samples of d, with the live weights. */
 void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,
                       int64_t *correct);
