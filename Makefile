@@ -106,6 +106,9 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(YAML_CFLAGS) -c $< -o $@
 
+# verify finds rtl/ and sim/ in the tree it was built from (or $$LAYERPIPE_SRC).
+$(BUILD)/obj/sw/verify.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
+
 $(BUILD)/libmodel.a: $(MODEL_OBJ)
 	$(AR) rcs $@ $^
 
@@ -115,7 +118,7 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 # The CLI links the Verilated RTL blocks too (layerpipe replay).
 $(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) -lz -pthread -lm
+	    $(YAML_LIBS) -lz -pthread -ldl -lm
 
 $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
@@ -148,12 +151,12 @@ $(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_D
 		$(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libsw.a \
-	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(YAML_LIBS) -lz -pthread -lm
+	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(YAML_LIBS) -lz -pthread -ldl -lm
 
 $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) \
 		$(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) -lz -pthread -lm
+	    $(YAML_LIBS) -lz -pthread -ldl -lm
 
 lint:
 	@echo "== C: every file with -Werror"

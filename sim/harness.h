@@ -5,14 +5,17 @@
 // A block's C handle derives from it (struct sim_mac : Harness<Vmac_array> {}) and is
 // made by harness_create<sim_mac>(), which returns nullptr when out of memory; the C
 // destroy function is a plain delete. The Harness owns, and frees in this order, the
-// trace file (vcd, while one is open), the model (top) and the context (ctx) the model
+// trace file (wave, while one is open), the model (top) and the context (ctx) the model
 // was built on; before that its destructor calls top->final() and closes the trace.
 // Nothing here exits: failures are returned.
 //
-// VCD only: a Verilator 5.006 model is built for one trace format (--trace and
+// One trace format per build: a Verilator 5.006 model is built for one (--trace and
 // --trace-fst override each other, and the generated trace() takes a VerilatedVcdC* or
 // a VerilatedFstC*, not both); its manual: "supporting FST and VCD in a single simulation
-// is impossible". So trace_open refuses a path ending in .fst rather than write VCD there.
+// is impossible". A model built with --trace-fst (and compiled with -DVM_TRACE_FST=1)
+// writes FST, any other VCD; trace_open refuses a path whose suffix names the other
+// format rather than write the wrong one there. The block harnesses are VCD builds;
+// layerpipe verify builds the format its --trace path asks for.
 #ifndef LP_SIM_HARNESS_H
 #define LP_SIM_HARNESS_H
 
@@ -21,8 +24,14 @@
 #include <new>
 
 #include "verilated.h"
-#if VM_TRACE
+#if VM_TRACE && VM_TRACE_FST
+#include "verilated_fst_c.h"
+using TraceFile = VerilatedFstC;
+#define LP_TRACE_OTHER ".vcd"
+#elif VM_TRACE
 #include "verilated_vcd_c.h"
+using TraceFile = VerilatedVcdC;
+#define LP_TRACE_OTHER ".fst"
 #endif
 
 template <class Top>
@@ -31,7 +40,7 @@ struct Harness {
     VerilatedContext ctx;       // first member, so destroyed after the model built on it
     std::unique_ptr<Top> top;   // the model; its ports are driven directly
 #if VM_TRACE
-    std::unique_ptr<VerilatedVcdC> vcd;   // the open trace, or null
+    std::unique_ptr<TraceFile> wave;   // the open trace, or null
 #endif
 
     // Verilator 5.006 reaches a model's context through the thread's current one (the
@@ -45,9 +54,9 @@ struct Harness {
         if (top)
             top->final();
 #if VM_TRACE
-        if (vcd)
-            vcd->close();
-        vcd.reset();
+        if (wave)
+            wave->close();
+        wave.reset();
 #endif
         top.reset();
         Verilated::threadContextp(prev == &ctx ? nullptr : prev);
@@ -60,8 +69,8 @@ struct Harness {
         top->clk_i = clk;
         top->eval();
 #if VM_TRACE
-        if (vcd)
-            vcd->dump(ctx.time());
+        if (wave)
+            wave->dump(ctx.time());
 #endif
         ctx.timeInc(1);
     }
@@ -84,24 +93,25 @@ struct Harness {
         top->eval();
     }
 
-    // Write a VCD of every following half period to path, closed by the destructor.
+    // Write a trace of every following half period to path, closed by the destructor.
     // Returns 0, or -1 when a trace is already open, the path is empty, starts with '|'
-    // (a pipe, which Verilator asserts on) or ends in .fst (see above), the file cannot
-    // be opened, or tracing was compiled out (no verilator --trace and -DVM_TRACE=1).
+    // (a pipe, which Verilator asserts on) or ends in the other format's suffix (see
+    // above), the file cannot be opened, or tracing was compiled out (no verilator
+    // --trace and -DVM_TRACE=1).
     int trace_open(const char *path)
     {
 #if VM_TRACE
         const size_t n = path ? std::strlen(path) : 0;
-        if (vcd || n == 0 || path[0] == '|' || (n >= 4 && !std::strcmp(path + n - 4, ".fst")))
+        if (wave || n == 0 || path[0] == '|' || (n >= 4 && !std::strcmp(path + n - 4, LP_TRACE_OTHER)))
             return -1;
-        std::unique_ptr<VerilatedVcdC> t{new (std::nothrow) VerilatedVcdC};
+        std::unique_ptr<TraceFile> t{new (std::nothrow) TraceFile};
         if (!t)
             return -1;
         top->trace(t.get(), 99);   // every level of the hierarchy
         t->open(path);
         if (!t->isOpen())
             return -1;
-        vcd = std::move(t);
+        wave = std::move(t);
         return 0;
 #else
         (void)path;

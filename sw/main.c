@@ -16,6 +16,7 @@
 #include "report_plan.h"
 #include "trace.h"
 #include "train_run.h"
+#include "verify.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -42,12 +43,17 @@ static const char usage[] =
     "  replay DIR [--inject-fault]\n"
     "                    run a vector set through the Verilated RTL blocks without the C\n"
     "                    model and compare every value; exit 0 only with no mismatch\n"
+    "  verify CONFIG [--steps N] [--policy P] [--trace FILE.vcd|FILE.fst] [--inject-fault]\n"
+    "                    train N minibatches (default 8) of a fixed-point dense network on\n"
+    "                    the Verilated pipeline RTL and the golden model in lockstep,\n"
+    "                    compare every value; print cycles per step per stage and the\n"
+    "                    memories the RTL instantiated against the planner's\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
     "\n"
     "exit status: 0 ok, 2 bad input (file:line:column: message on stderr), 1 other errors\n"
-    "(for replay: 1 when the RTL disagrees)\n";
+    "(for replay and verify: 1 when the RTL disagrees)\n";
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -336,6 +342,62 @@ static int cmd_replay(int argc, char **argv)
     return rc;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct verify_request rq = {8, -1, NULL, 0};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], &rq.minibatches))
+                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
+                                 argv[i]);
+        } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+            const char *name = argv[++i];
+            for (int k = 0; k < PLAN_N_POLICIES; k++)
+                if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
+                    rq.policy = k;
+            if (rq.policy < 0)
+                return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
+                                 name);
+        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            rq.trace = argv[++i];
+            size_t n = strlen(rq.trace);
+            if (n < 5 || (strcmp(rq.trace + n - 4, ".vcd") && strcmp(rq.trace + n - 4, ".fst")))
+                return bad_usage("--trace needs a file ending in .vcd or .fst, not \"%s\"",
+                                 rq.trace);
+        } else if (strcmp(argv[i], "--inject-fault") == 0)
+            rq.inject_fault = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("verify: unknown option or missing value: %s", argv[i]);
+        else if (path)
+            return bad_usage("verify: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return bad_usage("verify needs a CONFIG");
+    struct config c;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    struct diag d;
+    rc = mem ? verify_run(&c, &rq, mem, &d) : 1;
+    if (mem && fclose(mem))
+        rc = 1;
+    if (rc == 2 || (rc && len == 0))
+        diag_print(&d, stderr);
+    else if (buf && (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)) {
+        perror("layerpipe: writing output");
+        rc = 1;
+    }
+    free(buf);
+    cfg_free(&c);
+    return rc;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -369,6 +431,8 @@ int main(int argc, char **argv)
         return cmd_trace(argc - 2, argv + 2);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

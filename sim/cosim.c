@@ -1,0 +1,544 @@
+#define _DEFAULT_SOURCE   /* flock, mkdir */
+#include "cosim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../model/history.h"
+#include "../model/plan.h"
+
+/* ---- building ---- */
+
+static int is_sequential(const struct cosim_setup *s)
+{
+    return s->opts->policy == PLAN_SEQUENTIAL;
+}
+
+/* The top's Policy parameter: sequential runs the stale datapath with every delay 0. */
+static int policy_code(enum plan_policy p)
+{
+    return p == PLAN_STASH ? 1 : p == PLAN_EMA ? 2 : 0;
+}
+
+/* "<32n>'h..." of n 32-bit words, element 0 in the low bits. */
+static int hexvec(char *out, size_t size, const int64_t *v, int n)
+{
+    int k = snprintf(out, size, "%d'h", 32 * n);
+    for (int i = n - 1; i >= 0 && k > 0 && (size_t)k < size; i--)
+        k += snprintf(out + k, size - (size_t)k, "%08x", (unsigned)v[i]);
+    return k > 0 && (size_t)k < size ? 0 : -1;
+}
+
+static const char *trace_kind(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (!path)
+        return "none";
+    if (n > 4 && !strcmp(path + n - 4, ".vcd"))
+        return "vcd";
+    if (n > 4 && !strcmp(path + n - 4, ".fst"))
+        return "fst";
+    return NULL;
+}
+
+/* The parameters of lp_top for s, one Verilator option per line. */
+static int top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e)
+{
+    const struct net *n = s->net;
+    int L = n->n_layers;
+    if (L > LPTOP_MAX_LAYERS)
+        return lp_fail(e, -1, NULL, "the RTL top takes at most %d layers, not %d",
+                       LPTOP_MAX_LAYERS, L);
+    if (s->mac_latency < 2)
+        return lp_fail(e, -1, NULL, "the RTL's MAC array needs hardware.mac_pipeline >= 2 "
+                       "(an operand register and at least one product register)");
+    int64_t dims[LPTOP_MAX_LAYERS + 1], stage[LPTOP_MAX_LAYERS], relu[LPTOP_MAX_LAYERS],
+        bias[LPTOP_MAX_LAYERS];
+    for (int l = 0; l < L; l++) {
+        const struct net_layer *nl = &n->layers[l];
+        if (nl->kind != NET_DENSE)
+            return lp_fail(e, l, NULL, "layer %s is a %s layer; the RTL runs dense layers only",
+                           nl->name, net_kind_name(nl->kind));
+        if (l > 0 && (nl->n_inputs != 1 || nl->inputs[0] != l - 1))
+            return lp_fail(e, l, NULL, "layer %s does not read the layer before it; the RTL "
+                           "runs a chain of layers", nl->name);
+        dims[l] = net_shape_elems(&nl->in_shape);
+        dims[l + 1] = nl->out;
+        stage[l] = s->stage_of[l];
+        relu[l] = nl->act == NET_ACT_RELU;
+        bias[l] = nl->bias != 0;
+    }
+    char hd[16 * (LPTOP_MAX_LAYERS + 2)], hs[16 * (LPTOP_MAX_LAYERS + 2)],
+        hr[16 * (LPTOP_MAX_LAYERS + 2)], hb[16 * (LPTOP_MAX_LAYERS + 2)];
+    if (hexvec(hd, sizeof hd, dims, L + 1) || hexvec(hs, sizeof hs, stage, L) ||
+        hexvec(hr, sizeof hr, relu, L) || hexvec(hb, sizeof hb, bias, L))
+        return lp_fail(e, -1, NULL, "the RTL parameters do not fit");
+    int k = snprintf(out, size,
+                     "-GNLayers=%d\n-GNStages=%d\n-GBatch=%d\n-GRows=%d\n-GCols=%d\n"
+                     "-GMulStages=%d\n-GPolicy=%d\n-GSequential=%d\n-GDims=%s\n"
+                     "-GStageOf=%s\n-GRelus=%s\n-GBiases=%s\n",
+                     L, s->n_stages, s->opts->batch, s->rows, s->cols, s->mac_latency - 1,
+                     policy_code(s->opts->policy), is_sequential(s), hd, hs, hr, hb);
+    return k > 0 && (size_t)k < size ? 0 : lp_fail(e, -1, NULL, "the RTL parameters do not fit");
+}
+
+static uint64_t fnv1a(const char *s, uint64_t h)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static int mkdir_p(char *path)
+{
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            int rc = mkdir(path, 0777);
+            *p = '/';
+            if (rc && errno != EEXIST)
+                return -1;
+        }
+    return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+/* Write path with text unless it already holds exactly that (so make sees no change). */
+static int write_if_changed(const char *path, const char *text)
+{
+    size_t n = strlen(text);
+    char *old = malloc(n + 2);
+    FILE *f = fopen(path, "rb");
+    size_t got = f && old ? fread(old, 1, n + 1, f) : 0;
+    if (f)
+        fclose(f);
+    int same = got == n && old && !memcmp(old, text, n);
+    free(old);
+    if (same)
+        return 0;
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (!f)
+        return -1;
+    int bad = fwrite(text, 1, n, f) != n;
+    bad |= fclose(f) != 0;
+    return bad || rename(tmp, path) ? -1 : 0;
+}
+
+int cosim_build(const struct cosim_setup *s, const char *src, const char *cache, char *lib,
+                size_t lib_size, FILE *note, struct lp_err *e)
+{
+    char params[4096], dir[1024], path[1100], mk[1100];
+    const char *tk = trace_kind(s->trace);
+    if (!tk)
+        return lp_fail(e, -1, NULL, "--trace %s: the waveform file must end in .vcd or .fst",
+                       s->trace);
+    if (top_params(s, params, sizeof params, e))
+        return -1;
+    uint64_t h = fnv1a(tk, fnv1a(params, 0xcbf29ce484222325ull));
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%016llx-%s", cache, (unsigned long long)h, tk) >=
+        sizeof dir - 32)
+        return lp_fail(e, -1, NULL, "the RTL build directory's path is too long");
+    if (mkdir_p(dir))
+        return lp_fail(e, -1, NULL, "cannot create %s: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int lock = open(path, O_RDWR | O_CREAT, 0666);
+    if (lock < 0 || flock(lock, LOCK_EX)) {   /* one build of a directory at a time */
+        if (lock >= 0)
+            close(lock);
+        return lp_fail(e, -1, NULL, "cannot lock %s: %s", path, strerror(errno));
+    }
+    snprintf(path, sizeof path, "%s/params.vc", dir);
+    int rc = write_if_changed(path, params)
+                 ? lp_fail(e, -1, NULL, "cannot write %s: %s", path, strerror(errno))
+                 : 0;
+    snprintf(lib, lib_size, "%s/liblptop.so", dir);
+    if (!rc && note && access(lib, F_OK) != 0) {
+        fprintf(note, "building the RTL for this configuration in %s (once)\n", dir);
+        fflush(note);
+    }
+    snprintf(mk, sizeof mk, "%s/sim/lptop.mk", src);
+    char out_arg[1100], trace_arg[32];
+    snprintf(out_arg, sizeof out_arg, "OUT=%s", dir);
+    snprintf(trace_arg, sizeof trace_arg, "TRACE=%s", tk);
+    pid_t pid = rc ? -1 : fork();
+    if (pid == 0) {
+        dup2(2, 1);   /* make's output is diagnostics: keep stdout for the report */
+        execlp("make", "make", "-s", "--no-print-directory", "-f", mk, out_arg, trace_arg,
+               (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (!rc && (pid < 0 || waitpid(pid, &status, 0) < 0))
+        rc = lp_fail(e, -1, NULL, "cannot run make: %s", strerror(errno));
+    else if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        rc = lp_fail(e, -1, NULL, "building the RTL failed (make -f %s, log in %s/build.log)",
+                     mk, dir);
+    flock(lock, LOCK_UN);
+    close(lock);
+    return rc;
+}
+
+/* ---- the run ---- */
+
+/* What the model produced in the current step, per kind and layer. */
+struct expect {
+    int present;
+    int64_t mb, count, seen;
+    int32_t *words;
+    uint8_t *hit;                    /* per word: observed */
+    int64_t cap;
+};
+
+struct cosim {
+    const struct cosim_setup *s;
+    void *dl;
+    const struct lptop_api *api;
+    struct lptop *top;
+    struct lptop_geom geom;
+    struct trainer *t;
+    struct train_stats st;
+    int L, M, Mm;                    /* layers, RTL stages, the model's stages */
+    int hist;                        /* the RTL reads history (stash or ema) */
+    int precompute;                  /* bare: the probe collects the inputs only */
+    int64_t steps, step;
+    struct expect exp[TRAIN_N_PROBES][LPTOP_MAX_LAYERS + 1];   /* [kind][layer + 1] */
+    int32_t *live[LPTOP_MAX_LAYERS], *snap[LPTOP_MAX_LAYERS];  /* the RTL's weights */
+    int64_t params[LPTOP_MAX_LAYERS];
+    int32_t *inputs;                 /* bare: every minibatch's input */
+    int64_t in_words, out_words;
+    int64_t *step_cycles;
+    struct cosim_counts *counts;
+    struct lptop_counts *prev;
+    struct cosim_result res;
+    int oom;
+};
+
+static struct expect *slot_of(struct cosim *c, enum train_probe kind, int layer)
+{
+    return &c->exp[kind][layer + 1];
+}
+
+static void on_probe(void *ctx, enum train_probe kind, int layer, int64_t mb, const void *words,
+                     int64_t count)
+{
+    struct cosim *c = ctx;
+    if (c->precompute) {
+        if (kind == TRAIN_PROBE_INPUT && mb >= 0 && mb < c->s->minibatches &&
+            count == c->in_words)
+            memcpy(c->inputs + mb * count, words, sizeof(int32_t) * (size_t)count);
+        if (!(kind == TRAIN_PROBE_WEIGHTS || kind == TRAIN_PROBE_MASTER) || mb >= 0)
+            return;
+    }
+    struct expect *x = slot_of(c, kind, layer);
+    if (x->cap < count) {
+        int32_t *w = realloc(x->words, sizeof *w * (size_t)count);
+        if (w)
+            x->words = w;
+        uint8_t *h = w ? realloc(x->hit, (size_t)count) : NULL;
+        if (h)
+            x->hit = h, x->cap = count;
+        if (!w || !h) {
+            c->oom = 1;
+            return;
+        }
+    }
+    x->present = 1, x->mb = mb, x->count = count, x->seen = 0;
+    memcpy(x->words, words, sizeof(int32_t) * (size_t)count);
+    memset(x->hit, 0, (size_t)count);
+}
+
+static int stage_of_layer(const struct cosim *c, int layer)
+{
+    return layer < 0 ? 1 : c->s->stage_of[layer];
+}
+
+static void mismatch(struct cosim *c, enum train_probe kind, int layer, int64_t mb,
+                     int64_t index, int32_t expected, int32_t actual, int what)
+{
+    c->res.compared += what == 0;
+    if (c->res.mismatches++ == 0)
+        c->res.first = (struct cosim_mismatch){kind, layer, stage_of_layer(c, layer), c->step,
+                                               mb, index, expected, actual, what};
+}
+
+static void compare(struct cosim *c, enum train_probe kind, int layer, int64_t mb,
+                    int64_t index, int32_t actual)
+{
+    struct expect *x = slot_of(c, kind, layer);
+    if (!x->present || x->mb != mb || index < 0 || index >= x->count || x->hit[index]) {
+        mismatch(c, kind, layer, mb, index, 0, actual, 2);
+        return;
+    }
+    x->hit[index] = 1;
+    x->seen++;
+    c->res.compared++;
+    if (x->words[index] != actual)
+        mismatch(c, kind, layer, mb, index, x->words[index], actual, 0);
+}
+
+static void on_observe(void *ctx, const struct lptop_obs *o)
+{
+    struct cosim *c = ctx;
+    if (o->layer < 0 || o->layer >= c->L || o->kind < 0 || o->kind >= TRAIN_N_PROBES)
+        return;
+    if (o->kind == TRAIN_PROBE_WEIGHTS && o->index >= 0 && o->index < c->params[o->layer])
+        c->live[o->layer][o->index] = o->value;
+    compare(c, (enum train_probe)o->kind, o->layer, o->minibatch, o->index, o->value);
+}
+
+/* The host's part: the loss gradient from the RTL's logits. */
+static void on_loss(void *ctx, const int32_t *logits, int32_t *loss)
+{
+    struct cosim *c = ctx;
+    const struct cosim_setup *s = c->s;
+    int B = s->opts->batch, classes = (int)(c->out_words / B);
+    /* The minibatch at the last stage: the one the model's step computed the loss of
+     * (bare: from the schedule). */
+    int64_t mb = c->step - (c->M - 1);
+    if (is_sequential(s))
+        mb = c->step;
+    struct expect *x = slot_of(c, TRAIN_PROBE_LOSS_GRAD, c->L - 1);
+    if (!s->bare && x->present)
+        mb = x->mb;
+    uint8_t labels[4096];
+    for (int b = 0; b < B && b < 4096; b++) {
+        int64_t k = mb * B + b;
+        labels[b] = mb >= 0 && mb < s->minibatches ? s->data->y[s->order[k]] : 0;
+    }
+    int64_t correct = 0, sat = 0;
+    fixed_loss(loss, logits, labels, B, classes, s->net->loss == NET_LOSS_MSE, s->q, &correct,
+               &sat);
+    if (!s->bare)
+        for (int64_t i = 0; i < c->out_words; i++)
+            compare(c, TRAIN_PROBE_LOSS_GRAD, c->L - 1, mb, i, loss[i]);
+}
+
+/* ---- open, step, close ---- */
+
+int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
+{
+    struct cosim *c = calloc(1, sizeof *c);
+    *cp = c;
+    if (!c)
+        return lp_fail(e, -1, NULL, "out of memory for the co-simulation");
+    c->s = s;
+    c->L = s->net->n_layers;
+    c->M = s->n_stages;
+    c->Mm = is_sequential(s) ? 1 : s->n_stages;
+    c->hist = !is_sequential(s) && (s->opts->policy == PLAN_STASH || s->opts->policy == PLAN_EMA);
+    if (s->opts->batch > 4096 || c->L > LPTOP_MAX_LAYERS)
+        return lp_fail(e, -1, NULL, "the co-simulation takes batches up to 4096 and up to %d "
+                       "layers", LPTOP_MAX_LAYERS);
+    c->dl = dlopen(s->lib, RTLD_NOW | RTLD_LOCAL);
+    const struct lptop_api *(*get)(void) = NULL;
+    if (c->dl)
+        *(void **)&get = dlsym(c->dl, "lptop_api");
+    if (!c->dl || !get)
+        return lp_fail(e, -1, NULL, "cannot load the RTL build %s: %s", s->lib, dlerror());
+    c->api = get();
+    if (!c->api || c->api->abi != LPTOP_ABI)
+        return lp_fail(e, -1, NULL, "%s was built for another harness; rebuild it", s->lib);
+    if (!(c->top = c->api->create()))
+        return lp_fail(e, -1, NULL, "out of memory for the RTL model");
+    c->api->geometry(c->top, &c->geom);
+    const struct lptop_geom *g = &c->geom;
+    c->in_words = g->in_words, c->out_words = g->out_words;
+    if (g->n_layers != c->L || g->n_stages != c->M || g->batch != s->opts->batch ||
+        g->policy != policy_code(s->opts->policy) || g->sequential != is_sequential(s) ||
+        g->rows != s->rows || g->cols != s->cols || g->mul_stages != s->mac_latency - 1 ||
+        c->in_words != s->opts->batch * s->data->dim)
+        return lp_fail(e, -1, NULL, "the RTL build %s does not match the configuration", s->lib);
+    if (s->trace && c->api->trace_open(c->top, s->trace))
+        return lp_fail(e, -1, NULL, "cannot write the waveform %s", s->trace);
+
+    struct lptop_cfg cfg = {0};
+    const struct fixed_spec *q = s->q;
+    cfg.round_even = q->rounding == FIXED_NEAREST_EVEN;
+    cfg.act_bits = q->act.bits, cfg.act_frac = q->act.frac;
+    cfg.err_bits = q->err.bits, cfg.err_frac = q->err.frac;
+    cfg.weight_bits = q->weight.bits, cfg.weight_frac = q->weight.frac;
+    cfg.master_bits = q->master.bits, cfg.master_frac = q->master.frac;
+    cfg.grad_bits = q->grad.bits, cfg.grad_frac = q->grad.frac;
+    cfg.wd = fixed_const(s->opts->weight_decay, FIXED_LR_FRAC);
+    cfg.mu = fixed_coef(s->opts->momentum);
+    for (int l = 0; l < c->L; l++) {
+        int d = is_sequential(s) ? 0 : 2 * (c->M - s->stage_of[l]);
+        cfg.beta[l] = fixed_coef(s->opts->ema_beta_auto ? ema_beta_auto(d) : s->opts->ema_beta);
+    }
+    c->api->configure(c->top, &cfg);
+
+    /* The model: its probe records; trainer_create reports the initial weights. */
+    struct train_opts o = *s->opts;
+    o.diagnostics = 0;
+    o.probe = on_probe;
+    o.probe_ctx = c;
+    o.progress = NULL;
+    c->precompute = s->bare;
+    if (s->bare && !(c->inputs = malloc(sizeof *c->inputs * (size_t)(s->minibatches *
+                                                                      c->in_words))))
+        return lp_fail(e, -1, NULL, "out of memory for the inputs");
+    if (trainer_create(&c->t, s->net, s->stage_of, s->n_stages, &o, e))
+        return -1;
+    for (int l = 0; l < c->L; l++) {
+        struct expect *w = slot_of(c, TRAIN_PROBE_WEIGHTS, l), *m = slot_of(c, TRAIN_PROBE_MASTER, l);
+        if (c->oom || !w->present || !m->present || w->count != m->count)
+            return lp_fail(e, l, NULL, "the model did not report layer %d's initial weights", l);
+        c->params[l] = w->count;
+        c->live[l] = malloc(sizeof(int32_t) * (size_t)w->count);
+        c->snap[l] = malloc(sizeof(int32_t) * (size_t)w->count);
+        if (!c->live[l] || !c->snap[l])
+            return lp_fail(e, -1, NULL, "out of memory for the weights");
+        memcpy(c->live[l], w->words, sizeof(int32_t) * (size_t)w->count);
+        c->api->load_weights(c->top, l, w->words, m->words, w->count);
+        w->present = m->present = 0;
+    }
+    c->steps = trainer_epoch_begin(c->t, s->data, s->order, s->minibatches, 0, &c->st);
+    if (s->bare) {   /* the model runs first, alone, for the inputs; then only the RTL */
+        for (int64_t k = 0; k < c->steps; k++)
+            trainer_epoch_step(c->t, k);
+        trainer_epoch_end(c->t);
+        trainer_destroy(c->t);
+        c->t = NULL;
+        /* The RTL's steps: the model's for a pipeline, one per minibatch sequentially. */
+    }
+    if (c->oom)
+        return lp_fail(e, -1, NULL, "out of memory for the expected values");
+    c->step_cycles = calloc((size_t)c->steps + 1, sizeof *c->step_cycles);
+    c->counts = calloc((size_t)(c->steps + 1) * (size_t)c->M, sizeof *c->counts);
+    c->prev = calloc((size_t)c->M, sizeof *c->prev);
+    if (!c->step_cycles || !c->counts || !c->prev)
+        return lp_fail(e, -1, NULL, "out of memory for the counters");
+    c->res.steps = c->steps;
+    return 0;
+}
+
+/* The BWD_WEIGHTS of a layer that reads no history are its live weights at the
+ * step's start, which the RTL reported when it wrote them. */
+static void check_live_reads(struct cosim *c)
+{
+    for (int l = 0; l < c->L; l++) {
+        struct expect *x = slot_of(c, TRAIN_PROBE_BWD_WEIGHTS, l);
+        int d = is_sequential(c->s) ? 0 : 2 * (c->M - c->s->stage_of[l]);
+        if (!x->present || (c->hist && d > 0))
+            continue;
+        for (int64_t i = 0; i < x->count && i < c->params[l]; i++) {
+            x->hit[i] = 1;
+            x->seen++;
+            c->res.compared++;
+            if (x->words[i] != c->snap[l][i])
+                mismatch(c, TRAIN_PROBE_BWD_WEIGHTS, l, x->mb, i, x->words[i], c->snap[l][i], 0);
+        }
+    }
+}
+
+static const enum train_probe checked[] = {
+    TRAIN_PROBE_ACTIVATION, TRAIN_PROBE_LOSS_GRAD, TRAIN_PROBE_ERROR, TRAIN_PROBE_BWD_WEIGHTS,
+    TRAIN_PROBE_GRADIENT,   TRAIN_PROBE_WEIGHTS,   TRAIN_PROBE_MASTER};
+
+int cosim_step(struct cosim *c, struct lp_err *e)
+{
+    const struct cosim_setup *s = c->s;
+    if (c->step >= c->steps)
+        return 1;
+    for (int k = 0; k < TRAIN_N_PROBES; k++)
+        for (int l = 0; l <= c->L; l++)
+            c->exp[k][l].present = 0;
+    const int32_t *in = NULL;
+    int64_t mb = -1;
+    if (s->bare) {
+        mb = is_sequential(s) ? c->step : c->step < s->minibatches ? c->step : -1;
+        if (mb >= 0 && mb < s->minibatches)
+            in = c->inputs + mb * c->in_words;
+    } else {
+        trainer_epoch_step(c->t, c->step);
+        if (c->oom)
+            return lp_fail(e, -1, NULL, "out of memory for the expected values");
+        struct expect *x = slot_of(c, TRAIN_PROBE_INPUT, -1);
+        if (x->present && x->count == c->in_words)
+            in = x->words, mb = x->mb;
+        if (s->inject_fault && c->step == 0) {   /* one expected value off by one bit */
+            struct expect *a = slot_of(c, TRAIN_PROBE_ACTIVATION, 0);
+            if (a->present && a->count > 0)
+                a->words[0] ^= 1;
+        }
+    }
+    for (int l = 0; l < c->L; l++)
+        memcpy(c->snap[l], c->live[l], sizeof(int32_t) * (size_t)c->params[l]);
+    uint64_t lr = mb >= 0 ? fixed_const(train_lr_at(s->opts, mb) / s->opts->batch, FIXED_LR_FRAC)
+                          : 0;
+    struct lptop_host h = {on_loss, s->bare ? NULL : on_observe, c};
+    int64_t budget = 1000000000;
+    int64_t cyc = c->api->step(c->top, in, mb, lr, &h, budget);
+    if (cyc < 0)
+        return lp_fail(e, -1, NULL, "step %lld: the RTL %s", (long long)c->step,
+                       cyc == -1 ? "did not finish the step within 10^9 cycles"
+                                 : "flagged an error (a stash read missed its version)");
+    c->step_cycles[c->step] = cyc;
+    c->res.cycles += (uint64_t)cyc;
+    for (int k = 0; k < c->M; k++) {
+        struct lptop_counts now;
+        struct cosim_counts *d = &c->counts[c->step * c->M + k];
+        c->api->counters(c->top, k, &now);
+        d->busy = now.busy - c->prev[k].busy;
+        d->stall = now.stall - c->prev[k].stall;
+        d->idle = now.idle - c->prev[k].idle;
+        c->prev[k] = now;
+    }
+    if (!s->bare) {
+        check_live_reads(c);
+        for (size_t k = 0; k < sizeof checked / sizeof *checked; k++)
+            for (int l = 0; l < c->L; l++) {
+                struct expect *x = slot_of(c, checked[k], l);
+                for (int64_t i = 0; x->present && x->seen < x->count && i < x->count; i++)
+                    if (!x->hit[i]) {
+                        x->hit[i] = 1;
+                        x->seen++;
+                        mismatch(c, checked[k], l, x->mb, i, x->words[i], 0, 1);
+                    }
+            }
+    }
+    c->step++;
+    c->res.steps_done = c->step;
+    return 0;
+}
+
+void cosim_result(const struct cosim *c, struct cosim_result *r)
+{
+    *r = c->res;
+    r->geom = c->geom;
+    r->step_cycles = c->step_cycles;
+    r->stage = c->counts;
+}
+
+void cosim_close(struct cosim *c)
+{
+    if (!c)
+        return;
+    if (c->t) {
+        if (c->step >= c->steps && !c->s->bare)
+            trainer_epoch_end(c->t);
+        trainer_destroy(c->t);
+    }
+    if (c->top)
+        c->api->destroy(c->top);
+    if (c->dl)
+        dlclose(c->dl);
+    for (int k = 0; k < TRAIN_N_PROBES; k++)
+        for (int l = 0; l <= LPTOP_MAX_LAYERS; l++)
+            free(c->exp[k][l].words), free(c->exp[k][l].hit);
+    for (int l = 0; l < LPTOP_MAX_LAYERS; l++)
+        free(c->live[l]), free(c->snap[l]);
+    free(c->inputs);
+    free(c->step_cycles);
+    free(c->counts);
+    free(c->prev);
+    free(c);
+}

@@ -1,0 +1,242 @@
+// The Verilated rtl/lp_top.sv behind the C API of lptop.h. Built once per configuration
+// by sim/lptop.mk into a shared object; see lptop.h for the protocol of a step.
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "Vlp_top.h"
+#include "Vlp_top_lp_top.h"   // the public parameters
+#include "harness.h"
+#include "lptop.h"
+
+using Params = Vlp_top_lp_top;
+static_assert(Params::NLayers >= 1 && Params::NLayers <= LPTOP_MAX_LAYERS, "layer count");
+
+struct lptop : Harness<Vlp_top> {
+    uint64_t ncycles = 0;
+};
+
+// ---- ports of any width: Verilator gives up to 64 bits as an integer, more as VlWide
+
+template <class T>
+static uint64_t get_bits(const T &v, int lo, int n)
+{
+    const uint64_t x = static_cast<uint64_t>(v) >> lo;
+    return n >= 64 ? x : x & ((uint64_t{1} << n) - 1);
+}
+
+template <std::size_t N>
+static uint64_t get_bits(const VlWide<N> &v, int lo, int n)
+{
+    uint64_t r = 0;
+    for (int b = 0; b < n;) {
+        const int w = (lo + b) / 32, off = (lo + b) % 32, take = std::min(32 - off, n - b);
+        const uint64_t part = (static_cast<uint64_t>(v[w]) >> off) & ((uint64_t{1} << take) - 1);
+        r |= part << b;
+        b += take;
+    }
+    return r;
+}
+
+template <class T>
+static void set_bits(T &v, int lo, int n, uint64_t x)
+{
+    const uint64_t mask = ((uint64_t{1} << n) - 1) << lo;
+    v = static_cast<T>((static_cast<uint64_t>(v) & ~mask) | ((x << lo) & mask));
+}
+
+template <std::size_t N>
+static void set_bits(VlWide<N> &v, int lo, int n, uint64_t x)
+{
+    for (int b = 0; b < n; b++) {
+        const int w = (lo + b) / 32, off = (lo + b) % 32;
+        v[w] = (v[w] & ~(1u << off)) | (static_cast<uint32_t>((x >> b) & 1) << off);
+    }
+}
+
+static void tick(lptop *t)
+{
+    t->cycle();
+    t->ncycles++;
+}
+
+static lptop *create(void)
+{
+    lptop *t = harness_create<lptop>();
+    if (!t)
+        return nullptr;
+    Vlp_top *top = t->top.get();
+    top->start_i = 0;
+    top->in_valid_i = 0;
+    top->loss_valid_i = 0;
+    top->loss_ready_i = 0;
+    top->init_valid_i = 0;
+    t->reset(2);
+    return t;
+}
+
+static void destroy(lptop *t)
+{
+    delete t;
+}
+
+static int trace_open(lptop *t, const char *path)
+{
+    return t->trace_open(path);
+}
+
+static void geometry(const lptop *t, lptop_geom *g)
+{
+    const Vlp_top *top = t->top.get();
+    g->n_layers = static_cast<int>(Params::NLayers);
+    g->n_stages = static_cast<int>(Params::NStages);
+    g->batch = static_cast<int>(Params::Batch);
+    g->rows = static_cast<int>(Params::Rows);
+    g->cols = static_cast<int>(Params::Cols);
+    g->mul_stages = static_cast<int>(Params::MulStages);
+    g->policy = static_cast<int>(Params::Policy);
+    g->sequential = static_cast<int>(Params::Sequential);
+    g->in_words = top->in_words_o;
+    g->out_words = top->out_words_o;
+    g->act_words = top->act_words_o;
+    g->stash_words = top->stash_words_o;
+    g->ema_words = top->ema_words_o;
+    g->fwd_reg_words = top->fwd_reg_words_o;
+    g->bwd_reg_words = top->bwd_reg_words_o;
+}
+
+static void configure(lptop *t, const lptop_cfg *c)
+{
+    Vlp_top *top = t->top.get();
+    top->round_even_i = c->round_even ? 1 : 0;
+    top->act_bits_i = static_cast<uint8_t>(c->act_bits & 0x3f);
+    top->act_frac_i = static_cast<uint8_t>(c->act_frac & 0x1f);
+    top->err_bits_i = static_cast<uint8_t>(c->err_bits & 0x3f);
+    top->err_frac_i = static_cast<uint8_t>(c->err_frac & 0x1f);
+    top->weight_bits_i = static_cast<uint8_t>(c->weight_bits & 0x3f);
+    top->weight_frac_i = static_cast<uint8_t>(c->weight_frac & 0x1f);
+    top->master_bits_i = static_cast<uint8_t>(c->master_bits & 0x3f);
+    top->master_frac_i = static_cast<uint8_t>(c->master_frac & 0x1f);
+    top->grad_bits_i = static_cast<uint8_t>(c->grad_bits & 0x3f);
+    top->grad_frac_i = static_cast<uint8_t>(c->grad_frac & 0x1f);
+    top->wd_i = c->wd;
+    top->mu_i = static_cast<uint16_t>(c->mu);
+    for (int l = 0; l < static_cast<int>(Params::NLayers); l++)
+        set_bits(top->beta_i, 16 * l, 16, c->beta[l] & 0xffff);
+    top->eval();
+}
+
+static void load_weights(lptop *t, int l, const int32_t *w, const int32_t *master, int64_t n)
+{
+    Vlp_top *top = t->top.get();
+    top->init_valid_i = 1;
+    top->init_layer_i = static_cast<uint32_t>(l);
+    for (int64_t i = 0; i < n; i++) {
+        top->init_idx_i = static_cast<uint32_t>(i);
+        top->init_w_i = static_cast<uint32_t>(w[i]);
+        top->init_master_i = static_cast<uint32_t>(master[i]);
+        tick(t);
+    }
+    top->init_valid_i = 0;
+}
+
+static void observe(const Vlp_top *top, const lptop_host *h)
+{
+    const int L = static_cast<int>(Params::NLayers);
+    const uint64_t v = get_bits(top->obs_valid_o, 0, L), vw = get_bits(top->obsw_valid_o, 0, L);
+    for (int l = 0; l < L && (v | vw); l++) {
+        lptop_obs o;
+        o.layer = l;
+        if (v >> l & 1) {
+            o.kind = static_cast<int>(get_bits(top->obs_kind_o, 4 * l, 4));
+            o.minibatch = static_cast<int64_t>(get_bits(top->obs_mb_o, 32 * l, 32));
+            o.index = static_cast<int64_t>(get_bits(top->obs_idx_o, 32 * l, 32));
+            o.value = static_cast<int32_t>(get_bits(top->obs_data_o, 32 * l, 32));
+            h->observe(h->ctx, &o);
+        }
+        if (vw >> l & 1) {
+            o.minibatch = static_cast<int64_t>(get_bits(top->obs_mb_o, 32 * l, 32));
+            o.index = static_cast<int64_t>(get_bits(top->obsw_idx_o, 32 * l, 32));
+            o.kind = 7;
+            o.value = static_cast<int32_t>(get_bits(top->obsw_w_o, 32 * l, 32));
+            h->observe(h->ctx, &o);
+            o.kind = 8;
+            o.value = static_cast<int32_t>(get_bits(top->obsw_master_o, 32 * l, 32));
+            h->observe(h->ctx, &o);
+        }
+    }
+}
+
+static int64_t step(lptop *t, const int32_t *in, int64_t mb, uint64_t lr, const lptop_host *h,
+                    int64_t max_cycles)
+{
+    Vlp_top *top = t->top.get();
+    const uint64_t c0 = t->ncycles;
+    const int64_t nin = top->in_words_o, nout = top->out_words_o;
+    for (int64_t i = 0; in && i < nin; i++) {
+        top->in_valid_i = 1;
+        top->in_idx_i = static_cast<uint32_t>(i);
+        top->in_data_i = static_cast<uint32_t>(in[i]);
+        tick(t);
+    }
+    top->in_valid_i = 0;
+    top->start_i = 1;
+    top->start_fwd_i = in ? 1 : 0;
+    top->start_mb_i = static_cast<uint32_t>(mb);
+    top->start_lr_i = lr;
+    tick(t);
+    top->start_i = 0;
+
+    std::vector<int32_t> logits(static_cast<size_t>(nout)), loss(static_cast<size_t>(nout));
+    int64_t li = -1;   // the loss word to write next; nout: raise loss_ready; -1: none
+    for (;;) {
+        if (static_cast<int64_t>(t->ncycles - c0) > max_cycles)
+            return -1;
+        top->loss_valid_i = li >= 0 && li < nout;
+        top->loss_ready_i = li == nout;
+        if (top->loss_valid_i) {
+            top->loss_idx_i = static_cast<uint32_t>(li);
+            top->loss_data_i = static_cast<uint32_t>(loss[static_cast<size_t>(li)]);
+        }
+        if (li >= 0 && li <= nout)
+            li++;
+        t->half(0);   // the inputs as driven, evaluated: what the rising edge will take
+        if (top->out_valid_o && top->out_idx_o < nout)
+            logits[top->out_idx_o] = static_cast<int32_t>(top->out_data_o);
+        if (h && h->observe)
+            observe(top, h);
+        const bool done = top->done_o;
+        if (top->loss_wait_o && li < 0) {
+            if (h && h->loss)
+                h->loss(h->ctx, logits.data(), loss.data());
+            li = 0;
+        }
+        t->half(1);
+        t->ncycles++;
+        if (done)
+            break;
+    }
+    top->loss_valid_i = 0;
+    top->loss_ready_i = 0;
+    return top->error_o ? -2 : static_cast<int64_t>(t->ncycles - c0);
+}
+
+static void counters(const lptop *t, int k, lptop_counts *c)
+{
+    const Vlp_top *top = t->top.get();
+    c->busy = get_bits(top->cnt_busy_o, 64 * k, 64);
+    c->stall = get_bits(top->cnt_stall_o, 64 * k, 64);
+    c->idle = get_bits(top->cnt_idle_o, 64 * k, 64);
+}
+
+static uint64_t cycles(const lptop *t)
+{
+    return t->ncycles;
+}
+
+extern "C" const struct lptop_api *lptop_api(void)
+{
+    static const struct lptop_api api = {LPTOP_ABI, create,   destroy,  trace_open, geometry,
+                                  configure, load_weights, step, counters,   cycles};
+    return &api;
+}
