@@ -50,6 +50,9 @@ C_TESTS   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 RTL_TESTS := $(RTL_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TESTS     := $(C_TESTS) $(RTL_TESTS)
 LP        := $(BUILD)/layerpipe
+# GTKWave's FST reader, as Verilator ships it: the tests open verify's FST files with it.
+FSTINFO   := $(BUILD)/tests/fstinfo
+FST_LIB   := $(addprefix $(VLT_INC)/gtkwave/,fstapi.c lz4.c fastlz.c)
 
 .PHONY: all build run test check check-san deps lint bench clean help
 # Keep intermediate objects: no "rm ..." after the tests' closing line.
@@ -85,12 +88,12 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(LP) $(TESTS)
+check: $(LP) $(TESTS) $(FSTINFO)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 check-san
 
 # The same tests once more, built with the sanitizers.
-check-san: $(LP) $(TESTS)
+check-san: $(LP) $(TESTS) $(FSTINFO)
 	@echo "== again under AddressSanitizer and UBSan"
 	@sh tests/run.sh $(BUILD)
 
@@ -158,10 +161,17 @@ $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
 	    $(YAML_LIBS) -lz -pthread -ldl -lm
 
+$(FSTINFO): tests/fstinfo.c $(FST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(VLT_INC)/gtkwave -c tests/fstinfo.c -o $@.o
+	$(CC) -O1 -w -DFST_CONFIG_INCLUDE='"fst_config.h"' -I$(VLT_INC)/gtkwave $(LDFLAGS) -o $@ \
+	    $@.o $(FST_LIB) -lz -pthread
+
 lint:
 	@echo "== C: every file with -Werror"
-	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC); do \
-	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) $$f || exit 1; done
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC) \
+	    tests/fstinfo.c; do \
+	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
 	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done
 	@set -e; for m in $(RTL_MODS); do \

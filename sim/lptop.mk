@@ -20,6 +20,7 @@ $(OUT)/liblptop.so: $(wildcard $(SRC)/rtl/*.sv) $(SRC)/sim/lp_top.cpp $(SRC)/sim
 	verilator --cc --exe --build -j $(JOBS) -O3 -Wno-fatal -I$(SRC)/rtl --top-module lp_top \
 	    -f $(OUT)/params.vc $(TRACE_$(TRACE)) -Mdir $(OUT)/obj -o liblptop.so \
 	    -CFLAGS -fPIC -CFLAGS -I$(SRC)/sim -LDFLAGS -shared -LDFLAGS -Wl,-Bsymbolic \
+	    -MAKEFLAGS OPT_FAST=-O2 \
 	    $(SRC)/rtl/lp_top.sv $(SRC)/sim/lp_top.cpp >$(OUT)/build.log 2>&1 || \
 	    { cat $(OUT)/build.log >&2; exit 1; }
 	cp $(OUT)/obj/liblptop.so $@.tmp && mv $@.tmp $@

@@ -53,9 +53,10 @@ static void print_report(FILE *out, const struct config *c, enum plan_policy pol
 {
     const struct lptop_geom *g = &r->geom;
     int M = g->n_stages;
-    fprintf(out, "verify %s: policy %s%s, %d stages, %d layers, batch %d, %dx%d MAC arrays "
+    fprintf(out, "verify %s: policy %s%s, %d stage%s, %d layers, batch %d, %dx%d MAC arrays "
             "(latency %d)\n", c->name, plan_policy_name(pol),
-            g->sequential ? " (unpipelined, one minibatch at a time)" : "", M, g->n_layers,
+            g->sequential ? " (unpipelined, one minibatch at a time)" : "", M, M == 1 ? "" : "s",
+            g->n_layers,
             g->batch, g->rows, g->cols, g->mul_stages + 1);
     fprintf(out, "%lld minibatches in %lld steps, %llu cycles: %lld values compared, "
             "%lld mismatches\n", (long long)nmb, (long long)r->steps_done,

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run every test against the build in $1 (default build/): the cmocka unit
-# tests, then the command-line tests. Prints one closing line
+# tests, then the command-line and co-simulation tests. Prints one closing line
 # "tests: N passed, M failed" and exits non-zero on any failure.
 set -u
 BUILD=${1:-build}
@@ -24,18 +24,20 @@ for t in "$BUILD"/tests/test_*; do
     passed=$((passed + p))
     failed=$((failed + f))
 done
-echo "== tests/cli_test.sh"
-sh tests/cli_test.sh "$BUILD" >"$log" 2>&1
-status=$?
-cat "$log"
-p=$(sed -n 's/^cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-f=$(sed -n 's/^cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-if [ -z "$p" ] || { [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
-    echo "tests/cli_test.sh exited with status $status"
-    p=${p:-0}
-    f=$((${f:-0} + 1))
-fi
-passed=$((passed + p))
-failed=$((failed + f))
+for script in cli_test verify_test; do
+    echo "== tests/$script.sh"
+    sh "tests/$script.sh" "$BUILD" >"$log" 2>&1
+    status=$?
+    cat "$log"
+    p=$(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+    if [ -z "$p" ] || { [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
+        echo "tests/$script.sh exited with status $status"
+        p=${p:-0}
+        f=$((${f:-0} + 1))
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,122 @@
+#!/bin/sh
+# Co-simulation tests: layerpipe verify trains small fixed-point networks on the
+# Verilated pipeline RTL and the golden model in lockstep (each configuration is one
+# Verilator build, cached under build/rtl). Prints "ok - ..." or "FAIL - ..." per
+# check and closes with "verify: N passed, M failed".
+set -u
+BUILD=${1:-build}
+LP=$BUILD/layerpipe
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+check() { # check NAME COMMAND...: pass when the command succeeds
+    name=$1
+    shift
+    if "$@"; then ok "$name"; else bad "$name"; fi
+}
+
+run() {
+    "$LP" "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+}
+
+# The RTL's memory figure NAME from verify's table.
+mem() { sed -n "s/^$1  *\([0-9]*\)  *\([0-9]*\)  *equal\$/\1/p" "$tmp/out"; }
+
+m4=tests/configs/trace-m4-ema.yaml
+m2=tests/configs/trace-m2-stash.yaml
+m1=tests/configs/verify-m1.yaml
+
+# --- every policy; one layer per stage (M = 4), grouped (M = 2), one stage (M = 1)
+for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 ema" \
+            "$m1 ema"; do
+    set -- $case
+    cfg=$1 pol=$2
+    run verify "$cfg" --policy "$pol"
+    values=$(sed -n 's/.*: \([0-9]*\) values compared, 0 mismatches$/\1/p' "$tmp/out")
+    rows=$(grep -c '  equal$' "$tmp/out")
+    if [ "$status" -eq 0 ] && [ "${values:-0}" -gt 6000 ] && [ "$rows" -eq 5 ] &&
+        grep -q '^verify: pass$' "$tmp/out"; then
+        ok "verify $cfg --policy $pol: $values values, 0 mismatches, memories = planner"
+    else
+        bad "verify $cfg --policy $pol: status $status, $(grep -m1 'mismatch\|FAIL' "$tmp/out")$(head -n 3 "$tmp/err")"
+    fi
+    # The memories against the planner's JSON, independently of verify's own check.
+    "$LP" plan "$cfg" --json >"$tmp/plan.json"
+    t() { jq -r ".totals.$1" "$tmp/plan.json"; }
+    case $pol in
+        stash) hist="$(mem 'stash ring') = $(t stash_words)" ;;
+        ema) hist="$(mem 'ema buffer') = $(t ema_words)" ;;
+        *) hist="$(mem 'stash ring')$(mem 'ema buffer') = 00" ;;
+    esac
+    if [ "$pol" = sequential ]; then act=; else act="$(mem 'activation delay lines') = $(t act_words)"; fi
+    regs="$(mem 'forward registers') $(mem 'backward registers') = $(t forward_reg_words) $(t backward_reg_words)"
+    check "verify $cfg --policy $pol: history [$hist], activations [$act], registers [$regs] as planned" \
+        sh -c "[ '${hist% = *}' = '${hist#* = }' ] && [ '${act% = *}' = '${act#* = }' ] &&
+               [ '${regs% = *}' = '${regs#* = }' ]"
+done
+
+# Sequential keeps one activation slot per layer: the plan of a single stage.
+run verify "$m4" --policy sequential
+seq_act=$(mem 'activation delay lines')
+check "sequential: activation delay lines = one stage's plan ($seq_act)" \
+    test "$seq_act" = "$("$LP" plan "$m1" --json | jq -r .totals.act_words)"
+
+# --- a wrong expected value is caught, reported, and fails the run
+run verify "$m4" --inject-fault
+check "verify --inject-fault: status 1, first mismatch reported" sh -c \
+    "test $status -eq 1 && grep -q '^first mismatch: step 0, stage 1, layer fc1, activation of minibatch 0, index 0: expected' '$tmp/out' &&
+     grep -q '^1 mismatches in total$' '$tmp/out' && grep -q '^verify: FAIL$' '$tmp/out'"
+
+# --- the counters: every cycle of a step is busy, stalled or idle in every stage
+run verify "$m2" --steps 3
+check "cycle counters: busy + stalled + idle = the step's cycles - the host's input writes - 1" \
+    awk -v nin=32 '
+        /^ *[0-9]+ +[0-9]+( +[0-9]+\/[0-9]+\/[0-9]+)+$/ {
+            rows++
+            want = $2 - ($1 < 3 ? nin : 0) - 1   # the start cycle is not in the step
+            for (i = 3; i <= NF; i++) { split($i, c, "/"); if (c[1] + c[2] + c[3] != want) bad++ }
+        }
+        END { exit !(rows == 5 && bad == 0) }' "$tmp/out"
+
+# --- deterministic: the same run prints the same bytes
+"$LP" verify "$m2" --steps 4 >"$tmp/a" 2>/dev/null
+"$LP" verify "$m2" --steps 4 >"$tmp/b" 2>/dev/null
+check "verify twice: the same output" cmp -s "$tmp/a" "$tmp/b"
+
+# --- waveforms, only when asked, in either format
+run verify "$m4" --steps 2 --trace "$tmp/w.vcd"
+check "--trace w.vcd: a VCD with the top's signals and time steps" sh -c \
+    "test $status -eq 0 && grep -q '^\$enddefinitions' '$tmp/w.vcd' && grep -q 'loss_wait_o' '$tmp/w.vcd' &&
+     test \$(grep -c '^#' '$tmp/w.vcd') -gt 1000"
+run verify "$m4" --steps 2 --trace "$tmp/w.fst"
+check "--trace w.fst: GTKWave's FST reader opens it" sh -c \
+    "test $status -eq 0 && '$BUILD/tests/fstinfo' '$tmp/w.fst' >/dev/null"
+check "no waveform unless asked" sh -c "! ls '$tmp'/*.vcd.* '$tmp'/*.fst.* 2>/dev/null | grep -q ."
+
+# --- bad input: status 2 and a message
+expect_status() { # expect_status NAME STATUS STDERR-SUBSTRING ARGS...
+    name=$1 want=$2 text=$3
+    shift 3
+    run "$@"
+    if [ "$status" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then
+        ok "$name"
+    else
+        bad "$name: status $status, stderr: $(head -n 1 "$tmp/err")"
+    fi
+}
+expect_status "verify: a float config" 2 "numerics.format: fixed" verify tests/configs/tiny-synth.yaml
+sed 's/^training:/numerics: {format: fixed}\ntraining:/' tests/configs/tiny-cnn.yaml >"$tmp/cnn-fixed.yaml"
+expect_status "verify: a conv layer" 2 "dense layers only" verify "$tmp/cnn-fixed.yaml"
+expect_status "verify: a trace file of another kind" 2 "ending in .vcd or .fst" verify "$m4" --trace "$tmp/w.txt"
+expect_status "verify: unknown policy" 2 'not "fastest"' verify "$m4" --policy fastest
+expect_status "verify: zero steps" 2 "--steps needs" verify "$m4" --steps 0
+expect_status "verify: no config" 2 "verify needs a CONFIG" verify
+expect_status "verify: more minibatches than samples" 2 "need more than" verify "$m4" --steps 1000000
+
+echo "verify: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
