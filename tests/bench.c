@@ -4,17 +4,22 @@
  * Prints each figure and writes the same lines to OUT.txt. Wall-clock times
  * are measurements, never test conditions. Training is measured on the MLP of
  * configs/fmnist-mlp4.yaml (784-256-128-64-10, batch 32) on synthetic data of
- * the same shape, one thread. */
+ * the same shape, one thread. The co-simulation is measured on the verify tests'
+ * M = 4 ema network (tests/configs/trace-m4-ema.yaml), with and without the model
+ * and the comparison. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../model/plan.h"
 #include "../model/train.h"
+#include "../sim/cosim.h"
 #include "../sim/replay.h"
 #include "../sw/trace.h"
 #include "../sw/train_run.h"
 #include "../sw/config.h"
+#include "../sw/verify.h"
 
 static double now(void)
 {
@@ -96,6 +101,69 @@ static double replay_rate(const char *dir, int64_t *cycles, int64_t *minibatches
     return rate;
 }
 
+/* The pipeline RTL over n minibatches, with the golden model and the comparison
+ * (bare = 0) or alone (bare = 1): best of 3 runs; pipeline steps and RTL cycles per
+ * second. Returns 0, or -1 when it could not run. */
+struct cosim_rate {
+    double steps_per_s, cycles_per_s;
+    int64_t steps, mismatches;
+    uint64_t cycles;
+};
+
+static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_rate *out)
+{
+    struct config c;
+    struct diag d;
+    struct dataset train, test;
+    struct fixed_spec q;
+    struct train_opts o;
+    struct lp_err e;
+    char lib[1100];
+    int rc = -1;
+    if (cfg_load(&c, cfg_path, &d))
+        return -1;
+    if (train_data_load(&c, &train, &test, &d)) {
+        cfg_free(&c);
+        return -1;
+    }
+    data_free(&test);
+    int32_t *order = malloc(sizeof *order * (size_t)train.n);
+    for (int i = 0; order && i < train.n; i++)
+        order[i] = i;
+    cfg_fixed_spec(&c, &q);
+    train_fill_opts(&c, c.pipeline.policy, n, 1, &q, &o);
+    struct cosim_setup s = {&c.net, c.pipeline.stage_of, c.pipeline.n_stages, &o, &q,
+                            c.hardware.mac_rows, c.hardware.mac_cols, c.hardware.mac_pipeline,
+                            &train, order, n, NULL, lib, bare, 0};
+    memset(out, 0, sizeof *out);
+    if (order && n * c.training.batch <= train.n &&
+        !cosim_build(&s, verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e))
+        for (int rep = 0; rep < 3; rep++) {
+            struct cosim *cs;
+            struct cosim_result r;
+            int step_rc = cosim_open(&cs, &s, &e);
+            double t0 = now();
+            while (!step_rc && (step_rc = cosim_step(cs, &e)) == 0)
+                ;
+            double t = now() - t0;
+            if (step_rc == 1) {
+                cosim_result(cs, &r);
+                if (r.steps_done / t > out->steps_per_s) {
+                    out->steps_per_s = (double)r.steps_done / t;
+                    out->cycles_per_s = (double)r.cycles / t;
+                }
+                out->steps = r.steps_done, out->cycles = r.cycles;
+                out->mismatches = r.mismatches;
+                rc = 0;
+            }
+            cosim_close(cs);
+        }
+    free(order);
+    data_free(&train);
+    cfg_free(&c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg_path = "configs/resnet18.yaml";
@@ -137,6 +205,11 @@ int main(int argc, char **argv)
     int64_t rp_cycles = 0, rp_mb = 0;
     double rp_rate = replay_rate("traces/m4-ema", &rp_cycles, &rp_mb);
     cfg_free(&mlp);
+    const char *vcfg = "tests/configs/trace-m4-ema.yaml";
+    struct cosim_rate co, bare;
+    int64_t co_mb = 1000;
+    failures += cosim_rate(vcfg, 0, co_mb, &co) != 0 || co.mismatches != 0;
+    failures += cosim_rate(vcfg, 1, co_mb, &bare) != 0;
 
     FILE *out = fopen(argv[1], "w");
     if (!out) {
@@ -163,6 +236,18 @@ int main(int argc, char **argv)
         fprintf(both[i], "bench: block-level RTL replay of traces/m4-ema (%lld minibatches)\n",
                 (long long)rp_mb);
         fprintf(both[i], "replay_minibatches_per_s               %8.0f\n", rp_rate * rp_mb);
+        fprintf(both[i], "bench: pipeline RTL (rtl/lp_top.sv) on %s, %lld minibatches, "
+                "%lld steps, %llu cycles\n", vcfg, (long long)co_mb, (long long)co.steps,
+                (unsigned long long)co.cycles);
+        fprintf(both[i], "cosim_steps_per_s                      %8.0f  (RTL + golden model, "
+                "every value compared)\n", co.steps_per_s);
+        fprintf(both[i], "cosim_cycles_per_s                     %8.0f\n", co.cycles_per_s);
+        fprintf(both[i], "bare_rtl_steps_per_s                   %8.0f  (the same steps, RTL "
+                "alone)\n", bare.steps_per_s);
+        fprintf(both[i], "bare_rtl_cycles_per_s                  %8.0f\n", bare.cycles_per_s);
+        fprintf(both[i], "cosim_overhead_pct                     %8.1f  (aim: at most 20)\n",
+                bare.steps_per_s > 0 && co.steps_per_s > 0
+                    ? 100.0 * (bare.steps_per_s / co.steps_per_s - 1) : 0.0);
         fprintf(both[i], "replay_mac_cycles_per_s                %8.0f  (%lld MAC cycles each)\n",
                 rp_rate * rp_cycles, (long long)rp_cycles);
     }
