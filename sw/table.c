@@ -94,8 +94,8 @@ void table_print(const struct table *t, FILE *out)
             const char *s = t->cells[r * t->n_cols + c];
             if (right[c])
                 fprintf(out, "%s%*s", c ? "  " : "", w[c], s);
-            else if (c == t->n_cols - 1)
-                fprintf(out, "%s%s", c ? "  " : "", s);
+            else if (c == t->n_cols - 1)   /* no trailing blanks */
+                fprintf(out, "%s%s", c && *s ? "  " : "", s);
             else
                 fprintf(out, "%s%-*s", c ? "  " : "", w[c], s);
         }
