@@ -14,3 +14,5 @@ $LP train configs/fmnist-mlp4.yaml --policy all 2>/dev/null | tail -7
 echo '--- fixed'
 sed 's/format: float32/format: fixed/' configs/fmnist-mlp4.yaml >/tmp/readme-fixed.yaml
 $LP train /tmp/readme-fixed.yaml --policy sequential 2>/dev/null | tail -1
+echo '--- verify'
+$LP verify tests/configs/trace-m2-stash.yaml 2>/dev/null
