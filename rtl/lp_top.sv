@@ -127,6 +127,19 @@ module lp_top #(
 
   localparam int unsigned M = NStages;
 
+  // Parameter checks (elaboration time): stages 1..M, in order, none empty.
+  for (genvar k = 1; k <= M; k++) begin : gen_check_stage
+    if (count_of(k) == 0) begin : gen_empty
+      $error("lp_top: stage %0d holds no layer", k);
+    end
+  end
+  for (genvar l = 1; l < NLayers; l++) begin : gen_check_order
+    if (StageOf[l*32 +: 32] < StageOf[(l-1)*32 +: 32] ||
+        StageOf[l*32 +: 32] > StageOf[(l-1)*32 +: 32] + 1) begin : gen_order
+      $error("lp_top: layer %0d's stage does not follow its predecessor's", l);
+    end
+  end
+
   // ---- the step sequencer
   typedef enum logic [2:0] {TIdle, TLoad, TLoadWait, TRun, TRunWait, TStep} tstate_e;
   tstate_e     ts_q;
