@@ -16,6 +16,7 @@
 #include "report_plan.h"
 #include "trace.h"
 #include "train_run.h"
+#include "sim_run.h"
 #include "verify.h"
 
 #define EXIT_BAD_INPUT 2
@@ -48,6 +49,10 @@ static const char usage[] =
     "                    the Verilated pipeline RTL and the golden model in lockstep,\n"
     "                    compare every value; print cycles per step per stage and the\n"
     "                    memories the RTL instantiated against the planner's\n"
+    "  sim CONFIG [--model analytic|systemc|rtl] [--steps N] [--policy P] [--json]\n"
+    "                    cycles of N minibatches (default 8) through the pipeline, fill and\n"
+    "                    drain included, per step and stage; speedup over sequential on\n"
+    "                    the same hardware and why; memory per policy\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
@@ -398,6 +403,65 @@ static int cmd_verify(int argc, char **argv)
     return rc;
 }
 
+static int cmd_sim(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct sim_request rq = {SIM_ANALYTIC, 8, -1, 0};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], &rq.minibatches))
+                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
+                                 argv[i]);
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            const char *name = argv[++i];
+            int found = -1;
+            for (int k = 0; k < SIM_N_MODELS; k++)
+                if (strcmp(name, sim_model_name((enum sim_model)k)) == 0)
+                    found = k;
+            if (found < 0)
+                return bad_usage("--model must be analytic, systemc or rtl, not \"%s\"", name);
+            rq.model = (enum sim_model)found;
+        } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+            const char *name = argv[++i];
+            for (int k = 0; k < PLAN_N_POLICIES; k++)
+                if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
+                    rq.policy = k;
+            if (rq.policy < 0)
+                return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
+                                 name);
+        } else if (strcmp(argv[i], "--json") == 0)
+            rq.json = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("sim: unknown option or missing value: %s", argv[i]);
+        else if (path)
+            return bad_usage("sim: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return bad_usage("sim needs a CONFIG");
+    struct config c;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    struct diag d;
+    rc = mem ? sim_run(&c, &rq, mem, &d) : 1;
+    if (mem && fclose(mem))
+        rc = 1;
+    if (rc)
+        diag_print(&d, stderr);
+    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+        perror("layerpipe: writing output");
+        rc = 1;
+    }
+    free(buf);
+    cfg_free(&c);
+    return rc;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -433,6 +497,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 2, argv + 2);
+    if (strcmp(cmd, "sim") == 0)
+        return cmd_sim(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

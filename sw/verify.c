@@ -29,7 +29,7 @@ const char *verify_cache_dir(void)
     return dir;
 }
 
-static int check_config(const struct config *c, struct diag *d)
+int verify_check_config(const struct config *c, struct diag *d)
 {
     if (c->numerics.format != CFG_FIXED)
         return diag_set(d, c->path, 0, 0, "verify runs the bit-exact datapath: the config "
@@ -100,7 +100,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
 {
     enum plan_policy pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
     int64_t nmb = rq->minibatches;
-    if (check_config(c, d))
+    if (verify_check_config(c, d))
         return 2;
     struct dataset train, test;
     int rc = train_data_load(c, &train, &test, d);

@@ -1,0 +1,377 @@
+#include "sim_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/cycles.h"
+#include "../model/plan.h"
+#include "../sim/cosim.h"
+#include "json.h"
+#include "table.h"
+#include "train_run.h"
+#include "verify.h"
+
+static const char *const model_names[] = {"analytic", "systemc", "rtl"};
+
+const char *sim_model_name(enum sim_model m)
+{
+    return m < SIM_N_MODELS ? model_names[m] : "unknown";
+}
+
+/* What a model measured for a run of n minibatches. */
+struct sim_out {
+    int M;
+    int64_t n, steps, total;
+    int64_t *cycles;              /* per step: what the host sees */
+    struct cyc_stage_step *st;    /* [step * M + stage - 1] */
+    int64_t offchip_read, offchip_write;
+};
+
+static void out_free(struct sim_out *o)
+{
+    free(o->cycles);
+    free(o->st);
+    memset(o, 0, sizeof *o);
+}
+
+static int out_alloc(struct sim_out *o, int M, int64_t n, int64_t steps)
+{
+    memset(o, 0, sizeof *o);
+    o->M = M, o->n = n, o->steps = steps;
+    o->cycles = calloc((size_t)steps + 1, sizeof *o->cycles);
+    o->st = calloc((size_t)(steps + 1) * (size_t)M, sizeof *o->st);
+    return o->cycles && o->st ? 0 : -1;
+}
+
+static void hw_of(const struct config *c, struct cyc_hw *hw)
+{
+    hw->rows = c->hardware.mac_rows, hw->cols = c->hardware.mac_cols;
+    hw->mac_latency = c->hardware.mac_pipeline;
+}
+
+static int run_analytic(const struct config *c, enum plan_policy pol, int64_t n,
+                        struct sim_out *o, struct lp_err *e)
+{
+    struct cyc_model m;
+    struct cyc_hw hw;
+    hw_of(c, &hw);
+    if (cyc_build(&m, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, c->training.batch,
+                  pol, &hw, e))
+        return -1;
+    int64_t steps = cyc_steps(&m, n);
+    int rc = m.M > 64 ? lp_fail(e, -1, NULL, "the cycle model takes up to 64 stages")
+             : out_alloc(o, m.M, n, steps) ? lp_fail(e, -1, NULL, "out of memory")
+                                           : 0;
+    for (int64_t s = 0; !rc && s < steps; s++) {
+        o->cycles[s] = cyc_step(&m, n, s, &o->st[s * m.M]);
+        o->total += o->cycles[s];
+    }
+    cyc_free(&m);
+    return rc;
+}
+
+static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, struct sim_out *o,
+                   struct lp_err *e)
+{
+    struct dataset train, test;
+    struct diag d;
+    struct fixed_spec q;
+    struct train_opts opts;
+    if (train_data_load(c, &train, &test, &d))
+        return lp_fail(e, -1, NULL, "%s", d.msg);
+    data_free(&test);
+    int32_t *order = malloc(sizeof *order * (size_t)train.n);
+    for (int i = 0; order && i < train.n; i++)
+        order[i] = i;
+    cfg_fixed_spec(c, &q);
+    train_fill_opts(c, pol, n, 1, &q, &opts);
+    char lib[1100];
+    struct cosim_setup s = {&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &opts, &q,
+                            c->hardware.mac_rows, c->hardware.mac_cols,
+                            c->hardware.mac_pipeline, &train, order, n, NULL, lib, 1, 0};
+    struct cosim *cs = NULL;
+    int rc = !order ? lp_fail(e, -1, NULL, "out of memory")
+             : n * c->training.batch > train.n
+                 ? lp_fail(e, -1, NULL, "%lld minibatches of %d need more than the %d samples",
+                           (long long)n, c->training.batch, train.n)
+                 : cosim_build(&s, verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr,
+                               e);
+    if (!rc)
+        rc = cosim_open(&cs, &s, e);
+    while (!rc && (rc = cosim_step(cs, e)) == 0)
+        ;
+    if (rc == 1) {
+        struct cosim_result r;
+        cosim_result(cs, &r);
+        int M = r.geom.n_stages;
+        rc = out_alloc(o, M, n, r.steps_done) ? lp_fail(e, -1, NULL, "out of memory") : 0;
+        for (int64_t k = 0; !rc && k < r.steps_done; k++) {
+            o->cycles[k] = r.step_cycles[k];
+            o->total += r.step_cycles[k];
+            for (int j = 0; j < M; j++) {
+                struct cyc_stage_step *x = &o->st[k * M + j];
+                const struct cosim_counts *y = &r.stage[k * M + j];
+                x->busy = (int64_t)y->busy, x->stall = (int64_t)y->stall;
+                x->idle = (int64_t)y->idle;
+                x->fwd = x->bwd = -1;   /* the RTL's counters do not say */
+            }
+        }
+    }
+    cosim_close(cs);
+    free(order);
+    data_free(&train);
+    return rc;
+}
+
+static int run_model(const struct config *c, enum sim_model model, enum plan_policy pol,
+                     int64_t n, struct sim_out *o, struct lp_err *e)
+{
+    switch (model) {
+    case SIM_ANALYTIC:
+        return run_analytic(c, pol, n, o, e);
+    case SIM_RTL:
+        return run_rtl(c, pol, n, o, e);
+    default:
+        return lp_fail(e, -1, NULL, "the %s model is not built yet", sim_model_name(model));
+    }
+}
+
+/* ---- the report ---- */
+
+struct mem_policy {
+    int64_t weights, history, activations, registers;
+};
+
+static void memory_of(const struct plan *p, const struct plan *p1, enum plan_policy pol,
+                      struct mem_policy *m)
+{
+    const struct plan *pa = pol == PLAN_SEQUENTIAL ? p1 : p;
+    /* weights, master weights and velocity: three words per parameter */
+    m->weights = 3 * p->totals.params;
+    m->history = plan_history_words(p, pol);
+    m->activations = pa->totals.act_words;
+    m->registers = p->totals.forward_reg_words + p->totals.backward_reg_words;
+}
+
+struct explain {
+    int64_t steady;          /* a step with every stage busy, or -1 */
+    int slowest;             /* its busiest stage, 1-based */
+    int64_t slowest_busy;
+    double mean_busy, balance, fill_drain, steady_speedup, speedup;
+    int64_t hist_cycles;     /* history reads in the slowest stage, per step */
+    int64_t host_cycles;     /* the host's input writes, start and loss wait, per step */
+};
+
+static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int64_t seq_total,
+                       struct explain *x)
+{
+    int M = o->M;
+    memset(x, 0, sizeof *x);
+    x->steady = -1;
+    x->speedup = o->total > 0 ? (double)seq_total / (double)o->total : 0;
+    int64_t s = cm->sequential ? 0 : 2 * (int64_t)M - 2;
+    if (s >= o->n || s >= o->steps || cm->sequential)
+        return;
+    x->steady = o->cycles[s];
+    const struct cyc_stage_step *st = &o->st[s * M];
+    double sum = 0;
+    for (int k = 0; k < M; k++) {
+        sum += (double)st[k].busy;
+        if (st[k].busy > x->slowest_busy)
+            x->slowest_busy = st[k].busy, x->slowest = k + 1;
+    }
+    x->mean_busy = sum / M;
+    x->balance = x->slowest_busy ? x->mean_busy / (double)x->slowest_busy : 0;
+    x->fill_drain = o->total ? (double)(o->n * x->steady) / (double)o->total : 0;
+    x->steady_speedup = (double)seq_total / (double)o->n / (double)x->steady;
+    for (int j = 0; j < cm->count[x->slowest]; j++)
+        x->hist_cycles += cm->layer[cm->first[x->slowest] + j].hist;
+    x->host_cycles = cm->in_words + 1 + cm->out_words + 2;
+}
+
+static void write_json(FILE *out, const struct config *c, enum sim_model model,
+                       enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
+                       const struct explain *x, const struct plan *p, const struct plan *p1)
+{
+    struct json j;
+    int M = o->M;
+    char hash[20];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)c->hash);
+    json_init(&j, out);
+    json_begin_object(&j, NULL);
+    json_str(&j, "config", c->name);
+    json_str(&j, "config_hash", hash);
+    json_str(&j, "model", sim_model_name(model));
+    json_str(&j, "policy", plan_policy_name(pol));
+    json_int(&j, "stages", M);
+    json_int(&j, "layers", c->net.n_layers);
+    json_int(&j, "batch", c->training.batch);
+    json_begin_object(&j, "mac_array");
+    json_int(&j, "rows", c->hardware.mac_rows);
+    json_int(&j, "cols", c->hardware.mac_cols);
+    json_int(&j, "latency", c->hardware.mac_pipeline);
+    json_end_object(&j);
+    json_int(&j, "minibatches", o->n);
+    json_int(&j, "steps", o->steps);
+    json_int(&j, "total_cycles", o->total);
+    json_int_or_null(&j, "steady_step_cycles", x->steady);
+    json_int(&j, "sequential_total_cycles", seq_total);
+    json_real(&j, "speedup_over_sequential", x->speedup);
+    json_begin_object(&j, "explain");
+    json_int(&j, "ideal_speedup", M);
+    json_int_or_null(&j, "slowest_stage", x->steady >= 0 ? x->slowest : -1);
+    json_real(&j, "balance", x->balance);
+    json_real(&j, "fill_drain_efficiency", x->fill_drain);
+    json_real(&j, "steady_speedup", x->steady_speedup);
+    json_int(&j, "history_read_cycles_in_slowest_stage", x->hist_cycles);
+    json_int(&j, "host_cycles_per_step", x->host_cycles);
+    json_end_object(&j);
+    json_begin_array(&j, "per_stage");
+    for (int k = 0; k < M; k++) {
+        int64_t b = 0, s = 0, i = 0;
+        for (int64_t t = 0; t < o->steps; t++)
+            b += o->st[t * M + k].busy, s += o->st[t * M + k].stall, i += o->st[t * M + k].idle;
+        json_begin_object(&j, NULL);
+        json_int(&j, "stage", k + 1);
+        json_int(&j, "busy", b);
+        json_int(&j, "stalled", s);
+        json_int(&j, "idle", i);
+        json_real(&j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_begin_array(&j, "per_step");
+    for (int64_t t = 0; t < o->steps; t++) {
+        json_begin_object(&j, NULL);
+        json_int(&j, "step", t);
+        json_int(&j, "cycles", o->cycles[t]);
+        json_begin_array(&j, "stages");
+        for (int k = 0; k < M; k++) {
+            const struct cyc_stage_step *y = &o->st[t * M + k];
+            json_begin_object(&j, NULL);
+            json_int(&j, "busy", y->busy);
+            json_int(&j, "stalled", y->stall);
+            json_int(&j, "idle", y->idle);
+            json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_begin_object(&j, "memory_words");
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        struct mem_policy m;
+        memory_of(p, p1, (enum plan_policy)k, &m);
+        json_begin_object(&j, plan_policy_name((enum plan_policy)k));
+        json_int(&j, "weights", m.weights);
+        json_int(&j, "history", m.history);
+        json_int(&j, "activations", m.activations);
+        json_int(&j, "registers", m.registers);
+        json_int(&j, "total_bytes", 4 * (m.weights + m.history + m.activations + m.registers));
+        json_end_object(&j);
+    }
+    json_end_object(&j);
+    json_begin_object(&j, "offchip");
+    json_int(&j, "read_bytes", o->offchip_read);
+    json_int(&j, "write_bytes", o->offchip_write);
+    json_end_object(&j);
+    json_end_object(&j);
+    fputc('\n', out);
+}
+
+static void write_text(FILE *out, const struct config *c, enum sim_model model,
+                       enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
+                       const struct explain *x, const struct plan *p, const struct plan *p1)
+{
+    int M = o->M;
+    fprintf(out, "sim %s: %s model, policy %s, %d stage%s, %lld minibatches in %lld steps\n",
+            c->name, sim_model_name(model), plan_policy_name(pol), M, M == 1 ? "" : "s",
+            (long long)o->n, (long long)o->steps);
+    fprintf(out, "total %lld cycles; sequential on the same hardware %lld cycles; speedup "
+            "%.2fx\n", (long long)o->total, (long long)seq_total, x->speedup);
+    if (x->steady >= 0)
+        fprintf(out, "steady step %lld cycles: of an ideal %dx, the slowest stage (%d, busy "
+                "%lld) against the mean (%.1f) leaves %.2f; fill and drain (%lld steps for %lld "
+                "minibatches) %.2f; each step also carries %lld host cycles (input, start, "
+                "loss) and %lld history-read cycles in stage %d\n",
+                (long long)x->steady, M, x->slowest, (long long)x->slowest_busy, x->mean_busy,
+                x->balance, (long long)o->steps, (long long)o->n, x->fill_drain,
+                (long long)x->host_cycles, (long long)x->hist_cycles, x->slowest);
+    struct table t;
+    table_init(&t, 5);
+    table_row(&t, "stage|busy|stalled|idle|utilisation");
+    for (int k = 0; k < M; k++) {
+        int64_t b = 0, s = 0, i = 0;
+        for (int64_t q = 0; q < o->steps; q++)
+            b += o->st[q * M + k].busy, s += o->st[q * M + k].stall, i += o->st[q * M + k].idle;
+        table_row(&t, "%d|%lld|%lld|%lld|%.3f", k + 1, (long long)b, (long long)s, (long long)i,
+                  b + s + i ? (double)b / (double)(b + s + i) : 0.0);
+    }
+    fputc('\n', out);
+    table_print(&t, out);
+    table_free(&t);
+    table_init(&t, 6);
+    table_row(&t, "policy|weights|history|activations|registers|total_bytes");
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        struct mem_policy m;
+        memory_of(p, p1, (enum plan_policy)k, &m);
+        table_row(&t, "%s|%lld|%lld|%lld|%lld|%lld", plan_policy_name((enum plan_policy)k),
+                  (long long)m.weights, (long long)m.history, (long long)m.activations,
+                  (long long)m.registers,
+                  (long long)(4 * (m.weights + m.history + m.activations + m.registers)));
+    }
+    fprintf(out, "\nmemory per policy, in 32-bit words\n");
+    table_print(&t, out);
+    table_free(&t);
+}
+
+int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, struct diag *d)
+{
+    enum plan_policy pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
+    struct sim_out o = {0}, seq = {0};
+    struct plan p = {0}, p1 = {0};
+    struct cyc_model cm = {0};
+    struct cyc_hw hw;
+    struct lp_err e = {0};
+    int *one = calloc((size_t)c->net.n_layers, sizeof *one);
+    for (int l = 0; one && l < c->net.n_layers; l++)
+        one[l] = 1;
+    hw_of(c, &hw);
+    if (rq->model == SIM_RTL && verify_check_config(c, d)) {
+        free(one);
+        return 2;
+    }
+    int rc = !one ? lp_fail(&e, -1, NULL, "out of memory")
+             : plan_build(&p, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
+                          c->training.batch, &e) ||
+                     plan_build(&p1, &c->net, one, 1, c->training.batch, &e) ||
+                     cyc_build(&cm, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
+                               c->training.batch, pol, &hw, &e)
+                 ? -1
+                 : 0;
+    if (!rc)
+        rc = run_model(c, rq->model, pol, rq->minibatches, &o, &e);
+    if (!rc)
+        rc = pol == PLAN_SEQUENTIAL
+                 ? 0
+                 : run_model(c, rq->model, PLAN_SEQUENTIAL, rq->minibatches, &seq, &e);
+    if (!rc) {
+        int64_t seq_total = pol == PLAN_SEQUENTIAL ? o.total : seq.total;
+        struct explain x;
+        explain_of(&o, &cm, seq_total, &x);
+        if (rq->json)
+            write_json(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1);
+        else
+            write_text(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1);
+    } else {
+        diag_set(d, c->path, 0, 0, "%s", e.msg);
+        rc = 1;
+    }
+    out_free(&o);
+    out_free(&seq);
+    cyc_free(&cm);
+    plan_free(&p);
+    plan_free(&p1);
+    free(one);
+    return rc;
+}

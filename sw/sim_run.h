@@ -1,0 +1,28 @@
+/* sim_run.h - `layerpipe sim`: cycle counts of the pipeline from one of the cycle
+ * models (analytic, systemc, rtl), one report and one JSON schema for all three
+ * (docs/cycle-model.md). */
+#ifndef LP_SIM_RUN_H
+#define LP_SIM_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "diag.h"
+
+enum sim_model { SIM_ANALYTIC, SIM_SYSTEMC, SIM_RTL, SIM_N_MODELS };
+
+struct sim_request {
+    enum sim_model model;
+    int64_t minibatches;   /* through the pipeline; fill and drain are added */
+    int policy;            /* enum plan_policy, or -1 for the config's */
+    int json;
+};
+
+const char *sim_model_name(enum sim_model m);
+
+/* Returns 0; 2 with d set on bad input (a config the model cannot run); 1 with d set
+ * on other failures. Output goes to out only when complete. */
+int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, struct diag *d);
+
+#endif
