@@ -19,6 +19,8 @@ check() { # check NAME COMMAND...: pass when the command succeeds
     if "$@"; then ok "$name"; else bad "$name"; fi
 }
 
+jqt() { jq -e "$@" >/dev/null; }
+
 run() {
     "$LP" "$@" >"$tmp/out" 2>"$tmp/err"
     status=$?
@@ -117,6 +119,26 @@ expect_status "verify: unknown policy" 2 'not "fastest"' verify "$m4" --policy f
 expect_status "verify: zero steps" 2 "--steps needs" verify "$m4" --steps 0
 expect_status "verify: no config" 2 "verify needs a CONFIG" verify
 expect_status "verify: more minibatches than samples" 2 "need more than" verify "$m4" --steps 1000000
+
+# --- the analytic cycle model equals the RTL, per step and per stage, on every config
+for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 ema" \
+            "$m1 ema"; do
+    set -- $case
+    "$LP" sim "$1" --policy "$2" --steps 5 --json >"$tmp/a.json" 2>/dev/null
+    "$LP" sim "$1" --policy "$2" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
+    check "sim $1 --policy $2: analytic = RTL, per step and stage, and the sequential baseline" \
+        jqt -n --slurpfile a "$tmp/a.json" --slurpfile r "$tmp/r.json" \
+        '$a[0].per_step == $r[0].per_step and $a[0].total_cycles == $r[0].total_cycles and
+         $a[0].sequential_total_cycles == $r[0].sequential_total_cycles and
+         ($a[0].per_step | length) > 0'
+done
+# ... and the comparison fails when the model is wrong: one more MAC pipeline stage
+sed 's/^  mac_cols: 4$/  mac_cols: 4\n  mac_pipeline: 4/' "$m4" >"$tmp/lat4.yaml"
+"$LP" sim "$tmp/lat4.yaml" --steps 5 --json >"$tmp/a4.json"
+"$LP" sim "$m4" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
+check "sim: an analytic model of another MAC latency differs from the RTL" \
+    jqt -n --slurpfile a "$tmp/a4.json" --slurpfile r "$tmp/r.json" \
+    '$a[0].per_step != $r[0].per_step and $a[0].mac_array.latency == 4'
 
 echo "verify: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
