@@ -191,7 +191,8 @@ static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int6
 
 static void write_json(FILE *out, const struct config *c, enum sim_model model,
                        enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
-                       const struct explain *x, const struct plan *p, const struct plan *p1)
+                       const struct explain *x, const struct plan *p, const struct plan *p1,
+                       const struct cyc_model *cm)
 {
     struct json j;
     int M = o->M;
@@ -226,6 +227,22 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
     json_int(&j, "history_read_cycles_in_slowest_stage", x->hist_cycles);
     json_int(&j, "host_cycles_per_step", x->host_cycles);
     json_end_object(&j);
+    json_begin_array(&j, "layer_cycles");   /* the analytic model's breakdown */
+    for (int l = 0; l < cm->L; l++) {
+        const struct cyc_layer *y = &cm->layer[l];
+        json_begin_object(&j, NULL);
+        json_str(&j, "layer", c->net.layers[l].name);
+        json_int(&j, "stage", cm->stage_of[l]);
+        json_int(&j, "forward", y->fwd);
+        json_int(&j, "history_read", y->hist);
+        json_int(&j, "input_gradient", y->dx);
+        json_int(&j, "weight_gradient", y->dw);
+        json_int(&j, "bias_gradient", y->db);
+        json_int(&j, "update_tail", y->update);
+        json_int(&j, "backward", y->bwd);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
     json_begin_array(&j, "per_stage");
     for (int k = 0; k < M; k++) {
         int64_t b = 0, s = 0, i = 0;
@@ -281,7 +298,8 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
 
 static void write_text(FILE *out, const struct config *c, enum sim_model model,
                        enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
-                       const struct explain *x, const struct plan *p, const struct plan *p1)
+                       const struct explain *x, const struct plan *p, const struct plan *p1,
+                       const struct cyc_model *cm)
 {
     int M = o->M;
     fprintf(out, "sim %s: %s model, policy %s, %d stage%s, %lld minibatches in %lld steps\n",
@@ -307,7 +325,19 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
         table_row(&t, "%d|%lld|%lld|%lld|%.3f", k + 1, (long long)b, (long long)s, (long long)i,
                   b + s + i ? (double)b / (double)(b + s + i) : 0.0);
     }
-    fputc('\n', out);
+    fprintf(out, "\ncycles per stage over the run\n");
+    table_print(&t, out);
+    table_free(&t);
+    table_init(&t, 9);
+    table_row(&t, "layer|stage|forward|history_read|input_grad|weight_grad|bias_grad|"
+                  "update_tail|backward");
+    for (int l = 0; l < cm->L; l++) {
+        const struct cyc_layer *y = &cm->layer[l];
+        table_row(&t, "%s|%d|%lld|%lld|%lld|%lld|%lld|%lld|%lld", c->net.layers[l].name,
+                  cm->stage_of[l], (long long)y->fwd, (long long)y->hist, (long long)y->dx,
+                  (long long)y->dw, (long long)y->db, (long long)y->update, (long long)y->bwd);
+    }
+    fprintf(out, "\ncycles of each layer's commands (analytic model)\n");
     table_print(&t, out);
     table_free(&t);
     table_init(&t, 6);
@@ -360,9 +390,9 @@ int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, str
         struct explain x;
         explain_of(&o, &cm, seq_total, &x);
         if (rq->json)
-            write_json(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1);
+            write_json(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1, &cm);
         else
-            write_text(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1);
+            write_text(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1, &cm);
     } else {
         diag_set(d, c->path, 0, 0, "%s", e.msg);
         rc = 1;
