@@ -24,6 +24,7 @@ LDFLAGS += $(if $(SAN),$(SANFLAGS))
 YAML_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 YAML_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+SYSTEMC_LIBS = $(shell pkg-config --libs systemc 2>/dev/null || echo -lsystemc)
 
 MODEL_SRC := $(wildcard model/*.c)
 SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
@@ -121,7 +122,7 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 # The CLI links the Verilated RTL blocks too (layerpipe replay).
 $(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) -lz -pthread -ldl -lm
+	    $(YAML_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
 $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
@@ -145,7 +146,14 @@ $(BUILD)/obj/sim/%.o: sim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The SystemC system model (C++17, against libsystemc-dev). Not sanitized: SystemC switches
+# stacks between its threads, which AddressSanitizer cannot follow.
+$(BUILD)/obj/sim/sc_pipeline.o: sim/sc_pipeline.cpp sim/scp.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -MMD -MP -c $< -o $@
+
 $(BUILD)/libsim.a: $(SIM_MODS:%=$(BUILD)/obj/sim/blocks_%.o) $(SIM_C_SRC:%.c=$(BUILD)/obj/%.o) \
+		$(BUILD)/obj/sim/sc_pipeline.o \
 		$(BUILD)/obj/vlt/verilated.o $(BUILD)/obj/vlt/verilated_threads.o \
 		$(BUILD)/obj/vlt/verilated_vcd_c.o
 	$(AR) rcs $@ $^

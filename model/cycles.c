@@ -115,7 +115,7 @@ int64_t cyc_steps(const struct cyc_model *m, int64_t n)
 /* Words a stage copies in at a load: the tensors that cross into it forward (from
  * earlier stages or the network input) and backward (errors of its outputs that later
  * stages read). For a chain: its first layer's input and its last layer's output. */
-static void stage_io(const struct cyc_model *m, int k, int64_t *fwd_in, int64_t *bwd_in)
+void cyc_stage_io(const struct cyc_model *m, int k, int64_t *fwd_in, int64_t *bwd_in)
 {
     *fwd_in = *bwd_in = 0;
     for (int l = 0; l < m->L; l++) {
@@ -171,7 +171,7 @@ int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_sta
         int64_t counted = 1;   /* the end of the step */
         for (int k = 1; k <= M; k++) {
             int64_t fi, bi, lw, none;
-            stage_io(m, k, &fi, &bi);
+            cyc_stage_io(m, k, &fi, &bi);
             struct cyc_stage_step *x = &o[k - 1];
             memset(x, 0, sizeof *x);
             x->fwd = 1, x->bwd = 1;
@@ -193,7 +193,7 @@ int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_sta
         memset(x, 0, sizeof *x);
         x->fwd = jf >= 0 && jf < n;
         x->bwd = k == M ? x->fwd : jb >= 0 && jb < n;
-        stage_io(m, k, &fi, &bi);
+        cyc_stage_io(m, k, &fi, &bi);
         x->load = load_cycles(x->fwd ? fi : 0, k < M && x->bwd ? bi : 0);
         x->run = stage_run(m, k, x->fwd, x->bwd, &x->loss_wait);
         maxload = max64(maxload, x->load);

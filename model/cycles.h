@@ -62,6 +62,10 @@ int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_sta
 /* Every step of a run of n minibatches, fill and drain included. */
 int64_t cyc_total(const struct cyc_model *m, int64_t n);
 
+/* Words stage k (1..M) copies in at a load: forward (the tensors crossing into it)
+ * and backward (the errors of the tensors it sends to later stages). */
+void cyc_stage_io(const struct cyc_model *m, int k, int64_t *fwd_in, int64_t *bwd_in);
+
 /* Cycles of one product C[Md x Nd] over K beats on the array, from the first beat to
  * the cycle its last result has left (docs/cycle-model.md, "A product"). */
 int64_t cyc_product(const struct cyc_hw *hw, int64_t Md, int64_t Nd, int64_t K);

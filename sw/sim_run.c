@@ -6,6 +6,7 @@
 #include "../model/cycles.h"
 #include "../model/plan.h"
 #include "../sim/cosim.h"
+#include "../sim/scp.h"
 #include "json.h"
 #include "table.h"
 #include "train_run.h"
@@ -25,6 +26,9 @@ struct sim_out {
     int64_t *cycles;              /* per step: what the host sees */
     struct cyc_stage_step *st;    /* [step * M + stage - 1] */
     int64_t offchip_read, offchip_write;
+    int causes;                   /* the stall causes below are known (systemc) */
+    int64_t stall_input[64], stall_loss[64], stall_memory[64];   /* per stage, the run */
+    int64_t offchip_words[64][3]; /* per stage: weights, activations, history off chip */
 };
 
 static void out_free(struct sim_out *o)
@@ -123,6 +127,96 @@ static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, stru
     return rc;
 }
 
+/* What each layer command touches, in words (docs/cycle-model.md, "SystemC"). */
+static void accesses(const struct cyc_model *m, const struct plan *p, int l, enum plan_policy pol,
+                     struct scp_layer *y)
+{
+    const struct net_layer *nl = &m->net->layers[l];
+    int64_t P = nl->params, act = (int64_t)m->batch * nl->saved;
+    int d = pol == PLAN_SEQUENTIAL ? 0 : p->layers[l].delay;
+    memset(y, 0, sizeof *y);
+    y->stage = m->stage_of[l];
+    y->fwd = m->layer[l].fwd, y->bwd = m->layer[l].bwd;
+    y->fa.weights_read = P;                        /* the forward reads W */
+    y->fa.act_written = act;                       /* and saves its input (and output) */
+    y->ba.weights_read = (m->layer[l].dx ? P : 0) + 3 * P;   /* dx; w, master, vel */
+    y->ba.weights_written = 3 * P;                 /* the update */
+    y->ba.act_read = act;
+    if (d > 0 && pol == PLAN_STASH)
+        y->ba.hist_read = P, y->ba.hist_written = P;          /* a version out, one in */
+    if (d > 0 && pol == PLAN_EMA)
+        y->ba.hist_read = 2 * P, y->ba.hist_written = P;      /* rebuild; m's update */
+}
+
+static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n,
+                       struct sim_out *o, struct lp_err *e)
+{
+    struct cyc_model m;
+    struct cyc_hw hw;
+    struct plan p = {0}, p1 = {0};
+    int L = c->net.n_layers, M = c->pipeline.n_stages;
+    int *one = calloc((size_t)L, sizeof *one);
+    for (int l = 0; one && l < L; l++)
+        one[l] = 1;
+    hw_of(c, &hw);
+    if (!one || M > 64)
+        return free(one), lp_fail(e, -1, NULL, "the SystemC model takes up to 64 stages");
+    if (cyc_build(&m, &c->net, c->pipeline.stage_of, M, c->training.batch, pol, &hw, e) ||
+        plan_build(&p, &c->net, c->pipeline.stage_of, M, c->training.batch, e) ||
+        plan_build(&p1, &c->net, one, 1, c->training.batch, e)) {
+        cyc_free(&m), plan_free(&p), free(one);
+        return -1;
+    }
+    struct scp_layer *ly = calloc((size_t)L, sizeof *ly);
+    struct scp_stage *st = calloc((size_t)M, sizeof *st);
+    struct scp_result r;
+    char err[256];
+    int rc = ly && st ? 0 : lp_fail(e, -1, NULL, "out of memory");
+    for (int l = 0; !rc && l < L; l++) {
+        struct scp_stage *x = &st[m.stage_of[l] - 1];
+        accesses(&m, &p, l, pol, &ly[l]);
+        x->weight_words += 3 * c->net.layers[l].params;
+        x->act_words += (pol == PLAN_SEQUENTIAL ? &p1 : &p)->layers[l].act_words;
+        x->hist_words += pol == PLAN_STASH ? p.layers[l].stash_words
+                         : pol == PLAN_EMA ? p.layers[l].ema_words
+                                           : 0;
+    }
+    for (int k = 1; !rc && k <= M; k++) {
+        st[k - 1].first = m.first[k], st[k - 1].count = m.count[k];
+        cyc_stage_io(&m, k, &st[k - 1].fwd_in, &st[k - 1].bwd_in);
+    }
+    struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_words, m.out_words, ly, st,
+                            c->hardware.onchip_kib * 1024 / 4,
+                            c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency};
+    if (!rc && scp_run(&sp, &r, err, sizeof err))
+        rc = lp_fail(e, -1, NULL, "%s", err);
+    if (!rc) {
+        rc = out_alloc(o, M, n, r.steps) ? lp_fail(e, -1, NULL, "out of memory") : 0;
+        o->causes = 1;
+        memcpy(o->offchip_words, r.offchip_words, sizeof o->offchip_words);
+        for (int64_t s = 0; !rc && s < r.steps; s++) {
+            o->cycles[s] = r.cycles[s];
+            o->total += r.cycles[s];
+            for (int k = 0; k < M; k++) {
+                const struct scp_stage_step *y = &r.stage[s * M + k];
+                struct cyc_stage_step *x = &o->st[s * M + k];
+                x->fwd = x->bwd = -1;
+                x->busy = y->busy, x->idle = y->idle;
+                x->stall = y->stall_input + y->stall_loss + y->stall_memory;
+                o->stall_input[k] += y->stall_input;
+                o->stall_loss[k] += y->stall_loss;
+                o->stall_memory[k] += y->stall_memory;
+                o->offchip_read += y->read_bytes;
+                o->offchip_write += y->write_bytes;
+            }
+        }
+        scp_free(&r);
+    }
+    free(ly), free(st), free(one);
+    cyc_free(&m), plan_free(&p), plan_free(&p1);
+    return rc;
+}
+
 static int run_model(const struct config *c, enum sim_model model, enum plan_policy pol,
                      int64_t n, struct sim_out *o, struct lp_err *e)
 {
@@ -131,8 +225,10 @@ static int run_model(const struct config *c, enum sim_model model, enum plan_pol
         return run_analytic(c, pol, n, o, e);
     case SIM_RTL:
         return run_rtl(c, pol, n, o, e);
+    case SIM_SYSTEMC:
+        return run_systemc(c, pol, n, o, e);
     default:
-        return lp_fail(e, -1, NULL, "the %s model is not built yet", sim_model_name(model));
+        return lp_fail(e, -1, NULL, "no %s model", sim_model_name(model));
     }
 }
 
@@ -254,6 +350,18 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         json_int(&j, "stalled", s);
         json_int(&j, "idle", i);
         json_real(&j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
+        if (o->causes) {
+            json_begin_object(&j, "stalled_for");
+            json_int(&j, "input", o->stall_input[k]);
+            json_int(&j, "loss", o->stall_loss[k]);
+            json_int(&j, "memory", o->stall_memory[k]);
+            json_end_object(&j);
+            json_begin_object(&j, "offchip_words");
+            json_int(&j, "weights", o->offchip_words[k][0]);
+            json_int(&j, "activations", o->offchip_words[k][1]);
+            json_int(&j, "history", o->offchip_words[k][2]);
+            json_end_object(&j);
+        }
         json_end_object(&j);
     }
     json_end_array(&j);
@@ -328,6 +436,21 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
     fprintf(out, "\ncycles per stage over the run\n");
     table_print(&t, out);
     table_free(&t);
+    if (o->causes) {
+        table_init(&t, 7);
+        table_row(&t, "stage|stalled_input|stalled_loss|stalled_memory|offchip_weights|"
+                      "offchip_activations|offchip_history");
+        for (int k = 0; k < M; k++)
+            table_row(&t, "%d|%lld|%lld|%lld|%lld|%lld|%lld", k + 1, (long long)o->stall_input[k],
+                      (long long)o->stall_loss[k], (long long)o->stall_memory[k],
+                      (long long)o->offchip_words[k][0], (long long)o->offchip_words[k][1],
+                      (long long)o->offchip_words[k][2]);
+        fprintf(out, "\nstalls by cause (cycles) and what is off chip (32-bit words); off-chip "
+                "traffic %lld bytes read, %lld written\n", (long long)o->offchip_read,
+                (long long)o->offchip_write);
+        table_print(&t, out);
+        table_free(&t);
+    }
     table_init(&t, 9);
     table_row(&t, "layer|stage|forward|history_read|input_grad|weight_grad|bias_grad|"
                   "update_tail|backward");

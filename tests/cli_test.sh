@@ -187,5 +187,44 @@ expect_status "tracegen: a float config" 2 "numerics.format: fixed" tracegen "$t
 sed 's/^training:/numerics: {format: fixed}\ntraining:/' tests/configs/tiny-cnn.yaml >"$tmp/cnn-fixed.yaml"
 expect_status "tracegen: a conv layer" 2 "dense layers only" tracegen "$tmp/cnn-fixed.yaml" --out "$tmp/t"
 
+# --- the cycle models (the RTL comparisons are in verify_test.sh)
+off=tests/configs/offchip-mlp.yaml
+"$LP" sim "$off" --model systemc --policy ema --json >"$tmp/ema.json"
+"$LP" sim "$off" --model systemc --policy stash --json >"$tmp/stash.json"
+check "systemc: the EMA design keeps its history on chip, no traffic, no memory stall" \
+    jqc '.offchip.read_bytes == 0 and .offchip.write_bytes == 0 and
+         ([.per_stage[].stalled_for.memory] | add) == 0' "$tmp/ema.json"
+check "systemc: the stash ring spills, so the stash design moves data and stalls for memory" \
+    jqc -n --slurpfile e "$tmp/ema.json" --slurpfile s "$tmp/stash.json" \
+    '$s[0].per_stage[0].offchip_words.history > 0 and $s[0].per_stage[0].stalled_for.memory > 0 and
+     $s[0].total_cycles > $e[0].total_cycles'
+# Each backward of fc1 reads one stashed version and writes one: of the ring's d = 6
+# versions, the off-chip share; over 8 minibatches, 8 backwards.
+check "systemc: the traffic difference = 8 backwards x 2 versions x off-chip history bytes / 6" \
+    jqc -n --slurpfile e "$tmp/ema.json" --slurpfile s "$tmp/stash.json" \
+    '($s[0].offchip.read_bytes + $s[0].offchip.write_bytes) - ($e[0].offchip.read_bytes + $e[0].offchip.write_bytes)
+     == 8 * 2 * ($s[0].per_stage[0].offchip_words.history * 4) / 6 and
+     $s[0].offchip.read_bytes == $s[0].offchip.write_bytes'
+"$LP" sim "$off" --model analytic --policy stash --json >"$tmp/an.json"
+check "systemc: memory stalls are what the off-chip model adds to the analytic cycles" \
+    jqc -n --slurpfile a "$tmp/an.json" --slurpfile s "$tmp/stash.json" \
+    '$s[0].total_cycles - $a[0].total_cycles > 0 and
+     $s[0].total_cycles - $a[0].total_cycles <= ([$s[0].per_stage[].stalled_for.memory] | add)'
+run sim configs/resnet18.yaml --json
+check "sim resnet18 (analytic): cycles per step, speedup over sequential, memory per policy" sh -c \
+    "test $status -eq 0 && jq -e '.total_cycles > 0 and .steady_step_cycles > 0 and
+        .speedup_over_sequential > 1 and .explain.slowest_stage >= 1 and .explain.balance <= 1 and
+        .memory_words.stash.history > .memory_words.ema.history and
+        (.per_stage | length) == 4' '$tmp/out' >/dev/null"
+run sim configs/resnet18.yaml
+check "sim resnet18: the speedup is explained (balance, fill and drain)" sh -c \
+    "test $status -eq 0 && grep -q '^steady step .* of an ideal 4x, the slowest stage' '$tmp/out'"
+"$LP" sim "$off" --json >"$tmp/s1"
+"$LP" sim "$off" --json >"$tmp/s2"
+check "sim: the same output twice" cmp -s "$tmp/s1" "$tmp/s2"
+expect_status "sim: unknown model" 2 'not "gem5"' sim "$off" --model gem5
+expect_status "sim: the RTL model of a float config" 2 "numerics.format: fixed" sim "$off" --model rtl
+expect_status "sim: no config" 2 "sim needs a CONFIG" sim
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -126,11 +126,13 @@ for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 
     set -- $case
     "$LP" sim "$1" --policy "$2" --steps 5 --json >"$tmp/a.json" 2>/dev/null
     "$LP" sim "$1" --policy "$2" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
-    check "sim $1 --policy $2: analytic = RTL, per step and stage, and the sequential baseline" \
-        jqt -n --slurpfile a "$tmp/a.json" --slurpfile r "$tmp/r.json" \
+    "$LP" sim "$1" --policy "$2" --steps 5 --json --model systemc >"$tmp/s.json" 2>/dev/null
+    check "sim $1 --policy $2: analytic = RTL = SystemC (all on chip), per step and stage, and the sequential baseline" \
+        jqt -n --slurpfile a "$tmp/a.json" --slurpfile r "$tmp/r.json" --slurpfile s "$tmp/s.json" \
         '$a[0].per_step == $r[0].per_step and $a[0].total_cycles == $r[0].total_cycles and
          $a[0].sequential_total_cycles == $r[0].sequential_total_cycles and
-         ($a[0].per_step | length) > 0'
+         $s[0].per_step == $a[0].per_step and $s[0].sequential_total_cycles == $a[0].sequential_total_cycles and
+         $s[0].offchip.read_bytes == 0 and ($a[0].per_step | length) > 0'
 done
 # ... and the comparison fails when the model is wrong: one more MAC pipeline stage
 sed 's/^  mac_cols: 4$/  mac_cols: 4\n  mac_pipeline: 4/' "$m4" >"$tmp/lat4.yaml"

@@ -1,0 +1,76 @@
+/* scp.h - the SystemC system model of the pipeline (sim/sc_pipeline.cpp) behind a C API.
+ *
+ * Each stage is an SC_MODULE that runs its layers with the analytic model's timing
+ * (model/cycles.h); the registers between stages are channels carrying the valid bit
+ * and minibatch of what they hold (so fill and drain follow from them, as in the RTL);
+ * a sequencer module runs the steps; one off-chip memory module, shared by every
+ * stage, serves TLM-2.0 blocking transports with an annotated delay of its latency and
+ * bandwidth, one transfer at a time. A stage keeps on chip, in this order, its layers'
+ * weights (with master weights and velocity), activation delay lines and weight
+ * history, up to its on-chip memory; what does not fit is off chip, and each command
+ * moves its share of the words it touches (docs/cycle-model.md, "SystemC").
+ *
+ * SystemC elaborates once per process, so scp_run runs each simulation in a child
+ * process and reads its results back through a pipe.
+ */
+#ifndef LP_SIM_SCP_H
+#define LP_SIM_SCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Words a layer command touches, per memory class. */
+struct scp_access {
+    int64_t weights_read, weights_written;
+    int64_t act_read, act_written;
+    int64_t hist_read, hist_written;
+};
+
+struct scp_layer {
+    int stage;                       /* 1..M */
+    int64_t fwd, bwd;                /* a forward and a backward command, cycles */
+    struct scp_access fa, ba;        /* what each touches */
+};
+
+struct scp_stage {
+    int first, count;                /* its layers */
+    int64_t fwd_in, bwd_in;          /* words a load copies in */
+    int64_t weight_words, act_words, hist_words;   /* what it keeps */
+};
+
+struct scp_params {
+    int M, L, sequential;
+    int64_t n;                       /* minibatches */
+    int64_t in_words, out_words;     /* the host's input and loss gradient per step */
+    const struct scp_layer *layer;   /* L */
+    const struct scp_stage *stage;   /* M */
+    int64_t onchip_words;            /* per stage */
+    double bytes_per_cycle;          /* off chip */
+    int64_t latency;                 /* off chip, cycles */
+};
+
+struct scp_stage_step {
+    int64_t busy, stall_input, stall_loss, stall_memory, idle;
+    int64_t read_bytes, write_bytes;
+};
+
+struct scp_result {
+    int64_t steps;
+    int64_t *cycles;                 /* per step, as the host sees it */
+    struct scp_stage_step *stage;    /* [step * M + stage - 1] */
+    int64_t offchip_words[64][3];    /* per stage: weights, activations, history off chip */
+};
+
+/* Run the model; fills r (free with scp_free). Returns 0, or -1 with err set. */
+int scp_run(const struct scp_params *p, struct scp_result *r, char *err, size_t err_size);
+void scp_free(struct scp_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
