@@ -167,7 +167,7 @@ $(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_D
 $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) \
 		$(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) -lz -pthread -ldl -lm
+	    $(YAML_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
 $(FSTINFO): tests/fstinfo.c $(FST_LIB)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../model/cycles.h"
 #include "../model/plan.h"
 #include "../model/train.h"
 #include "../sim/cosim.h"
@@ -19,6 +20,7 @@
 #include "../sw/trace.h"
 #include "../sw/train_run.h"
 #include "../sw/config.h"
+#include "../sw/sim_run.h"
 #include "../sw/verify.h"
 
 static double now(void)
@@ -164,6 +166,35 @@ static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_ra
     return rc;
 }
 
+/* `layerpipe sim` of n minibatches with a model: simulated cycles (the pipelined and
+ * the sequential run) per second of wall time. */
+static double sim_cycles_rate(const char *cfg_path, enum sim_model model, int64_t n)
+{
+    struct config c;
+    struct diag d;
+    if (cfg_load(&c, cfg_path, &d))
+        return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    struct sim_request rq = {model, n, -1, 1};
+    double t0 = now();
+    int rc = mem ? sim_run(&c, &rq, mem, &d) : 1;
+    double t = now() - t0;
+    if (mem)
+        fclose(mem);
+    long long total = 0, seq = 0;
+    const char *a = buf ? strstr(buf, "\"total_cycles\": ") : NULL;
+    const char *b = buf ? strstr(buf, "\"sequential_total_cycles\": ") : NULL;
+    if (!rc && a && b) {
+        total = atoll(a + strlen("\"total_cycles\": "));
+        seq = atoll(b + strlen("\"sequential_total_cycles\": "));
+    }
+    free(buf);
+    cfg_free(&c);
+    return rc ? 0 : (double)(total + seq) / t;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg_path = "configs/resnet18.yaml";
@@ -205,7 +236,21 @@ int main(int argc, char **argv)
     int64_t rp_cycles = 0, rp_mb = 0;
     double rp_rate = replay_rate("traces/m4-ema", &rp_cycles, &rp_mb);
     cfg_free(&mlp);
+    /* The analytic model of ResNet-18: build it and total a run of 1000 minibatches. */
+    double an_rate = 0;
+    {
+        struct cyc_hw hw = {c.hardware.mac_rows, c.hardware.mac_cols, c.hardware.mac_pipeline};
+        RATE(an_rate, {
+            struct cyc_model cm;
+            failures += cyc_build(&cm, &c.net, c.pipeline.stage_of, c.pipeline.n_stages,
+                                  c.training.batch, PLAN_EMA, &hw, NULL) != 0 ||
+                        cyc_total(&cm, 1000) <= 0;
+            cyc_free(&cm);
+        });
+    }
     const char *vcfg = "tests/configs/trace-m4-ema.yaml";
+    double sc_rate = sim_cycles_rate(vcfg, SIM_SYSTEMC, 1000);
+    failures += sc_rate <= 0;
     struct cosim_rate co, bare;
     int64_t co_mb = 1000;
     failures += cosim_rate(vcfg, 0, co_mb, &co) != 0 || co.mismatches != 0;
@@ -228,6 +273,9 @@ int main(int argc, char **argv)
         fprintf(both[i], "balanced_4_per_s        %12.0f  (plan_balance into 4 stages)\n",
                 balance_rate);
         fprintf(both[i], "plan_build_us           %12.3f\n", 1e6 / plan_rate);
+        fprintf(both[i], "analytic_evals_per_s    %12.0f  (cycle model: build + 1000-minibatch "
+                "total)\n", an_rate);
+        fprintf(both[i], "analytic_eval_us        %12.3f\n", 1e6 / an_rate);
         fprintf(both[i], "bench: training the fmnist-mlp4 MLP, batch 32, one thread\n");
         fprintf(both[i], "train_float32_sequential_samples_per_s %8.0f\n", f_seq);
         fprintf(both[i], "train_float32_ema_samples_per_s        %8.0f  (4 stages)\n", f_ema);
@@ -245,6 +293,8 @@ int main(int argc, char **argv)
         fprintf(both[i], "bare_rtl_steps_per_s                   %8.0f  (the same steps, RTL "
                 "alone)\n", bare.steps_per_s);
         fprintf(both[i], "bare_rtl_cycles_per_s                  %8.0f\n", bare.cycles_per_s);
+        fprintf(both[i], "systemc_cycles_per_s                   %8.0f  (behavioural stages, "
+                "pipelined and sequential runs)\n", sc_rate);
         fprintf(both[i], "cosim_overhead_pct                     %8.1f  (aim: at most 20)\n",
                 bare.steps_per_s > 0 && co.steps_per_s > 0
                     ? 100.0 * (bare.steps_per_s / co.steps_per_s - 1) : 0.0);
