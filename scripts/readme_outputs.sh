@@ -16,3 +16,5 @@ sed 's/format: float32/format: fixed/' configs/fmnist-mlp4.yaml >/tmp/readme-fix
 $LP train /tmp/readme-fixed.yaml --policy sequential 2>/dev/null | tail -1
 echo '--- verify'
 $LP verify tests/configs/trace-m2-stash.yaml 2>/dev/null
+echo '--- sim'
+$LP sim tests/configs/trace-m4-ema.yaml | head -3
