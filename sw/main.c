@@ -114,6 +114,56 @@ static int parse_count(const char *s, int64_t *out)
     return 0;
 }
 
+/* The policy named name, or -1. */
+static int parse_policy(const char *name)
+{
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
+            return k;
+    return -1;
+}
+
+/* A report written by fn (verify_run, sim_run): into memory first, then to stdout, so
+ * a failure part way leaves stdout empty. A run that fails after writing its report
+ * (a mismatch) shows the report; one that fails before shows its diagnostic. */
+typedef int (*report_fn)(const struct config *c, const void *rq, FILE *out, struct diag *d);
+
+static int report_to_stdout(const char *path, report_fn fn, const void *rq)
+{
+    struct config c;
+    int rc = load(&c, path);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    struct diag d;
+    rc = mem ? fn(&c, rq, mem, &d) : 1;
+    if (mem && fclose(mem))
+        rc = 1;
+    if (!mem)
+        fputs("layerpipe: out of memory\n", stderr);
+    else if (rc == 2 || (rc && len == 0))
+        diag_print(&d, stderr);
+    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+        perror("layerpipe: writing output");
+        rc = 1;
+    }
+    free(buf);
+    cfg_free(&c);
+    return rc;
+}
+
+static int verify_report(const struct config *c, const void *rq, FILE *out, struct diag *d)
+{
+    return verify_run(c, rq, out, d);
+}
+
+static int sim_report(const struct config *c, const void *rq, FILE *out, struct diag *d)
+{
+    return sim_run(c, rq, out, d);
+}
+
 struct plan_output {
     const struct config *c;
     const struct plan *p;
@@ -199,10 +249,7 @@ static int cmd_train(int argc, char **argv)
     if (policy && strcmp(policy, "all") == 0) {
         rq.all_policies = 1;
     } else if (policy) {
-        int found = -1;
-        for (int i = 0; i < PLAN_N_POLICIES; i++)
-            if (strcmp(policy, plan_policy_name((enum plan_policy)i)) == 0)
-                found = i;
+        int found = parse_policy(policy);
         if (found < 0) {
             cfg_free(&c);
             return bad_usage("--policy must be sequential, stale, stash, ema or all, not "
@@ -357,13 +404,9 @@ static int cmd_verify(int argc, char **argv)
                 return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
                                  argv[i]);
         } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-            const char *name = argv[++i];
-            for (int k = 0; k < PLAN_N_POLICIES; k++)
-                if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
-                    rq.policy = k;
-            if (rq.policy < 0)
+            if ((rq.policy = parse_policy(argv[++i])) < 0)
                 return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
-                                 name);
+                                 argv[i]);
         } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
             rq.trace = argv[++i];
             size_t n = strlen(rq.trace);
@@ -381,26 +424,7 @@ static int cmd_verify(int argc, char **argv)
     }
     if (!path)
         return bad_usage("verify needs a CONFIG");
-    struct config c;
-    int rc = load(&c, path);
-    if (rc)
-        return rc;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    struct diag d;
-    rc = mem ? verify_run(&c, &rq, mem, &d) : 1;
-    if (mem && fclose(mem))
-        rc = 1;
-    if (rc == 2 || (rc && len == 0))
-        diag_print(&d, stderr);
-    else if (buf && (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)) {
-        perror("layerpipe: writing output");
-        rc = 1;
-    }
-    free(buf);
-    cfg_free(&c);
-    return rc;
+    return report_to_stdout(path, verify_report, &rq);
 }
 
 static int cmd_sim(int argc, char **argv)
@@ -422,13 +446,9 @@ static int cmd_sim(int argc, char **argv)
                 return bad_usage("--model must be analytic, systemc or rtl, not \"%s\"", name);
             rq.model = (enum sim_model)found;
         } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-            const char *name = argv[++i];
-            for (int k = 0; k < PLAN_N_POLICIES; k++)
-                if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
-                    rq.policy = k;
-            if (rq.policy < 0)
+            if ((rq.policy = parse_policy(argv[++i])) < 0)
                 return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
-                                 name);
+                                 argv[i]);
         } else if (strcmp(argv[i], "--json") == 0)
             rq.json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
@@ -440,26 +460,7 @@ static int cmd_sim(int argc, char **argv)
     }
     if (!path)
         return bad_usage("sim needs a CONFIG");
-    struct config c;
-    int rc = load(&c, path);
-    if (rc)
-        return rc;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    struct diag d;
-    rc = mem ? sim_run(&c, &rq, mem, &d) : 1;
-    if (mem && fclose(mem))
-        rc = 1;
-    if (rc)
-        diag_print(&d, stderr);
-    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
-        perror("layerpipe: writing output");
-        rc = 1;
-    }
-    free(buf);
-    cfg_free(&c);
-    return rc;
+    return report_to_stdout(path, sim_report, &rq);
 }
 
 static int write_config(FILE *out, const void *ctx)

@@ -234,6 +234,16 @@ static int run_model(const struct config *c, enum sim_model model, enum plan_pol
 
 /* ---- the report ---- */
 
+static void stage_totals(const struct sim_out *o, int k, int64_t *busy, int64_t *stall,
+                         int64_t *idle)
+{
+    *busy = *stall = *idle = 0;
+    for (int64_t t = 0; t < o->steps; t++) {
+        const struct cyc_stage_step *y = &o->st[t * o->M + k];
+        *busy += y->busy, *stall += y->stall, *idle += y->idle;
+    }
+}
+
 struct mem_policy {
     int64_t weights, history, activations, registers;
 };
@@ -341,9 +351,8 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
     json_end_array(&j);
     json_begin_array(&j, "per_stage");
     for (int k = 0; k < M; k++) {
-        int64_t b = 0, s = 0, i = 0;
-        for (int64_t t = 0; t < o->steps; t++)
-            b += o->st[t * M + k].busy, s += o->st[t * M + k].stall, i += o->st[t * M + k].idle;
+        int64_t b, s, i;
+        stage_totals(o, k, &b, &s, &i);
         json_begin_object(&j, NULL);
         json_int(&j, "stage", k + 1);
         json_int(&j, "busy", b);
@@ -427,9 +436,8 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
     table_init(&t, 5);
     table_row(&t, "stage|busy|stalled|idle|utilisation");
     for (int k = 0; k < M; k++) {
-        int64_t b = 0, s = 0, i = 0;
-        for (int64_t q = 0; q < o->steps; q++)
-            b += o->st[q * M + k].busy, s += o->st[q * M + k].stall, i += o->st[q * M + k].idle;
+        int64_t b, s, i;
+        stage_totals(o, k, &b, &s, &i);
         table_row(&t, "%d|%lld|%lld|%lld|%.3f", k + 1, (long long)b, (long long)s, (long long)i,
                   b + s + i ? (double)b / (double)(b + s + i) : 0.0);
     }

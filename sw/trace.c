@@ -8,6 +8,7 @@
 
 #include "outfile.h"
 #include "train_run.h"
+#include "verify.h"
 
 #define HEADER_BYTES 32
 #define RECORD_BYTES 20
@@ -91,19 +92,6 @@ static void on_probe(void *ctx, enum train_probe kind, int layer, int64_t mb, co
     w->records++;
 }
 
-static int check_traceable(const struct config *c, struct diag *d)
-{
-    if (c->numerics.format != CFG_FIXED)
-        return diag_set(d, c->path, 0, 0, "a trace is of the bit-exact datapath: the config "
-                        "needs numerics.format: fixed");
-    for (int l = 0; l < c->net.n_layers; l++)
-        if (c->net.layers[l].kind != NET_DENSE)
-            return diag_set(d, c->path, 0, 0, "layer %s is a %s layer; the RTL datapath "
-                            "runs dense layers only", c->net.layers[l].name,
-                            net_kind_name(c->net.layers[l].kind));
-    return 0;
-}
-
 static int write_file(const char *dir, const char *name, const void *bytes, size_t n,
                       const struct config *c, struct diag *d)
 {
@@ -130,7 +118,7 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     struct writer w = {0};
     struct rng r;
     int rc;
-    if (check_traceable(c, d))
+    if (verify_check_config(c, d))
         return 2;
     if ((rc = train_data_load(c, &train, &test, d)))
         return rc;
@@ -319,7 +307,7 @@ int trace_load(struct trace *tr, const char *dir, struct diag *d)
         rc = diag_set(d, vpath, 0, 0, "byte 16: config hash %016llx, but config.yaml hashes "
                       "to %016llx: the two files are not one set",
                       (unsigned long long)get64(p + 16), (unsigned long long)tr->config.hash);
-    else if (check_traceable(&tr->config, d))
+    else if (verify_check_config(&tr->config, d))
         rc = -1;
     if (rc) {
         trace_free(tr);

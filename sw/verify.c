@@ -32,8 +32,8 @@ const char *verify_cache_dir(void)
 int verify_check_config(const struct config *c, struct diag *d)
 {
     if (c->numerics.format != CFG_FIXED)
-        return diag_set(d, c->path, 0, 0, "verify runs the bit-exact datapath: the config "
-                        "needs numerics.format: fixed");
+        return diag_set(d, c->path, 0, 0, "the RTL datapath is bit-exact fixed point: the "
+                        "config needs numerics.format: fixed");
     for (int l = 0; l < c->net.n_layers; l++)
         if (c->net.layers[l].kind != NET_DENSE)
             return diag_set(d, c->path, 0, 0, "layer %s is a %s layer; the RTL runs dense "

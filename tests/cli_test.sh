@@ -8,24 +8,8 @@ BUILD=${1:-build}
 LP=$BUILD/layerpipe
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+. tests/lib.sh
 
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check NAME COMMAND...: pass when the command succeeds
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-jqc() { jq -e "$@" >/dev/null; }
-
-# Run layerpipe; keep stdout, stderr and the status.
-run() {
-    "$LP" "$@" >"$tmp/out" 2>"$tmp/err"
-    status=$?
-}
 
 # --- bad configs: status 2, "file:line:column: message", nothing on stdout
 n_bad=0
@@ -50,16 +34,6 @@ done
 check "at least 30 bad configs (have $n_bad)" test "$n_bad" -ge 30
 
 # --- usage and file errors: status 2 with a message
-expect_status() { # expect_status NAME STATUS STDERR-SUBSTRING ARGS...
-    name=$1 want=$2 text=$3
-    shift 3
-    run "$@"
-    if [ "$status" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then
-        ok "$name"
-    else
-        bad "$name: status $status, stderr: $(head -n 1 "$tmp/err")"
-    fi
-}
 expect_status "no command" 2 "no command" 
 expect_status "unknown command" 2 'unknown command "frobnicate"' frobnicate
 expect_status "plan without config" 2 "which config" plan

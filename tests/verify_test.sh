@@ -8,23 +8,7 @@ BUILD=${1:-build}
 LP=$BUILD/layerpipe
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check NAME COMMAND...: pass when the command succeeds
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-jqt() { jq -e "$@" >/dev/null; }
-
-run() {
-    "$LP" "$@" >"$tmp/out" 2>"$tmp/err"
-    status=$?
-}
+. tests/lib.sh
 
 # The RTL's memory figure NAME from verify's table.
 mem() { sed -n "s/^$1  *\([0-9]*\)  *\([0-9]*\)  *equal\$/\1/p" "$tmp/out"; }
@@ -101,16 +85,6 @@ check "--trace w.fst: GTKWave's FST reader opens it" sh -c \
 check "no waveform unless asked" sh -c "! ls '$tmp'/*.vcd.* '$tmp'/*.fst.* 2>/dev/null | grep -q ."
 
 # --- bad input: status 2 and a message
-expect_status() { # expect_status NAME STATUS STDERR-SUBSTRING ARGS...
-    name=$1 want=$2 text=$3
-    shift 3
-    run "$@"
-    if [ "$status" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then
-        ok "$name"
-    else
-        bad "$name: status $status, stderr: $(head -n 1 "$tmp/err")"
-    fi
-}
 expect_status "verify: a float config" 2 "numerics.format: fixed" verify tests/configs/tiny-synth.yaml
 sed 's/^training:/numerics: {format: fixed}\ntraining:/' tests/configs/tiny-cnn.yaml >"$tmp/cnn-fixed.yaml"
 expect_status "verify: a conv layer" 2 "dense layers only" verify "$tmp/cnn-fixed.yaml"
@@ -128,7 +102,7 @@ for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 
     "$LP" sim "$1" --policy "$2" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
     "$LP" sim "$1" --policy "$2" --steps 5 --json --model systemc >"$tmp/s.json" 2>/dev/null
     check "sim $1 --policy $2: analytic = RTL = SystemC (all on chip), per step and stage, and the sequential baseline" \
-        jqt -n --slurpfile a "$tmp/a.json" --slurpfile r "$tmp/r.json" --slurpfile s "$tmp/s.json" \
+        jqc -n --slurpfile a "$tmp/a.json" --slurpfile r "$tmp/r.json" --slurpfile s "$tmp/s.json" \
         '$a[0].per_step == $r[0].per_step and $a[0].total_cycles == $r[0].total_cycles and
          $a[0].sequential_total_cycles == $r[0].sequential_total_cycles and
          $s[0].per_step == $a[0].per_step and $s[0].sequential_total_cycles == $a[0].sequential_total_cycles and
@@ -139,7 +113,7 @@ sed 's/^  mac_cols: 4$/  mac_cols: 4\n  mac_pipeline: 4/' "$m4" >"$tmp/lat4.yaml
 "$LP" sim "$tmp/lat4.yaml" --steps 5 --json >"$tmp/a4.json"
 "$LP" sim "$m4" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
 check "sim: an analytic model of another MAC latency differs from the RTL" \
-    jqt -n --slurpfile a "$tmp/a4.json" --slurpfile r "$tmp/r.json" \
+    jqc -n --slurpfile a "$tmp/a4.json" --slurpfile r "$tmp/r.json" \
     '$a[0].per_step != $r[0].per_step and $a[0].mac_array.latency == 4'
 
 echo "verify: $passed passed, $failed failed"
