@@ -132,8 +132,8 @@ static int write_if_changed(const char *path, const char *text)
     return bad || rename(tmp, path) ? -1 : 0;
 }
 
-int cosim_build(const struct cosim_setup *s, const char *src, const char *cache, char *lib,
-                size_t lib_size, FILE *note, struct lp_err *e)
+int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
+                const char *cache, char *lib, size_t lib_size, FILE *note, struct lp_err *e)
 {
     char params[4096], dir[1024], path[1100], mk[1100];
     const char *tk = trace_kind(s->trace);
@@ -143,7 +143,8 @@ int cosim_build(const struct cosim_setup *s, const char *src, const char *cache,
     if (top_params(s, params, sizeof params, e))
         return -1;
     uint64_t h = fnv1a(tk, fnv1a(params, 0xcbf29ce484222325ull));
-    if ((size_t)snprintf(dir, sizeof dir, "%s/%016llx-%s", cache, (unsigned long long)h, tk) >=
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%016llx-%s-%s", cache, (unsigned long long)h,
+                         kind, tk) >=
         sizeof dir - 32)
         return lp_fail(e, -1, NULL, "the RTL build directory's path is too long");
     if (mkdir_p(dir))
@@ -161,18 +162,19 @@ int cosim_build(const struct cosim_setup *s, const char *src, const char *cache,
                  : 0;
     snprintf(lib, lib_size, "%s/liblptop.so", dir);
     if (!rc && note && access(lib, F_OK) != 0) {
-        fprintf(note, "building the RTL for this configuration in %s (once)\n", dir);
+        fprintf(note, "building the RTL (%s) for this configuration in %s (once)\n", kind, dir);
         fflush(note);
     }
     snprintf(mk, sizeof mk, "%s/sim/lptop.mk", src);
-    char out_arg[1100], trace_arg[32];
+    char out_arg[1100], trace_arg[32], kind_arg[32];
     snprintf(out_arg, sizeof out_arg, "OUT=%s", dir);
     snprintf(trace_arg, sizeof trace_arg, "TRACE=%s", tk);
+    snprintf(kind_arg, sizeof kind_arg, "KIND=%s", kind);
     pid_t pid = rc ? -1 : fork();
     if (pid == 0) {
         dup2(2, 1);   /* make's output is diagnostics: keep stdout for the report */
         execlp("make", "make", "-s", "--no-print-directory", "-f", mk, out_arg, trace_arg,
-               (char *)NULL);
+               kind_arg, (char *)NULL);
         _exit(127);
     }
     int status = 0;

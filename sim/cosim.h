@@ -64,12 +64,14 @@ struct cosim_result {
     const struct cosim_counts *stage;   /* [step * n_stages + stage - 1], per step */
 };
 
-/* Verilate and compile the top for s (rows, cols, latency, network, partition,
+/* Verilate and compile the RTL for s (rows, cols, latency, network, partition,
  * policy) with tracing as s->trace asks, into a directory under cache named by the
- * parameters' hash, unless it is there and up to date. src is the source tree (rtl/,
- * sim/). Writes the shared object's path to lib. Returns 0, or -1 with e set. */
-int cosim_build(const struct cosim_setup *s, const char *src, const char *cache, char *lib,
-                size_t lib_size, FILE *note, struct lp_err *e);
+ * parameters' hash, unless it is there and up to date. kind "top": rtl/lp_top.sv behind
+ * lptop.h (cosim_open loads it); "bank": rtl/lp_stage_bank.sv for SystemC (scp.h).
+ * src is the source tree (rtl/, sim/). Writes the shared object's path to lib.
+ * Returns 0, or -1 with e set. */
+int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
+                const char *cache, char *lib, size_t lib_size, FILE *note, struct lp_err *e);
 
 struct cosim;
 

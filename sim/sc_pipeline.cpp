@@ -1,6 +1,7 @@
 // The SystemC system model of the pipeline (scp.h): stages, registers as channels, a
 // step sequencer, the host's loss, and one shared off-chip memory behind TLM-2.0
 // blocking transport. One clock cycle is one nanosecond of simulated time.
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "scp.h"
+#include "scp_bank.h"
 
 namespace {
 
@@ -84,6 +86,7 @@ SC_MODULE(Stage) {
     const scp_params *p;
     int k;                                  // 1..M
     sc_signal<Token> *fin = nullptr, *bin = nullptr, *fout = nullptr, *bout = nullptr;
+    scp_bank *bank = nullptr;               // the Verilated stages, or none: behavioural
     sc_event cmd_ev, done_ev, *loss_wait_ev = nullptr, *loss_ready_ev = nullptr;
     bool cmd_load = false, do_fwd = false, do_bwd = false, wait_loss = false, done = true;
     int64_t fmb = -1, bmb = -1;             // what this step's forward and backward serve
@@ -132,11 +135,57 @@ SC_MODULE(Stage) {
                  share(a.weights_written, 0) + share(a.act_written, 1) + share(a.hist_written, 2));
     }
 
+    // The Verilated stage: the command in its cycle, then watch it until it is idle,
+    // answering its wait for the loss gradient the way the RTL top's host does.
+    void rtl_command()
+    {
+        const sc_time t0 = sc_time_stamp();
+        const unsigned bits =
+            cmd_load ? SCP_LOAD | (do_fwd ? SCP_LOAD_FWD : 0u) | (do_bwd && k < p->M ? SCP_LOAD_BWD : 0u)
+                     : SCP_RUN | (do_fwd ? SCP_RUN_FWD : 0u) | (do_bwd ? SCP_RUN_BWD : 0u) |
+                           (wait_loss ? SCP_WAIT_LOSS : 0u);
+        bank->drive(k - 1, bits);
+        wait(cyc(1));
+        bank->drive(k - 1, 0);
+        for (;;) {
+            const unsigned st = bank->status(k - 1);
+            if (st & SCP_WAITING_LOSS) {
+                const sc_time w = sc_time_stamp();
+                loss_wait_ev->notify();
+                wait(*loss_ready_ev);
+                bank->drive(k - 1, SCP_LOSS_READY);
+                wait(cyc(1));
+                bank->drive(k - 1, 0);
+                lw += cycles_of(sc_time_stamp() - w);
+                continue;
+            }
+            if (st & SCP_IDLE)
+                break;
+            wait(cyc(1));
+        }
+        (cmd_load ? ld : rn) += cycles_of(sc_time_stamp() - t0) - 1;
+    }
+
     void main()
     {
         const scp_stage &s = p->stage[k - 1];
         for (;;) {
             wait(cmd_ev);
+            if (bank) {
+                if (!cmd_load) {   // the registers' tokens, as a behavioural stage writes them
+                    if (fout)
+                        fout->write(Token{do_fwd, fmb});
+                    if (bout)
+                        bout->write(Token{do_bwd, bmb});
+                } else if (do_fwd) {
+                    fmb = fin->read().mb;
+                }
+                rtl_command();
+                done = true;
+                done_ev.notify();
+                continue;
+            }
+            wait(cyc(1));                   // the command's cycle
             const sc_time t0 = sc_time_stamp();
             if (cmd_load) {
                 const int64_t f = do_fwd ? s.fwd_in : 0, b = do_bwd && k < p->M ? s.bwd_in : 0;
@@ -162,6 +211,7 @@ SC_MODULE(Stage) {
                     const sc_time w = sc_time_stamp();
                     loss_wait_ev->notify();
                     wait(*loss_ready_ev);
+                    wait(cyc(1));           // the cycle the stage sees ready
                     lw += cycles_of(sc_time_stamp() - w);
                     wait(cyc(p->out_words + 1));   // copy the loss gradient in
                 }
@@ -182,12 +232,19 @@ SC_MODULE(Pipeline) {
     std::vector<std::unique_ptr<sc_signal<Token>>> regs;   // input, fwd 1..M-1, bwd 1..M-1
     sc_event loss_wait_ev, loss_ready_ev;
     scp_result *r;
+    std::unique_ptr<sc_clock> clock;        // the RTL stages': rising edges at n + 1/2
+    std::unique_ptr<scp_bank> bank;
 
     SC_HAS_PROCESS(Pipeline);
-    Pipeline(sc_module_name name, const scp_params *params, scp_result *res)
+    Pipeline(sc_module_name name, const scp_params *params, scp_result *res,
+             scp_bank *(*make_bank)(const char *, sc_clock *))
         : sc_module(name), p(params), r(res)
     {
         memory.reset(new Memory("offchip", p->bytes_per_cycle, p->latency));
+        if (make_bank) {
+            clock.reset(new sc_clock("clk", cyc(1), 0.5, sc_time(0.5, SC_NS), true));
+            bank.reset(make_bank("rtl", clock.get()));
+        }
         const int M = p->M;
         for (int i = 0; i < 2 * M - 1; i++)
             regs.emplace_back(new sc_signal<Token>(sc_gen_unique_name("reg")));
@@ -200,6 +257,7 @@ SC_MODULE(Pipeline) {
             s->bout = k > 1 ? regs[static_cast<size_t>(M - 1 + k - 1)].get() : nullptr;
             s->loss_wait_ev = &loss_wait_ev;
             s->loss_ready_ev = &loss_ready_ev;
+            s->bank = bank.get();
             place(s);
             stages.emplace_back(s);
         }
@@ -215,6 +273,8 @@ SC_MODULE(Pipeline) {
         for (int c = 0; c < 3; c++) {
             const int64_t on = std::min(room, need[c]);
             room -= on;
+            if (s->bank)   // the RTL stages keep everything on chip
+                continue;
             r->offchip_words[s->k - 1][c] = need[c] - on;
             s->spill[c] = need[c] ? static_cast<double>(need[c] - on) / static_cast<double>(need[c]) : 0;
         }
@@ -224,7 +284,7 @@ SC_MODULE(Pipeline) {
     {
         for (;;) {
             wait(loss_wait_ev);
-            wait(cyc(p->out_words + 2));   // the host writes the gradient, then says ready
+            wait(cyc(p->out_words + 1));   // the host writes the gradient, then says ready
             loss_ready_ev.notify();
         }
     }
@@ -240,6 +300,16 @@ SC_MODULE(Pipeline) {
         for (int k : who)
             while (!stages[static_cast<size_t>(k - 1)]->done)
                 wait(stages[static_cast<size_t>(k - 1)]->done_ev);
+    }
+
+    // The step's last cycle; the RTL stages' delay lines advance in it.
+    void end_step()
+    {
+        if (bank)
+            bank->step(true);
+        wait(cyc(1));
+        if (bank)
+            bank->step(false);
     }
 
     void sequencer()
@@ -264,15 +334,15 @@ SC_MODULE(Pipeline) {
                     x->do_bwd = k < M ? x->bin->read().valid : x->do_fwd;
                     x->wait_loss = k == M && x->do_fwd;
                 }
-                wait(cyc(1));                    // load issued
-                issue(all, true);
+                issue(all, true);                // the load's cycle, then the loads
                 for (auto &x : stages)
                     maxld = std::max(maxld, x->ld);
-                wait(cyc(1 + 1));                // every stage loaded; run issued
-                issue(all, false);
+                wait(cyc(1));                    // seen: every stage loaded
+                issue(all, false);               // the run's cycle, then the runs
                 for (auto &x : stages)
                     maxrn = std::max(maxrn, x->rn);
-                wait(cyc(1 + 1));                // every stage done; the end of the step
+                wait(cyc(1));                    // seen: every stage done
+                end_step();
             } else {
                 for (int dir = 0; dir < 2; dir++)
                     for (int i = 0; i < (dir ? M - 1 : M); i++) {
@@ -281,13 +351,12 @@ SC_MODULE(Pipeline) {
                         x->do_fwd = !dir;
                         x->do_bwd = dir || k == M;
                         x->wait_loss = !dir && k == M;
-                        wait(cyc(1));
                         issue({k}, true);
-                        wait(cyc(1 + 1));
+                        wait(cyc(1));
                         issue({k}, false);
                         wait(cyc(1));
                     }
-                wait(cyc(1));
+                end_step();
             }
             const int64_t counted = cycles_of(sc_time_stamp() - t0);
             r->cycles[s] = counted + 1 + (input ? p->in_words : 0);
@@ -344,8 +413,18 @@ int read_all(int fd, void *buf, size_t n)
         dup2(null, 1);   // SystemC's reports go to stdout: keep the parent's clean
     sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
     int rc = 0;
+    scp_bank *(*make_bank)(const char *, sc_clock *) = nullptr;
+    if (p->rtl_lib) {
+        void *dl = dlopen(p->rtl_lib, RTLD_NOW | RTLD_LOCAL);
+        if (dl)
+            *reinterpret_cast<void **>(&make_bank) = dlsym(dl, "scp_bank_create");
+        if (!make_bank) {
+            std::fprintf(stderr, "cannot load the RTL stages %s: %s\n", p->rtl_lib, dlerror());
+            _exit(1);
+        }
+    }
     {
-        Pipeline top("pipeline", p, r);
+        Pipeline top("pipeline", p, r, make_bank);
         sc_start();
         rc = write_all(fd, &r->offchip_words, sizeof r->offchip_words) ||
              write_all(fd, r->cycles, sizeof *r->cycles * static_cast<size_t>(r->steps)) ||

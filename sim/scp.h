@@ -10,6 +10,9 @@
  * history, up to its on-chip memory; what does not fit is off chip, and each command
  * moves its share of the words it touches (docs/cycle-model.md, "SystemC").
  *
+ * The stages are behavioural, or the Verilated RTL stages (rtl/lp_stage_bank.sv,
+ * verilator --sc) driven through the same commands and channels.
+ *
  * SystemC elaborates once per process, so scp_run runs each simulation in a child
  * process and reads its results back through a pipe.
  */
@@ -51,6 +54,9 @@ struct scp_params {
     int64_t onchip_words;            /* per stage */
     double bytes_per_cycle;          /* off chip */
     int64_t latency;                 /* off chip, cycles */
+    const char *rtl_lib;             /* NULL: behavioural stages; else the Verilated RTL
+                                        stages of this build (cosim_build, kind "bank"),
+                                        which keep everything on chip */
 };
 
 struct scp_stage_step {

@@ -49,7 +49,8 @@ static const char usage[] =
     "                    the Verilated pipeline RTL and the golden model in lockstep,\n"
     "                    compare every value; print cycles per step per stage and the\n"
     "                    memories the RTL instantiated against the planner's\n"
-    "  sim CONFIG [--model analytic|systemc|rtl] [--steps N] [--policy P] [--json]\n"
+    "  sim CONFIG [--model analytic|systemc|systemc-rtl|rtl] [--steps N] [--policy P]\n"
+    "      [--json]\n"
     "                    cycles of N minibatches (default 8) through the pipeline, fill and\n"
     "                    drain included, per step and stage; speedup over sequential on\n"
     "                    the same hardware and why; memory per policy\n"
@@ -443,7 +444,8 @@ static int cmd_sim(int argc, char **argv)
                 if (strcmp(name, sim_model_name((enum sim_model)k)) == 0)
                     found = k;
             if (found < 0)
-                return bad_usage("--model must be analytic, systemc or rtl, not \"%s\"", name);
+                return bad_usage("--model must be analytic, systemc, systemc-rtl or rtl, not "
+                                 "\"%s\"", name);
             rq.model = (enum sim_model)found;
         } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
             if ((rq.policy = parse_policy(argv[++i])) < 0)

@@ -12,7 +12,7 @@
 #include "train_run.h"
 #include "verify.h"
 
-static const char *const model_names[] = {"analytic", "systemc", "rtl"};
+static const char *const model_names[] = {"analytic", "systemc", "systemc-rtl", "rtl"};
 
 const char *sim_model_name(enum sim_model m)
 {
@@ -98,7 +98,7 @@ static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, stru
              : n * c->training.batch > train.n
                  ? lp_fail(e, -1, NULL, "%lld minibatches of %d need more than the %d samples",
                            (long long)n, c->training.batch, train.n)
-                 : cosim_build(&s, verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr,
+                 : cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr,
                                e);
     if (!rc)
         rc = cosim_open(&cs, &s, e);
@@ -148,7 +148,7 @@ static void accesses(const struct cyc_model *m, const struct plan *p, int l, enu
         y->ba.hist_read = 2 * P, y->ba.hist_written = P;      /* rebuild; m's update */
 }
 
-static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n,
+static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, int rtl,
                        struct sim_out *o, struct lp_err *e)
 {
     struct cyc_model m;
@@ -185,9 +185,22 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n,
         st[k - 1].first = m.first[k], st[k - 1].count = m.count[k];
         cyc_stage_io(&m, k, &st[k - 1].fwd_in, &st[k - 1].bwd_in);
     }
+    char lib[1100];
     struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_words, m.out_words, ly, st,
                             c->hardware.onchip_kib * 1024 / 4,
-                            c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency};
+                            c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency,
+                            rtl ? lib : NULL};
+    if (!rc && rtl) {   /* the RTL stages of this configuration */
+        struct fixed_spec q;
+        struct train_opts opts;
+        cfg_fixed_spec(c, &q);
+        train_fill_opts(c, pol, n, 1, &q, &opts);
+        struct cosim_setup cs = {&c->net, c->pipeline.stage_of, M, &opts, &q,
+                                 c->hardware.mac_rows, c->hardware.mac_cols,
+                                 c->hardware.mac_pipeline, NULL, NULL, n, NULL, NULL, 1, 0};
+        rc = cosim_build(&cs, "bank", verify_src_dir(), verify_cache_dir(), lib, sizeof lib,
+                         stderr, e);
+    }
     if (!rc && scp_run(&sp, &r, err, sizeof err))
         rc = lp_fail(e, -1, NULL, "%s", err);
     if (!rc) {
@@ -226,7 +239,8 @@ static int run_model(const struct config *c, enum sim_model model, enum plan_pol
     case SIM_RTL:
         return run_rtl(c, pol, n, o, e);
     case SIM_SYSTEMC:
-        return run_systemc(c, pol, n, o, e);
+    case SIM_SYSTEMC_RTL:
+        return run_systemc(c, pol, n, model == SIM_SYSTEMC_RTL, o, e);
     default:
         return lp_fail(e, -1, NULL, "no %s model", sim_model_name(model));
     }
@@ -498,7 +512,7 @@ int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, str
     for (int l = 0; one && l < c->net.n_layers; l++)
         one[l] = 1;
     hw_of(c, &hw);
-    if (rq->model == SIM_RTL && verify_check_config(c, d)) {
+    if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && verify_check_config(c, d)) {
         free(one);
         return 2;
     }

@@ -1,5 +1,6 @@
 /* sim_run.h - `layerpipe sim`: cycle counts of the pipeline from one of the cycle
- * models (analytic, systemc, rtl), one report and one JSON schema for all three
+ * models (analytic; systemc with behavioural stages; systemc-rtl, the same system
+ * with the Verilated RTL stages; rtl, the whole Verilated top), one report and one JSON schema for all three
  * (docs/cycle-model.md). */
 #ifndef LP_SIM_RUN_H
 #define LP_SIM_RUN_H
@@ -10,7 +11,7 @@
 #include "config.h"
 #include "diag.h"
 
-enum sim_model { SIM_ANALYTIC, SIM_SYSTEMC, SIM_RTL, SIM_N_MODELS };
+enum sim_model { SIM_ANALYTIC, SIM_SYSTEMC, SIM_SYSTEMC_RTL, SIM_RTL, SIM_N_MODELS };
 
 struct sim_request {
     enum sim_model model;

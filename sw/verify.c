@@ -139,7 +139,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
              plan_build(&p1, &c->net, one, 1, c->training.batch, &e);
     }
     if (!rc)
-        rc = cosim_build(&s, verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e);
+        rc = cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e);
     s.lib = lib;
     if (!rc)
         rc = cosim_open(&cs, &s, &e);

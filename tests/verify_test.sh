@@ -108,6 +108,17 @@ for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 
          $s[0].per_step == $a[0].per_step and $s[0].sequential_total_cycles == $a[0].sequential_total_cycles and
          $s[0].offchip.read_bytes == 0 and ($a[0].per_step | length) > 0'
 done
+# The SystemC system with the Verilated RTL stages (verilator --sc) in place of the
+# behavioural ones: the same cycles again.
+for case in "$m4 ema" "$m2 stash" "$m1 ema"; do
+    set -- $case
+    "$LP" sim "$1" --policy "$2" --steps 5 --json >"$tmp/a.json" 2>/dev/null
+    "$LP" sim "$1" --policy "$2" --steps 5 --json --model systemc-rtl >"$tmp/s.json" 2>/dev/null
+    check "sim $1 --policy $2: SystemC with the RTL stages = analytic, per step and stage" \
+        jqc -n --slurpfile a "$tmp/a.json" --slurpfile s "$tmp/s.json" \
+        '$s[0].per_step == $a[0].per_step and $s[0].model == "systemc-rtl" and
+         $s[0].sequential_total_cycles == $a[0].sequential_total_cycles'
+done
 # ... and the comparison fails when the model is wrong: one more MAC pipeline stage
 sed 's/^  mac_cols: 4$/  mac_cols: 4\n  mac_pipeline: 4/' "$m4" >"$tmp/lat4.yaml"
 "$LP" sim "$tmp/lat4.yaml" --steps 5 --json >"$tmp/a4.json"

@@ -1,0 +1,96 @@
+// lp_stage_bank: every stage of a configuration side by side (the lp_stage instances
+// lp_top would build, same parameters), each driven from outside: the SystemC system
+// model (sim/sc_pipeline.cpp) sequences them as Verilated RTL stages. Their register
+// inputs read 0 and their outputs go nowhere: a stage's cycles do not depend on the
+// values it computes. Stage k (1-based) is bit k-1 of each vector.
+module lp_stage_bank #(
+  parameter int unsigned NLayers    = 4,
+  parameter int unsigned NStages    /*verilator public*/ = 4,
+  parameter int unsigned Batch      = 4,
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned MulStages  = 2,
+  parameter int unsigned Policy     = 2,
+  parameter int unsigned Sequential = 0,
+  parameter logic [(NLayers+1)*32-1:0] Dims    = {32'd4, 32'd5, 32'd6, 32'd6, 32'd8},
+  parameter logic [NLayers*32-1:0]     StageOf = {32'd4, 32'd3, 32'd2, 32'd1},
+  parameter logic [NLayers*32-1:0]     Relus   = {32'd0, 32'd1, 32'd1, 32'd1},
+  parameter logic [NLayers*32-1:0]     Biases  = {32'd1, 32'd1, 32'd1, 32'd1}
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic [NStages-1:0] load_i,
+  input  logic [NStages-1:0] load_fwd_i,
+  input  logic [NStages-1:0] load_bwd_i,
+  input  logic [NStages-1:0] run_i,
+  input  logic [NStages-1:0] run_fwd_i,
+  input  logic [NStages-1:0] run_bwd_i,
+  input  logic [NStages-1:0] wait_loss_i,
+  input  logic [NStages-1:0] loss_ready_i,
+  input  logic               step_i,
+  output logic [NStages-1:0] idle_o,
+  output logic [NStages-1:0] work_o,
+  output logic [NStages-1:0] wait_loss_o
+);
+  function automatic int unsigned first_of(int unsigned k);
+    first_of = 0;
+    for (int unsigned l = NLayers; l > 0; l--) begin
+      if (StageOf[(l-1)*32 +: 32] == k) first_of = l - 1;
+    end
+  endfunction
+  function automatic int unsigned count_of(int unsigned k);
+    count_of = 0;
+    for (int unsigned l = 0; l < NLayers; l++) begin
+      if (StageOf[l*32 +: 32] == k) count_of = count_of + 1;
+    end
+  endfunction
+
+  for (genvar k = 1; k <= NStages; k++) begin : gen_stage
+    localparam int unsigned F = first_of(k);
+    localparam int unsigned N = count_of(k);
+    logic [31:0]    fin_idx, bin_idx, fo_idx, fo_data, fwd_mb, bo_idx, bo_data, bwd_mb;
+    logic [63:0]    fwd_lr;
+    logic           fo_valid, bo_valid, error;
+    logic [N-1:0]   obs_valid, obsw_valid;
+    logic [N*4-1:0] obs_kind;
+    logic [N*32-1:0] obs_mb, obs_idx, obs_data, obsw_idx, obsw_w, obsw_master;
+    logic [31:0]    act_words, stash_words, ema_words;
+
+    lp_stage #(
+      .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
+      .Batch (Batch), .Delay (Sequential != 0 ? 0 : 2 * (NStages - k)), .Policy (Policy),
+      .Rows (Rows), .Cols (Cols), .MulStages (MulStages)
+    ) u_stage (
+      .clk_i, .rst_ni,
+      // Formats of the default config (docs/numerics.md); they change no cycle.
+      .round_even_i (1'b1),
+      .act_bits_i (6'd16), .act_frac_i (5'd10), .err_bits_i (6'd16), .err_frac_i (5'd12),
+      .weight_bits_i (6'd16), .weight_frac_i (5'd14), .master_bits_i (6'd32),
+      .master_frac_i (5'd28), .grad_bits_i (6'd32), .grad_frac_i (5'd20),
+      .wd_i (64'd0), .mu_i (16'd0), .beta_i ('0),
+      .init_valid_i (1'b0), .init_layer_i (32'd0), .init_idx_i (32'd0), .init_w_i (32'd0),
+      .init_master_i (32'd0),
+      .load_i (load_i[k-1]), .load_fwd_i (load_fwd_i[k-1]), .load_bwd_i (load_bwd_i[k-1]),
+      .run_i (run_i[k-1]), .run_fwd_i (run_fwd_i[k-1]), .run_bwd_i (run_bwd_i[k-1]),
+      .wait_loss_i (wait_loss_i[k-1]), .loss_ready_i (loss_ready_i[k-1]), .step_i,
+      .idle_o (idle_o[k-1]), .work_o (work_o[k-1]), .wait_loss_o (wait_loss_o[k-1]),
+      .fin_idx_o (fin_idx), .fin_data_i (32'd0), .fin_mb_i (32'd0), .fin_lr_i (64'd0),
+      .bin_idx_o (bin_idx), .bin_data_i (32'd0),
+      .fo_valid_o (fo_valid), .fo_idx_o (fo_idx), .fo_data_o (fo_data),
+      .fwd_mb_o (fwd_mb), .fwd_lr_o (fwd_lr),
+      .bo_valid_o (bo_valid), .bo_idx_o (bo_idx), .bo_data_o (bo_data), .bwd_mb_o (bwd_mb),
+      .obs_valid_o (obs_valid), .obs_kind_o (obs_kind), .obs_mb_o (obs_mb),
+      .obs_idx_o (obs_idx), .obs_data_o (obs_data), .obsw_valid_o (obsw_valid),
+      .obsw_idx_o (obsw_idx), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
+      .error_o (error),
+      .act_words_o (act_words), .stash_words_o (stash_words), .ema_words_o (ema_words)
+    );
+
+    // Only the timing is of interest here.
+    logic unused;
+    assign unused = ^{fin_idx, bin_idx, fo_idx, fo_data, fwd_mb, bo_idx, bo_data, bwd_mb,
+                      fwd_lr, fo_valid, bo_valid, error, obs_valid, obsw_valid, obs_kind,
+                      obs_mb, obs_idx, obs_data, obsw_idx, obsw_w, obsw_master, act_words,
+                      stash_words, ema_words};
+  end
+endmodule
