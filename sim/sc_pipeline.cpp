@@ -324,6 +324,8 @@ SC_MODULE(Pipeline) {
                 st->ld = st->rn = st->lw = st->memw = st->rd_bytes = st->wr_bytes = 0;
             const bool input = s < p->n;
             regs[0]->write(Token{input, input ? s : -1});
+            if (p->compute && !bank)   // the values: the C model's step, in zero time
+                p->compute(p->ctx, s);
             wait(cyc((input ? p->in_words : 0) + 1));   // the host's input, then start
             const sc_time t0 = sc_time_stamp();
             int64_t maxld = 0, maxrn = 0;
@@ -372,6 +374,8 @@ SC_MODULE(Pipeline) {
                 o->write_bytes = x->wr_bytes;
             }
         }
+        if (p->finish && !bank)
+            p->finish(p->ctx, r->computed);
         sc_stop();
     }
 };
@@ -427,6 +431,7 @@ int read_all(int fd, void *buf, size_t n)
         Pipeline top("pipeline", p, r, make_bank);
         sc_start();
         rc = write_all(fd, &r->offchip_words, sizeof r->offchip_words) ||
+             write_all(fd, r->computed, sizeof r->computed) ||
              write_all(fd, r->cycles, sizeof *r->cycles * static_cast<size_t>(r->steps)) ||
              write_all(fd, r->stage, sizeof *r->stage * static_cast<size_t>(r->steps * p->M));
     }
@@ -462,6 +467,7 @@ extern "C" int scp_run(const scp_params *p, scp_result *r, char *err, size_t err
     close(fds[1]);
     int rc = pid < 0 ||
              read_all(fds[0], &r->offchip_words, sizeof r->offchip_words) ||
+             read_all(fds[0], r->computed, sizeof r->computed) ||
              read_all(fds[0], r->cycles, sizeof *r->cycles * static_cast<size_t>(r->steps)) ||
              read_all(fds[0], r->stage, sizeof *r->stage * static_cast<size_t>(r->steps * p->M));
     close(fds[0]);

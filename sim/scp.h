@@ -57,6 +57,12 @@ struct scp_params {
     const char *rtl_lib;             /* NULL: behavioural stages; else the Verilated RTL
                                         stages of this build (cosim_build, kind "bank"),
                                         which keep everything on chip */
+    /* Optional, behavioural stages: the values. compute(ctx, s) runs the C model's
+     * step s when the step starts; finish(ctx, out) reports what it computed. Both
+     * are called in the simulation's process. */
+    void (*compute)(void *ctx, int64_t step);
+    void (*finish)(void *ctx, double out[3]);
+    void *ctx;
 };
 
 struct scp_stage_step {
@@ -69,6 +75,7 @@ struct scp_result {
     int64_t *cycles;                 /* per step, as the host sees it */
     struct scp_stage_step *stage;    /* [step * M + stage - 1] */
     int64_t offchip_words[64][3];    /* per stage: weights, activations, history off chip */
+    double computed[3];              /* what finish reported (loss sum, correct, samples) */
 };
 
 /* Run the model; fills r (free with scp_free). Returns 0, or -1 with err set. */

@@ -29,7 +29,74 @@ struct sim_out {
     int causes;                   /* the stall causes below are known (systemc) */
     int64_t stall_input[64], stall_loss[64], stall_memory[64];   /* per stage, the run */
     int64_t offchip_words[64][3]; /* per stage: weights, activations, history off chip */
+    int trained;                  /* the model computed the values (systemc) */
+    double loss_sum;
+    int64_t correct, samples;
 };
+
+/* The C model behind the behavioural SystemC stages: one trainer step per pipeline
+ * step, on the minibatches verify and tracegen take (the config's data, shuffled once). */
+struct sim_train {
+    struct trainer *t;
+    struct train_stats st;
+    struct dataset train;
+    int32_t *order;
+};
+
+static void sim_train_step(void *ctx, int64_t s)
+{
+    struct sim_train *x = ctx;
+    trainer_epoch_step(x->t, s);
+}
+
+static void sim_train_finish(void *ctx, double out[3])
+{
+    struct sim_train *x = ctx;
+    trainer_epoch_end(x->t);
+    out[0] = x->st.loss_sum, out[1] = (double)x->st.correct, out[2] = (double)x->st.samples;
+}
+
+static void sim_train_free(struct sim_train *x)
+{
+    if (x->t)
+        trainer_destroy(x->t);
+    free(x->order);
+    data_free(&x->train);
+    memset(x, 0, sizeof *x);
+}
+
+static int sim_train_init(struct sim_train *x, const struct config *c, enum plan_policy pol,
+                          int64_t n, struct lp_err *e)
+{
+    struct dataset test;
+    struct diag d;
+    struct fixed_spec q;
+    struct train_opts o;
+    struct rng r;
+    memset(x, 0, sizeof *x);
+    if (train_data_load(c, &x->train, &test, &d))
+        return lp_fail(e, -1, NULL, "%s", d.msg);
+    data_free(&test);
+    if (n * c->training.batch > x->train.n) {
+        sim_train_free(x);
+        return lp_fail(e, -1, NULL, "%lld minibatches of %d need more than the %d samples",
+                       (long long)n, c->training.batch, x->train.n);
+    }
+    if (!(x->order = malloc(sizeof *x->order * (size_t)x->train.n))) {
+        sim_train_free(x);
+        return lp_fail(e, -1, NULL, "out of memory");
+    }
+    train_order_init(c, &r, x->order, x->train.n);
+    rng_shuffle(&r, x->order, x->train.n);
+    cfg_fixed_spec(c, &q);
+    train_fill_opts(c, pol, n, 1, c->numerics.format == CFG_FIXED ? &q : NULL, &o);
+    if (trainer_create(&x->t, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, e)) {
+        sim_train_free(x);
+        return -1;
+    }
+    trainer_epoch_begin(x->t, &x->train, x->order, n, 0, &x->st);
+    return 0;
+}
 
 static void out_free(struct sim_out *o)
 {
@@ -186,10 +253,13 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
         cyc_stage_io(&m, k, &st[k - 1].fwd_in, &st[k - 1].bwd_in);
     }
     char lib[1100];
+    struct sim_train tr = {0};
     struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_words, m.out_words, ly, st,
                             c->hardware.onchip_kib * 1024 / 4,
                             c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency,
-                            rtl ? lib : NULL};
+                            rtl ? lib : NULL, NULL, NULL, &tr};
+    if (!rc && !rtl && !(rc = sim_train_init(&tr, c, pol, n, e)))
+        sp.compute = sim_train_step, sp.finish = sim_train_finish;
     if (!rc && rtl) {   /* the RTL stages of this configuration */
         struct fixed_spec q;
         struct train_opts opts;
@@ -207,6 +277,9 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
         rc = out_alloc(o, M, n, r.steps) ? lp_fail(e, -1, NULL, "out of memory") : 0;
         o->causes = 1;
         memcpy(o->offchip_words, r.offchip_words, sizeof o->offchip_words);
+        o->trained = sp.compute != NULL;
+        o->loss_sum = r.computed[0];
+        o->correct = (int64_t)r.computed[1], o->samples = (int64_t)r.computed[2];
         for (int64_t s = 0; !rc && s < r.steps; s++) {
             o->cycles[s] = r.cycles[s];
             o->total += r.cycles[s];
@@ -225,6 +298,7 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
         }
         scp_free(&r);
     }
+    sim_train_free(&tr);
     free(ly), free(st), free(one);
     cyc_free(&m), plan_free(&p), plan_free(&p1);
     return rc;
@@ -419,6 +493,15 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         json_end_object(&j);
     }
     json_end_object(&j);
+    if (o->trained) {
+        json_begin_object(&j, "training");
+        json_int(&j, "samples", o->samples);
+        json_real(&j, "train_loss", o->samples ? o->loss_sum / (double)o->samples : 0);
+        json_real(&j, "train_accuracy", o->samples ? (double)o->correct / (double)o->samples : 0);
+        json_end_object(&j);
+    } else {
+        json_null(&j, "training");
+    }
     json_begin_object(&j, "offchip");
     json_int(&j, "read_bytes", o->offchip_read);
     json_int(&j, "write_bytes", o->offchip_write);
@@ -438,6 +521,11 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
             (long long)o->n, (long long)o->steps);
     fprintf(out, "total %lld cycles; sequential on the same hardware %lld cycles; speedup "
             "%.2fx\n", (long long)o->total, (long long)seq_total, x->speedup);
+    if (o->trained)
+        fprintf(out, "trained through the stages with the C model: %lld samples, train loss "
+                "%.6f, train accuracy %.2f%%\n", (long long)o->samples,
+                o->samples ? o->loss_sum / (double)o->samples : 0.0,
+                o->samples ? 100.0 * (double)o->correct / (double)o->samples : 0.0);
     if (x->steady >= 0)
         fprintf(out, "steady step %lld cycles: of an ideal %dx, the slowest stage (%d, busy "
                 "%lld) against the mean (%.1f) leaves %.2f; fill and drain (%lld steps for %lld "

@@ -184,6 +184,19 @@ check "systemc: memory stalls are what the off-chip model adds to the analytic c
     jqc -n --slurpfile a "$tmp/an.json" --slurpfile s "$tmp/stash.json" \
     '$s[0].total_cycles - $a[0].total_cycles > 0 and
      $s[0].total_cycles - $a[0].total_cycles <= ([$s[0].per_stage[].stalled_for.memory] | add)'
+# The behavioural SystemC stages carry the C model's values: the same loss and accuracy
+# as `layerpipe train` over the same 8 minibatches (one epoch of 32 samples).
+sed 's/^  batch: 4$/  batch: 4\n  train_samples: 32/' tests/configs/trace-m4-ema.yaml >"$tmp/t32.yaml"
+"$LP" sim "$tmp/t32.yaml" --model systemc --json >"$tmp/sc.json"
+"$LP" train "$tmp/t32.yaml" --epochs 1 --out "$tmp/t32" >/dev/null 2>&1
+sc_loss=$(jq -r '.training.train_loss' "$tmp/sc.json" | awk '{printf "%.6f", $1}')
+sc_acc=$(jq -r '.training.train_accuracy' "$tmp/sc.json" | awk '{printf "%.4f", 100 * $1}')
+tr_row=$(sed -n '2p' "$tmp/t32/metrics.csv" | cut -d, -f4,5)
+check "systemc: trains with the C model, as layerpipe train does ($sc_loss,$sc_acc = $tr_row)" \
+    test "$sc_loss,$sc_acc" = "$tr_row"
+"$LP" sim "$tmp/t32.yaml" --model systemc --policy stale --json >"$tmp/sc-stale.json"
+check "systemc: ... and that comparison tells another policy's training apart" test \
+    "$(jq -r '.training.train_loss' "$tmp/sc-stale.json" | awk '{printf "%.6f", $1}')" != "$sc_loss"
 run sim configs/resnet18.yaml --json
 check "sim resnet18 (analytic): cycles per step, speedup over sequential, memory per policy" sh -c \
     "test $status -eq 0 && jq -e '.total_cycles > 0 and .steady_step_cycles > 0 and
