@@ -194,9 +194,9 @@ sc_acc=$(jq -r '.training.train_accuracy' "$tmp/sc.json" | awk '{printf "%.4f", 
 tr_row=$(sed -n '2p' "$tmp/t32/metrics.csv" | cut -d, -f4,5)
 check "systemc: trains with the C model, as layerpipe train does ($sc_loss,$sc_acc = $tr_row)" \
     test "$sc_loss,$sc_acc" = "$tr_row"
-"$LP" sim "$tmp/t32.yaml" --model systemc --policy stale --json >"$tmp/sc-stale.json"
+"$LP" sim "$tmp/t32.yaml" --model systemc --policy sequential --json >"$tmp/sc-seq.json"
 check "systemc: ... and that comparison tells another policy's training apart" test \
-    "$(jq -r '.training.train_loss' "$tmp/sc-stale.json" | awk '{printf "%.6f", $1}')" != "$sc_loss"
+    "$(jq -r '.training.train_loss' "$tmp/sc-seq.json" | awk '{printf "%.6f", $1}')" != "$sc_loss"
 run sim configs/resnet18.yaml --json
 check "sim resnet18 (analytic): cycles per step, speedup over sequential, memory per policy" sh -c \
     "test $status -eq 0 && jq -e '.total_cycles > 0 and .steady_step_cycles > 0 and
