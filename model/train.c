@@ -754,36 +754,47 @@ int64_t trainer_epoch_begin(struct trainer *t, const struct dataset *d, const in
     return t->ep.steps;
 }
 
-void trainer_epoch_step(struct trainer *t, int64_t s)
+void trainer_step_input(struct trainer *t, int64_t s)
 {
-    const struct dataset *d = t->ep.d;
-    const int32_t *order = t->ep.order;
-    int64_t n_mb = t->ep.n_mb, first_mb = t->ep.first_mb;
-    struct train_stats *st = t->ep.st;
     /* Global minibatch numbers keep counting across epochs: the ring slots and
      * version tags are indexed by them. Minibatch first_mb + j is local j. */
+    if (s < t->ep.n_mb) {
+        load_samples(t, t->ep.d, t->ep.order + s * t->B, t->B, t->x, NULL);
+        probe(t, TRAIN_PROBE_INPUT, -1, t->ep.first_mb + s, t->x,
+              (int64_t)t->B * t->ep.d->dim);
+    }
+}
+
+void trainer_stage_forward(struct trainer *t, int k, int64_t s)
+{
+    int64_t j = s - (k - 1);
+    if (j >= 0 && j < t->ep.n_mb)
+        forward_stage(t, k, t->ep.first_mb + j, j, t->ep.d, t->ep.order, t->ep.st);
+}
+
+void trainer_stage_backward(struct trainer *t, int k, int64_t s)
+{
+    int64_t j = s - (2 * t->M - 1 - k);
+    if (j < 0 || j >= t->ep.n_mb)
+        return;
+    for (int l = t->L - 1; l >= 0; l--)
+        if (t->ly[l].stage == k)
+            backward_layer(t, l, t->ep.first_mb + j);
+}
+
+void trainer_epoch_step(struct trainer *t, int64_t s)
+{
+    trainer_step_input(t, s);
     /* Phase 1: forwards, last stage first, so a register is read before the
      * stage before it overwrites it. */
-    if (s < n_mb) {
-        load_samples(t, d, order + s * t->B, t->B, t->x, NULL);
-        probe(t, TRAIN_PROBE_INPUT, -1, first_mb + s, t->x, (int64_t)t->B * d->dim);
-    }
-    for (int k = t->M; k >= 1; k--) {
-        int64_t j = s - (k - 1);
-        if (j >= 0 && j < n_mb)
-            forward_stage(t, k, first_mb + j, j, d, order, st);
-    }
+    for (int k = t->M; k >= 1; k--)
+        trainer_stage_forward(t, k, s);
     /* Phase 2: backwards and updates, first stage first. */
-    for (int k = 1; k <= t->M; k++) {
-        int64_t j = s - (2 * t->M - 1 - k);
-        if (j < 0 || j >= n_mb)
-            continue;
-        for (int l = t->L - 1; l >= 0; l--)
-            if (t->ly[l].stage == k)
-                backward_layer(t, l, first_mb + j);
-    }
+    for (int k = 1; k <= t->M; k++)
+        trainer_stage_backward(t, k, s);
     if (t->o.progress && ((s + 1) % 64 == 0 || s + 1 == t->ep.steps))
-        t->o.progress(t->o.progress_ctx, s + 1, t->ep.steps, st->loss_sum, st->samples);
+        t->o.progress(t->o.progress_ctx, s + 1, t->ep.steps, t->ep.st->loss_sum,
+                      t->ep.st->samples);
 }
 
 void trainer_epoch_end(struct trainer *t)

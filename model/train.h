@@ -109,6 +109,13 @@ int64_t trainer_epoch_begin(struct trainer *t, const struct dataset *d, const in
                             int64_t n_mb, int64_t first_mb, struct train_stats *stats);
 void trainer_epoch_step(struct trainer *t, int64_t s);
 void trainer_epoch_end(struct trainer *t);
+/* Step s by its parts, for a caller that runs the stages itself (the SystemC model):
+ * the input, then every stage's forward (k = M first: a stage reads its register
+ * before the stage before it writes it), then every stage's backward (k = 1 first).
+ * trainer_epoch_step is exactly these in that order. */
+void trainer_step_input(struct trainer *t, int64_t s);
+void trainer_stage_forward(struct trainer *t, int k, int64_t s);
+void trainer_stage_backward(struct trainer *t, int k, int64_t s);
 
 /* Forward only, over the first n samples of d, with the live weights. */
 void trainer_evaluate(struct trainer *t, const struct dataset *d, int64_t n, double *loss_sum,

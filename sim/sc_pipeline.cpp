@@ -90,6 +90,7 @@ SC_MODULE(Stage) {
     sc_event cmd_ev, done_ev, *loss_wait_ev = nullptr, *loss_ready_ev = nullptr;
     bool cmd_load = false, do_fwd = false, do_bwd = false, wait_loss = false, done = true;
     int64_t fmb = -1, bmb = -1;             // what this step's forward and backward serve
+    int64_t step = 0;
     // This step's accounting.
     int64_t ld = 0, rn = 0, lw = 0, memw = 0, rd_bytes = 0, wr_bytes = 0;
     double spill[3] = {0, 0, 0};            // off-chip fraction: weights, activations, history
@@ -166,6 +167,21 @@ SC_MODULE(Stage) {
         (cmd_load ? ld : rn) += cycles_of(sc_time_stamp() - t0) - 1;
     }
 
+    // The values of this stage's forward and backward, by the C model: forwards last
+    // stage first (delta M - k), backwards first stage first (delta M + k - 1), so each
+    // reads its register before the stage next to it writes it.
+    void compute()
+    {
+        if (!p->stage_forward || p->sequential)
+            return;
+        for (int i = 0; i < p->M - k; i++)
+            wait(SC_ZERO_TIME);
+        p->stage_forward(p->ctx, k, step);
+        for (int i = 0; i < 2 * k - 1; i++)
+            wait(SC_ZERO_TIME);
+        p->stage_backward(p->ctx, k, step);
+    }
+
     void main()
     {
         const scp_stage &s = p->stage[k - 1];
@@ -195,6 +211,7 @@ SC_MODULE(Stage) {
                     wait(cyc(std::max(f, b) + 1));
                 ld += cycles_of(sc_time_stamp() - t0);
             } else {
+                compute();
                 if (fout)
                     fout->write(Token{do_fwd, fmb});
                 if (do_fwd)
@@ -324,8 +341,15 @@ SC_MODULE(Pipeline) {
                 st->ld = st->rn = st->lw = st->memw = st->rd_bytes = st->wr_bytes = 0;
             const bool input = s < p->n;
             regs[0]->write(Token{input, input ? s : -1});
-            if (p->compute && !bank)   // the values: the C model's step, in zero time
-                p->compute(p->ctx, s);
+            if (p->step_input && !bank) {   // the values: the C model, in zero time
+                p->step_input(p->ctx, s);
+                if (p->sequential) {        // the model's one stage holds every layer
+                    p->stage_forward(p->ctx, 1, s);
+                    p->stage_backward(p->ctx, 1, s);
+                }
+            }
+            for (auto &st : stages)
+                st->step = s;
             wait(cyc((input ? p->in_words : 0) + 1));   // the host's input, then start
             const sc_time t0 = sc_time_stamp();
             int64_t maxld = 0, maxrn = 0;
@@ -374,7 +398,7 @@ SC_MODULE(Pipeline) {
                 o->write_bytes = x->wr_bytes;
             }
         }
-        if (p->finish && !bank)
+        if (p->finish && p->step_input && !bank)
             p->finish(p->ctx, r->computed);
         sc_stop();
     }

@@ -57,10 +57,15 @@ struct scp_params {
     const char *rtl_lib;             /* NULL: behavioural stages; else the Verilated RTL
                                         stages of this build (cosim_build, kind "bank"),
                                         which keep everything on chip */
-    /* Optional, behavioural stages: the values. compute(ctx, s) runs the C model's
-     * step s when the step starts; finish(ctx, out) reports what it computed. Both
-     * are called in the simulation's process. */
-    void (*compute)(void *ctx, int64_t step);
+    /* Optional, behavioural stages: the values, by the C model (trainer_step_input,
+     * trainer_stage_forward, trainer_stage_backward). The sequencer takes the step's
+     * input in; pipelined, each stage computes its own forward and backward as its run
+     * starts (in zero time, ordered by delta cycles as the trainer orders them), and
+     * sequentially the sequencer computes the whole step (the model's one stage).
+     * finish(ctx, out) reports what was computed. Called in the simulation's process. */
+    void (*step_input)(void *ctx, int64_t step);
+    void (*stage_forward)(void *ctx, int stage, int64_t step);
+    void (*stage_backward)(void *ctx, int stage, int64_t step);
     void (*finish)(void *ctx, double out[3]);
     void *ctx;
 };

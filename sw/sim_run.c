@@ -34,8 +34,9 @@ struct sim_out {
     int64_t correct, samples;
 };
 
-/* The C model behind the behavioural SystemC stages: one trainer step per pipeline
- * step, on the minibatches verify and tracegen take (the config's data, shuffled once). */
+/* The C model behind the behavioural SystemC stages: each stage runs its part of the
+ * trainer's step, on the minibatches verify and tracegen take (the config's data,
+ * shuffled once). */
 struct sim_train {
     struct trainer *t;
     struct train_stats st;
@@ -43,10 +44,19 @@ struct sim_train {
     int32_t *order;
 };
 
-static void sim_train_step(void *ctx, int64_t s)
+static void sim_train_input(void *ctx, int64_t s)
 {
-    struct sim_train *x = ctx;
-    trainer_epoch_step(x->t, s);
+    trainer_step_input(((struct sim_train *)ctx)->t, s);
+}
+
+static void sim_train_forward(void *ctx, int k, int64_t s)
+{
+    trainer_stage_forward(((struct sim_train *)ctx)->t, k, s);
+}
+
+static void sim_train_backward(void *ctx, int k, int64_t s)
+{
+    trainer_stage_backward(((struct sim_train *)ctx)->t, k, s);
 }
 
 static void sim_train_finish(void *ctx, double out[3])
@@ -257,9 +267,11 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
     struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_words, m.out_words, ly, st,
                             c->hardware.onchip_kib * 1024 / 4,
                             c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency,
-                            rtl ? lib : NULL, NULL, NULL, &tr};
-    if (!rc && !rtl && !(rc = sim_train_init(&tr, c, pol, n, e)))
-        sp.compute = sim_train_step, sp.finish = sim_train_finish;
+                            rtl ? lib : NULL, NULL, NULL, NULL, NULL, &tr};
+    if (!rc && !rtl && !(rc = sim_train_init(&tr, c, pol, n, e))) {
+        sp.step_input = sim_train_input, sp.stage_forward = sim_train_forward;
+        sp.stage_backward = sim_train_backward, sp.finish = sim_train_finish;
+    }
     if (!rc && rtl) {   /* the RTL stages of this configuration */
         struct fixed_spec q;
         struct train_opts opts;
@@ -277,7 +289,7 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
         rc = out_alloc(o, M, n, r.steps) ? lp_fail(e, -1, NULL, "out of memory") : 0;
         o->causes = 1;
         memcpy(o->offchip_words, r.offchip_words, sizeof o->offchip_words);
-        o->trained = sp.compute != NULL;
+        o->trained = sp.step_input != NULL;
         o->loss_sum = r.computed[0];
         o->correct = (int64_t)r.computed[1], o->samples = (int64_t)r.computed[2];
         for (int64_t s = 0; !rc && s < r.steps; s++) {
@@ -450,7 +462,7 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         if (o->causes) {
             json_begin_object(&j, "stalled_for");
             json_int(&j, "input", o->stall_input[k]);
-            json_int(&j, "loss", o->stall_loss[k]);
+            json_int(&j, "backward", o->stall_loss[k]);   /* its input: the loss gradient */
             json_int(&j, "memory", o->stall_memory[k]);
             json_end_object(&j);
             json_begin_object(&j, "offchip_words");
@@ -548,7 +560,7 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
     table_free(&t);
     if (o->causes) {
         table_init(&t, 7);
-        table_row(&t, "stage|stalled_input|stalled_loss|stalled_memory|offchip_weights|"
+        table_row(&t, "stage|stalled_input|stalled_backward|stalled_memory|offchip_weights|"
                       "offchip_activations|offchip_history");
         for (int k = 0; k < M; k++)
             table_row(&t, "%d|%lld|%lld|%lld|%lld|%lld|%lld", k + 1, (long long)o->stall_input[k],
