@@ -806,3 +806,16 @@ void cfg_free(struct config *c)
     free(c->pipeline.stage_of);
     c->pipeline.stage_of = NULL;
 }
+
+int cfg_check_rtl(const struct config *c, struct diag *d)
+{
+    if (c->numerics.format != CFG_FIXED)
+        return diag_set(d, c->path, 0, 0, "the RTL datapath is bit-exact fixed point: the "
+                        "config needs numerics.format: fixed");
+    for (int l = 0; l < c->net.n_layers; l++)
+        if (c->net.layers[l].kind != NET_DENSE)
+            return diag_set(d, c->path, 0, 0, "layer %s is a %s layer; the RTL runs dense "
+                            "layers only", c->net.layers[l].name,
+                            net_kind_name(c->net.layers[l].kind));
+    return 0;
+}

@@ -90,4 +90,8 @@ int cfg_write(const struct config *c, FILE *out, int header);
 
 const char *cfg_dataset_name(enum cfg_dataset d);
 
+/* Whether the RTL datapath can run c (bit-exact fixed point, dense layers): 0, or -1
+ * with d set (no position: the whole config is at fault). */
+int cfg_check_rtl(const struct config *c, struct diag *d);
+
 #endif

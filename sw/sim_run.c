@@ -612,7 +612,7 @@ int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, str
     for (int l = 0; one && l < c->net.n_layers; l++)
         one[l] = 1;
     hw_of(c, &hw);
-    if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && verify_check_config(c, d)) {
+    if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && cfg_check_rtl(c, d)) {
         free(one);
         return 2;
     }

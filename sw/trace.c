@@ -8,7 +8,6 @@
 
 #include "outfile.h"
 #include "train_run.h"
-#include "verify.h"
 
 #define HEADER_BYTES 32
 #define RECORD_BYTES 20
@@ -118,7 +117,7 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     struct writer w = {0};
     struct rng r;
     int rc;
-    if (verify_check_config(c, d))
+    if (cfg_check_rtl(c, d))
         return 2;
     if ((rc = train_data_load(c, &train, &test, d)))
         return rc;
@@ -307,7 +306,7 @@ int trace_load(struct trace *tr, const char *dir, struct diag *d)
         rc = diag_set(d, vpath, 0, 0, "byte 16: config hash %016llx, but config.yaml hashes "
                       "to %016llx: the two files are not one set",
                       (unsigned long long)get64(p + 16), (unsigned long long)tr->config.hash);
-    else if (verify_check_config(&tr->config, d))
+    else if (cfg_check_rtl(&tr->config, d))
         rc = -1;
     if (rc) {
         trace_free(tr);

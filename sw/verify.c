@@ -29,19 +29,6 @@ const char *verify_cache_dir(void)
     return dir;
 }
 
-int verify_check_config(const struct config *c, struct diag *d)
-{
-    if (c->numerics.format != CFG_FIXED)
-        return diag_set(d, c->path, 0, 0, "the RTL datapath is bit-exact fixed point: the "
-                        "config needs numerics.format: fixed");
-    for (int l = 0; l < c->net.n_layers; l++)
-        if (c->net.layers[l].kind != NET_DENSE)
-            return diag_set(d, c->path, 0, 0, "layer %s is a %s layer; the RTL runs dense "
-                            "layers only", c->net.layers[l].name,
-                            net_kind_name(c->net.layers[l].kind));
-    return 0;
-}
-
 struct mem_row {
     const char *name;
     int64_t rtl, plan;
@@ -100,7 +87,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
 {
     enum plan_policy pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
     int64_t nmb = rq->minibatches;
-    if (verify_check_config(c, d))
+    if (cfg_check_rtl(c, d))
         return 2;
     struct dataset train, test;
     int rc = train_data_load(c, &train, &test, d);

@@ -23,9 +23,6 @@ struct verify_request {
 const char *verify_src_dir(void);
 const char *verify_cache_dir(void);
 
-/* Whether the RTL can run c (fixed point, dense layers). 0, or -1 with d set. */
-int verify_check_config(const struct config *c, struct diag *d);
-
 /* Returns 0 when every value matched and every memory equals the planner's; 1 on a
  * mismatch or another failure (d set for the latter); 2 with d set on bad input
  * (a config the RTL cannot run, a dataset too small). */
