@@ -78,26 +78,12 @@ static void sim_train_free(struct sim_train *x)
 static int sim_train_init(struct sim_train *x, const struct config *c, enum plan_policy pol,
                           int64_t n, struct lp_err *e)
 {
-    struct dataset test;
     struct diag d;
     struct fixed_spec q;
     struct train_opts o;
-    struct rng r;
     memset(x, 0, sizeof *x);
-    if (train_data_load(c, &x->train, &test, &d))
+    if (train_minibatches(c, n, &x->train, &x->order, &d))
         return lp_fail(e, -1, NULL, "%s", d.msg);
-    data_free(&test);
-    if (n * c->training.batch > x->train.n) {
-        sim_train_free(x);
-        return lp_fail(e, -1, NULL, "%lld minibatches of %d need more than the %d samples",
-                       (long long)n, c->training.batch, x->train.n);
-    }
-    if (!(x->order = malloc(sizeof *x->order * (size_t)x->train.n))) {
-        sim_train_free(x);
-        return lp_fail(e, -1, NULL, "out of memory");
-    }
-    train_order_init(c, &r, x->order, x->train.n);
-    rng_shuffle(&r, x->order, x->train.n);
     cfg_fixed_spec(c, &q);
     train_fill_opts(c, pol, n, 1, c->numerics.format == CFG_FIXED ? &q : NULL, &o);
     if (trainer_create(&x->t, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, e)) {
@@ -154,16 +140,13 @@ static int run_analytic(const struct config *c, enum plan_policy pol, int64_t n,
 static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, struct sim_out *o,
                    struct lp_err *e)
 {
-    struct dataset train, test;
+    struct dataset train;
     struct diag d;
     struct fixed_spec q;
     struct train_opts opts;
-    if (train_data_load(c, &train, &test, &d))
+    int32_t *order;
+    if (train_minibatches(c, n, &train, &order, &d))
         return lp_fail(e, -1, NULL, "%s", d.msg);
-    data_free(&test);
-    int32_t *order = malloc(sizeof *order * (size_t)train.n);
-    for (int i = 0; order && i < train.n; i++)
-        order[i] = i;
     cfg_fixed_spec(c, &q);
     train_fill_opts(c, pol, n, 1, &q, &opts);
     char lib[1100];
@@ -171,12 +154,8 @@ static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, stru
                             c->hardware.mac_rows, c->hardware.mac_cols,
                             c->hardware.mac_pipeline, &train, order, n, NULL, lib, 1, 0};
     struct cosim *cs = NULL;
-    int rc = !order ? lp_fail(e, -1, NULL, "out of memory")
-             : n * c->training.batch > train.n
-                 ? lp_fail(e, -1, NULL, "%lld minibatches of %d need more than the %d samples",
-                           (long long)n, c->training.batch, train.n)
-                 : cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr,
-                               e);
+    int rc = cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib,
+                         stderr, e);
     if (!rc)
         rc = cosim_open(&cs, &s, e);
     while (!rc && (rc = cosim_step(cs, e)) == 0)

@@ -108,26 +108,19 @@ static int write_file(const char *dir, const char *name, const void *bytes, size
 
 int trace_generate(const struct config *c, int64_t n, const char *dir, struct diag *d)
 {
-    struct dataset train, test;
+    struct dataset train;
     struct fixed_spec q;
     struct train_opts o;
     struct trainer *t;
     struct train_stats st;
     struct lp_err e;
     struct writer w = {0};
-    struct rng r;
     int rc;
     if (cfg_check_rtl(c, d))
         return 2;
-    if ((rc = train_data_load(c, &train, &test, d)))
+    int32_t *order;
+    if ((rc = train_minibatches(c, n, &train, &order, d)))
         return rc;
-    data_free(&test);
-    if (n * c->training.batch > train.n) {
-        diag_set(d, c->path, 0, 0, "%lld minibatches of %d need more than the %d samples",
-                 (long long)n, c->training.batch, train.n);
-        data_free(&train);
-        return 2;
-    }
     uint8_t header[HEADER_BYTES] = {0};
     emit(&w, header, sizeof header);   /* filled in at the end */
     cfg_fixed_spec(c, &q);
@@ -135,17 +128,13 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     o.diagnostics = 0;
     o.probe = on_probe;
     o.probe_ctx = &w;
-    int32_t *order = malloc(sizeof *order * (size_t)train.n);
-    if (!order || trainer_create(&t, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o,
-                                 &e)) {
+    if (trainer_create(&t, &c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, &e)) {
         free(order);
         free(w.buf);
         data_free(&train);
-        diag_set(d, c->path, 0, 0, "%s", order ? e.msg : "out of memory");
+        diag_set(d, c->path, 0, 0, "%s", e.msg);
         return 1;
     }
-    train_order_init(c, &r, order, train.n);
-    rng_shuffle(&r, order, train.n);
     trainer_epoch(t, &train, order, n, 0, &st);
     trainer_destroy(t);
     free(order);

@@ -110,6 +110,32 @@ void train_order_init(const struct config *c, struct rng *r, int32_t *order, int
         order[i] = i;
 }
 
+int train_minibatches(const struct config *c, int64_t n, struct dataset *train, int32_t **order,
+                      struct diag *d)
+{
+    struct dataset test;
+    struct rng r;
+    *order = NULL;
+    int rc = train_data_load(c, train, &test, d);
+    if (rc)
+        return rc;
+    data_free(&test);
+    if (n * c->training.batch > train->n) {
+        diag_set(d, c->path, 0, 0, "%lld minibatches of %d need more than the %d samples",
+                 (long long)n, c->training.batch, train->n);
+        data_free(train);
+        return 2;
+    }
+    if (!(*order = malloc(sizeof **order * (size_t)train->n))) {
+        diag_set(d, c->path, 0, 0, "out of memory");
+        data_free(train);
+        return 1;
+    }
+    train_order_init(c, &r, *order, train->n);
+    rng_shuffle(&r, *order, train->n);
+    return 0;
+}
+
 void train_fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_per_epoch,
                      int epochs, const struct fixed_spec *q, struct train_opts *o)
 {

@@ -37,6 +37,13 @@ void train_fill_opts(const struct config *c, enum plan_policy pol, int64_t mb_pe
  * (rng_shuffle once per epoch). The same for every policy. */
 void train_order_init(const struct config *c, struct rng *r, int32_t *order, int n);
 
+/* The training set and the order of its samples that the first n minibatches take:
+ * the config's data, shuffled once, as in the first epoch of train_run (vector sets,
+ * verify and sim take these). Returns 0 (free train and *order); 2 with d set when the
+ * data are missing or malformed or hold fewer than n minibatches; 1 on other failures. */
+int train_minibatches(const struct config *c, int64_t n, struct dataset *train, int32_t **order,
+                      struct diag *d);
+
 /* Returns 0; 2 with d set on bad input (dataset missing or malformed, a config
  * this command cannot run); 1 with d set on other failures (memory, writing). */
 int train_run(const struct config *c, const struct train_request *rq, FILE *out,

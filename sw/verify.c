@@ -89,23 +89,15 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
     int64_t nmb = rq->minibatches;
     if (cfg_check_rtl(c, d))
         return 2;
-    struct dataset train, test;
-    int rc = train_data_load(c, &train, &test, d);
+    struct dataset train;
+    int32_t *order;
+    int rc = train_minibatches(c, nmb, &train, &order, d);
     if (rc)
         return rc;
-    data_free(&test);
-    if (nmb * c->training.batch > train.n) {
-        diag_set(d, c->path, 0, 0, "%lld minibatches of %d need more than the %d samples",
-                 (long long)nmb, c->training.batch, train.n);
-        data_free(&train);
-        return 2;
-    }
     struct fixed_spec q;
     struct train_opts o;
-    struct rng r;
     struct lp_err e = {0};
     struct plan p = {0}, p1 = {0};
-    int32_t *order = malloc(sizeof *order * (size_t)train.n);
     int *one = calloc((size_t)c->net.n_layers, sizeof *one);
     cfg_fixed_spec(c, &q);
     train_fill_opts(c, pol, nmb, 1, &q, &o);
@@ -115,12 +107,10 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
                             0, rq->inject_fault};
     char lib[1100];
     struct cosim *cs = NULL;
-    rc = order && one ? 0 : lp_fail(&e, -1, NULL, "out of memory");
+    rc = one ? 0 : lp_fail(&e, -1, NULL, "out of memory");
     for (int l = 0; one && l < c->net.n_layers; l++)
         one[l] = 1;
     if (!rc) {
-        train_order_init(c, &r, order, train.n);
-        rng_shuffle(&r, order, train.n);
         rc = plan_build(&p, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
                         c->training.batch, &e) ||
              plan_build(&p1, &c->net, one, 1, c->training.batch, &e);

@@ -116,7 +116,8 @@ static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_ra
 {
     struct config c;
     struct diag d;
-    struct dataset train, test;
+    struct dataset train;
+    int32_t *order;
     struct fixed_spec q;
     struct train_opts o;
     struct lp_err e;
@@ -124,22 +125,17 @@ static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_ra
     int rc = -1;
     if (cfg_load(&c, cfg_path, &d))
         return -1;
-    if (train_data_load(&c, &train, &test, &d)) {
+    if (train_minibatches(&c, n, &train, &order, &d)) {
         cfg_free(&c);
         return -1;
     }
-    data_free(&test);
-    int32_t *order = malloc(sizeof *order * (size_t)train.n);
-    for (int i = 0; order && i < train.n; i++)
-        order[i] = i;
     cfg_fixed_spec(&c, &q);
     train_fill_opts(&c, c.pipeline.policy, n, 1, &q, &o);
     struct cosim_setup s = {&c.net, c.pipeline.stage_of, c.pipeline.n_stages, &o, &q,
                             c.hardware.mac_rows, c.hardware.mac_cols, c.hardware.mac_pipeline,
                             &train, order, n, NULL, lib, bare, 0};
     memset(out, 0, sizeof *out);
-    if (order && n * c.training.batch <= train.n &&
-        !cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e))
+    if (!cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e))
         for (int rep = 0; rep < 3; rep++) {
             struct cosim *cs;
             struct cosim_result r;
