@@ -32,18 +32,7 @@ module lp_stage_bank #(
   output logic [NStages-1:0] work_o,
   output logic [NStages-1:0] wait_loss_o
 );
-  function automatic int unsigned first_of(int unsigned k);
-    first_of = 0;
-    for (int unsigned l = NLayers; l > 0; l--) begin
-      if (StageOf[(l-1)*32 +: 32] == k) first_of = l - 1;
-    end
-  endfunction
-  function automatic int unsigned count_of(int unsigned k);
-    count_of = 0;
-    for (int unsigned l = 0; l < NLayers; l++) begin
-      if (StageOf[l*32 +: 32] == k) count_of = count_of + 1;
-    end
-  endfunction
+  `include "lp_partition.svh"
 
   for (genvar k = 1; k <= NStages; k++) begin : gen_stage
     localparam int unsigned F = first_of(k);

@@ -111,19 +111,7 @@ module lp_top #(
   output logic [31:0]            in_words_o,      // the input buffer: Batch x Dims[0]
   output logic [31:0]            out_words_o      // the loss buffer: Batch x classes
 );
-  // Layers of stage k (1-based): the first, and how many.
-  function automatic int unsigned first_of(int unsigned k);
-    first_of = 0;
-    for (int unsigned l = NLayers; l > 0; l--) begin
-      if (StageOf[(l-1)*32 +: 32] == k) first_of = l - 1;
-    end
-  endfunction
-  function automatic int unsigned count_of(int unsigned k);
-    count_of = 0;
-    for (int unsigned l = 0; l < NLayers; l++) begin
-      if (StageOf[l*32 +: 32] == k) count_of = count_of + 1;
-    end
-  endfunction
+  `include "lp_partition.svh"
 
   localparam int unsigned M = NStages;
 

@@ -27,7 +27,7 @@ TRACE_none :=
 TRACE_vcd := --trace -CFLAGS -DVM_TRACE=1
 TRACE_fst := --trace-fst -CFLAGS -DVM_TRACE=1 -CFLAGS -DVM_TRACE_FST=1 -LDFLAGS -lz
 
-$(OUT)/liblptop.so: $(wildcard $(SRC)/rtl/*.sv) $(SRC)/sim/$(HARNESS_$(KIND)) $(SRC)/sim/lptop.h \
+$(OUT)/liblptop.so: $(wildcard $(SRC)/rtl/*.sv $(SRC)/rtl/*.svh) $(SRC)/sim/$(HARNESS_$(KIND)) $(SRC)/sim/lptop.h \
                     $(SRC)/sim/scp_bank.h $(SRC)/sim/harness.h $(SRC)/sim/lptop.mk $(OUT)/params.vc
 	rm -rf $(OUT)/obj
 	verilator $(LANG_$(KIND)) --exe --build -j $(JOBS) -O3 -Wno-fatal -I$(SRC)/rtl \
