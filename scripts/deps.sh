@@ -4,7 +4,7 @@
 # Runs apt-get as root, or through sudo when not root.
 set -eu
 
-PACKAGES="gcc make pkg-config libyaml-dev libcmocka-dev zlib1g-dev jq verilator
+PACKAGES="gcc g++ libc6-dev make pkg-config libyaml-dev libcmocka-dev zlib1g-dev jq verilator
 libsystemc-dev yosys gnuplot-nox dataset-fashion-mnist python3-numpy"
 
 missing=""
