@@ -44,6 +44,8 @@ module lp_layer #(
   parameter int unsigned Rows      = 4,
   parameter int unsigned Cols      = 4,
   parameter int unsigned MulStages = 2,   // mac_array's: its latency is MulStages + 1
+  parameter int unsigned OpW       = 32,  // MAC operands: wide enough for every format used
+  parameter int unsigned AccW      = 64,  // MAC accumulators: numerics.accumulator_bits
   localparam bit          HasRelu  = (Relu != 0),
   localparam bit          HasBias  = (Bias != 0),
   localparam bit          IsFirst  = (First != 0),
@@ -184,7 +186,7 @@ module lp_layer #(
   logic [31:0] fi0_q, fj0_q;              // that tile's origin
   logic [31:0] dr_q, dc_q, drows_q, dcols_q;   // drain position and extent
   logic        dbusy_q;
-  logic [63:0] dbuf_q [RC];
+  logic [RC*AccW-1:0] dbuf_q;             // the captured tile's sums
   logic [31:0] di0_q, dj0_q;
 
   always_comb begin
@@ -204,34 +206,37 @@ module lp_layer #(
   assign fslot_base = wp_q * 32'(SlotW);
   assign bslot_base = bslot * 32'(SlotW);
 
-  logic [Rows*32-1:0] a_beat;
-  logic [Cols*32-1:0] b_beat;
+  // Operands are the low OpW bits of the 32-bit words (the values fit: the formats
+  // are at most OpW bits wide, and 1 << act_frac below 2^(OpW-1)).
+  logic [Rows*OpW-1:0] a_beat;
+  logic [Cols*OpW-1:0] b_beat;
   always_comb begin
     a_beat = '0;
     b_beat = '0;
     for (int unsigned r = 0; r < Rows; r++) begin
-      logic [31:0] i;
+      logic [31:0] i, w;
       i = i0_q + 32'(r);
-      if (i < mdim) begin
-        case (op_q)
-          OpFwd: a_beat[r*32 +: 32] = (k_q == 32'(In)) ? (32'd1 << act_frac_i)
+      case (op_q)
+        OpFwd:   w = (k_q == 32'(In)) ? (32'd1 << act_frac_i)
                                       : act_mem[fslot_base + i * 32'(In) + k_q];
-          OpDx:  a_beat[r*32 +: 32] = dy_mem[i * 32'(Out) + k_q];
-          OpDw:  a_beat[r*32 +: 32] = act_mem[bslot_base + k_q * 32'(In) + i];
-          default: a_beat[r*32 +: 32] = 32'd1;
-        endcase
+        OpDx:    w = dy_mem[i * 32'(Out) + k_q];
+        OpDw:    w = act_mem[bslot_base + k_q * 32'(In) + i];
+        default: w = 32'd1;
+      endcase
+      if (i < mdim) begin
+        a_beat[r*OpW +: OpW] = OpW'(w);
       end
     end
     for (int unsigned c = 0; c < Cols; c++) begin
-      logic [31:0] j;
+      logic [31:0] j, w;
       j = j0_q + 32'(c);
+      case (op_q)
+        OpFwd:   w = w_mem[k_q * 32'(Out) + j];   // the bias row: k = In
+        OpDx:    w = Hist ? wb_mem[j * 32'(Out) + k_q] : w_mem[j * 32'(Out) + k_q];
+        default: w = dy_mem[k_q * 32'(Out) + j];
+      endcase
       if (j < ndim) begin
-        case (op_q)
-          OpFwd: b_beat[c*32 +: 32] = w_mem[k_q * 32'(Out) + j];   // the bias row: k = In
-          OpDx:  b_beat[c*32 +: 32] = Hist ? wb_mem[j * 32'(Out) + k_q]
-                                           : w_mem[j * 32'(Out) + k_q];
-          default: b_beat[c*32 +: 32] = dy_mem[k_q * 32'(Out) + j];
-        endcase
+        b_beat[c*OpW +: OpW] = OpW'(w);
       end
     end
   end
@@ -242,9 +247,10 @@ module lp_layer #(
   assign issue     = pe_run_q && (!beat_last || can_last);
 
   logic               mac_valid;
-  logic [RC*64-1:0]   mac_acc;
+  logic [RC*AccW-1:0] mac_acc;
   logic [7:0]         unused_mac_tag;
-  mac_array #(.Rows(Rows), .Cols(Cols), .OpW(32), .AccW(64), .MulStages(MulStages), .TagW(8)) u_mac (
+  mac_array #(.Rows(Rows), .Cols(Cols), .OpW(OpW), .AccW(AccW), .MulStages(MulStages),
+              .TagW(8)) u_mac (
     .clk_i, .rst_ni,
     .in_valid_i  (issue),
     .clear_i     (k_q == 32'd0),
@@ -272,7 +278,7 @@ module lp_layer #(
   logic signed [31:0] ny;
   logic               unused_nsat;
   fx_narrow u_narrow (
-    .x_i          (dbuf_q[dr_q * 32'(Cols) + dc_q]),
+    .x_i          (64'($signed(dbuf_q[(dr_q * 32'(Cols) + dc_q) * AccW +: AccW]))),
     .shift_i      (nshift),
     .bits_i       (nbits),
     .round_even_i,
@@ -452,9 +458,7 @@ module lp_layer #(
       dv_q <= 1'b0;
       dlast_q <= 1'b0;
       if (mac_valid) begin
-        for (int unsigned x = 0; x < RC; x++) begin
-          dbuf_q[x] <= mac_acc[x*64 +: 64];
-        end
+        dbuf_q <= mac_acc;
         inflight_q <= 1'b0;
         dbusy_q <= 1'b1;
         dr_q <= '0;

@@ -27,6 +27,8 @@ module lp_stage #(
   parameter int unsigned Rows    = 4,
   parameter int unsigned Cols    = 4,
   parameter int unsigned MulStages = 2,
+  parameter int unsigned OpW     = 32,
+  parameter int unsigned AccW    = 64,
   localparam int unsigned InW    = Dims[L0*32 +: 32],
   localparam int unsigned OutW   = Dims[(L0+NL)*32 +: 32]
 ) (
@@ -167,7 +169,9 @@ module lp_stage #(
       .First  ((L == 0) ? 1 : 0),
       .Rows   (Rows),
       .Cols   (Cols),
-      .MulStages (MulStages)
+      .MulStages (MulStages),
+      .OpW    (OpW),
+      .AccW   (AccW)
     ) u_layer (
       .clk_i, .rst_ni, .round_even_i,
       .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_bits_i, .weight_frac_i,

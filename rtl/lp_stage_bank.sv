@@ -10,6 +10,8 @@ module lp_stage_bank #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
   parameter int unsigned MulStages  = 2,
+  parameter int unsigned OpW        = 32,
+  parameter int unsigned AccW       = 64,
   parameter int unsigned Policy     = 2,
   parameter int unsigned Sequential = 0,
   parameter logic [(NLayers+1)*32-1:0] Dims    = {32'd4, 32'd5, 32'd6, 32'd6, 32'd8},
@@ -48,7 +50,8 @@ module lp_stage_bank #(
     lp_stage #(
       .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
       .Batch (Batch), .Delay (Sequential != 0 ? 0 : 2 * (NStages - k)), .Policy (Policy),
-      .Rows (Rows), .Cols (Cols), .MulStages (MulStages)
+      .Rows (Rows), .Cols (Cols), .MulStages (MulStages),
+      .OpW (OpW), .AccW (AccW)
     ) u_stage (
       .clk_i, .rst_ni,
       // Formats of the default config (docs/numerics.md); they change no cycle.

@@ -35,6 +35,8 @@ module lp_top #(
   parameter int unsigned Rows       /*verilator public*/ = 4,
   parameter int unsigned Cols       /*verilator public*/ = 4,
   parameter int unsigned MulStages  /*verilator public*/ = 2,   // the MAC latency is this + 1
+  parameter int unsigned OpW        /*verilator public*/ = 32,  // MAC operand bits
+  parameter int unsigned AccW       /*verilator public*/ = 64,  // MAC accumulator bits
   parameter int unsigned Policy     /*verilator public*/ = 2,
   parameter int unsigned Sequential /*verilator public*/ = 0,
   parameter logic [(NLayers+1)*32-1:0] Dims    = {32'd4, 32'd5, 32'd6, 32'd6, 32'd8},
@@ -214,7 +216,8 @@ module lp_top #(
     lp_stage #(
       .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
       .Batch (Batch), .Delay (Sequential != 0 ? 0 : 2 * (M - k)), .Policy (Policy),
-      .Rows (Rows), .Cols (Cols), .MulStages (MulStages)
+      .Rows (Rows), .Cols (Cols), .MulStages (MulStages),
+      .OpW (OpW), .AccW (AccW)
     ) u_stage (
       .clk_i, .rst_ni, .round_even_i,
       .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_bits_i, .weight_frac_i,

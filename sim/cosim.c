@@ -80,12 +80,19 @@ static int top_params(const struct cosim_setup *s, char *out, size_t size, struc
     if (hexvec(hd, sizeof hd, dims, L + 1) || hexvec(hs, sizeof hs, stage, L) ||
         hexvec(hr, sizeof hr, relu, L) || hexvec(hb, sizeof hb, bias, L))
         return lp_fail(e, -1, NULL, "the RTL parameters do not fit");
+    /* The MAC array as narrow as the formats allow: operands hold any activation, error
+     * or weight word and the bias beat's 1 << act.frac; the accumulator is the config's
+     * (fixed_check has made sure every sum fits). */
+    const struct fixed_spec *q = s->q;
+    int opw = q->act.bits > q->err.bits ? q->act.bits : q->err.bits;
+    opw = opw > q->weight.bits ? opw : q->weight.bits;
+    opw = opw > q->act.frac + 2 ? opw : q->act.frac + 2;
     int k = snprintf(out, size,
                      "-GNLayers=%d\n-GNStages=%d\n-GBatch=%d\n-GRows=%d\n-GCols=%d\n"
-                     "-GMulStages=%d\n-GPolicy=%d\n-GSequential=%d\n-GDims=%s\n"
-                     "-GStageOf=%s\n-GRelus=%s\n-GBiases=%s\n",
-                     L, s->n_stages, s->opts->batch, s->rows, s->cols, s->mac_latency - 1,
-                     policy_code(s->opts->policy), is_sequential(s), hd, hs, hr, hb);
+                     "-GMulStages=%d\n-GOpW=%d\n-GAccW=%d\n-GPolicy=%d\n-GSequential=%d\n"
+                     "-GDims=%s\n-GStageOf=%s\n-GRelus=%s\n-GBiases=%s\n",
+                     L, s->n_stages, s->opts->batch, s->rows, s->cols, s->mac_latency - 1, opw,
+                     q->acc_bits, policy_code(s->opts->policy), is_sequential(s), hd, hs, hr, hb);
     return k > 0 && (size_t)k < size ? 0 : lp_fail(e, -1, NULL, "the RTL parameters do not fit");
 }
 
