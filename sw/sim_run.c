@@ -173,7 +173,6 @@ static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, stru
                 const struct cosim_counts *y = &r.stage[k * M + j];
                 x->busy = (int64_t)y->busy, x->stall = (int64_t)y->stall;
                 x->idle = (int64_t)y->idle;
-                x->fwd = x->bwd = -1;   /* the RTL's counters do not say */
             }
         }
     }
@@ -277,7 +276,6 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
             for (int k = 0; k < M; k++) {
                 const struct scp_stage_step *y = &r.stage[s * M + k];
                 struct cyc_stage_step *x = &o->st[s * M + k];
-                x->fwd = x->bwd = -1;
                 x->busy = y->busy, x->idle = y->idle;
                 x->stall = y->stall_input + y->stall_loss + y->stall_memory;
                 o->stall_input[k] += y->stall_input;
