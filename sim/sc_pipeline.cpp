@@ -182,20 +182,32 @@ SC_MODULE(Stage) {
         p->stage_backward(p->ctx, k, step);
     }
 
+    // As a run starts, the registers after this stage say what it sends: its forward's
+    // minibatch onward, and back the one whose backward it runs (forwarded d steps ago).
+    void write_tokens()
+    {
+        if (fout)
+            fout->write(Token{do_fwd, fmb});
+        if (do_fwd)
+            bmbs.push_back(fmb);
+        if (do_bwd && !bmbs.empty()) {
+            bmb = bmbs.front();
+            bmbs.pop_front();
+        }
+        if (bout)
+            bout->write(Token{do_bwd, bmb});
+    }
+
     void main()
     {
         const scp_stage &s = p->stage[k - 1];
         for (;;) {
             wait(cmd_ev);
+            if (cmd_load && do_fwd)
+                fmb = fin->read().mb;
+            if (!cmd_load)
+                write_tokens();
             if (bank) {
-                if (!cmd_load) {   // the registers' tokens, as a behavioural stage writes them
-                    if (fout)
-                        fout->write(Token{do_fwd, fmb});
-                    if (bout)
-                        bout->write(Token{do_bwd, bmb});
-                } else if (do_fwd) {
-                    fmb = fin->read().mb;
-                }
                 rtl_command();
                 done = true;
                 done_ev.notify();
@@ -205,23 +217,11 @@ SC_MODULE(Stage) {
             const sc_time t0 = sc_time_stamp();
             if (cmd_load) {
                 const int64_t f = do_fwd ? s.fwd_in : 0, b = do_bwd && k < p->M ? s.bwd_in : 0;
-                if (do_fwd)
-                    fmb = fin->read().mb;
                 if (f || b)
                     wait(cyc(std::max(f, b) + 1));
                 ld += cycles_of(sc_time_stamp() - t0);
             } else {
                 compute();
-                if (fout)
-                    fout->write(Token{do_fwd, fmb});
-                if (do_fwd)
-                    bmbs.push_back(fmb);
-                if (do_bwd && !bmbs.empty()) {
-                    bmb = bmbs.front();
-                    bmbs.pop_front();
-                }
-                if (bout)
-                    bout->write(Token{do_bwd, bmb});
                 for (int j = 0; do_fwd && j < s.count; j++)
                     command(p->layer[s.first + j].fwd, p->layer[s.first + j].fa);
                 if (wait_loss) {
