@@ -276,9 +276,11 @@ module lp_layer #(
     endcase
   end
   logic signed [31:0] ny;
+  logic signed [AccW-1:0] dsum;           // the drained sum, sign-extended into fx_narrow
+  assign dsum = dbuf_q[(dr_q * 32'(Cols) + dc_q) * AccW +: AccW];
   logic               unused_nsat;
   fx_narrow u_narrow (
-    .x_i          (64'($signed(dbuf_q[(dr_q * 32'(Cols) + dc_q) * AccW +: AccW]))),
+    .x_i          (64'(dsum)),
     .shift_i      (nshift),
     .bits_i       (nbits),
     .round_even_i,
@@ -313,7 +315,7 @@ module lp_layer #(
   logic [31:0] su_master, su_w, su_vel, su_m;
   logic [2:0]  unused_sat_cnt;
   logic [31:0] up_m_in;
-  sgd_update u_sgd (
+  sgd_update #(.HasEma(Ema)) u_sgd (
     .clk_i, .rst_ni,
     .valid_i       (up_valid),
     .grad_i        (dval_q),

@@ -30,7 +30,9 @@
 // 32 fraction bits; mu and beta unsigned with 16 fraction bits (0 .. 1 - 2^-16). wd*master
 // is computed exactly for any wd (fixed_update's int64 product needs wd <= 2^32, which
 // weight_decay < 1 gives).
-module sgd_update (
+module sgd_update #(
+  parameter bit HasEma = 1'b1    // 0: no EMA step at all (m_o is 0), for a layer without a buffer
+) (
   input  logic               clk_i,
   input  logic               rst_ni,
 
@@ -257,32 +259,42 @@ module sgd_update (
   logic signed [31:0] unused_rb_w;
   logic               unused_rb_sat;
 
-  ema_unit #(
-    .RebuildEn(1'b0),
-    .StepEn   (1'b1)
-  ) u_ema (
-    .clk_i        (clk_i),
-    .rst_ni       (rst_ni),
-    .round_even_i (even_q4),
-    .master_bits_i(mbits_q4),
-    .master_frac_i(5'd0),        // rebuild path only, left out
-    .weight_bits_i(6'd0),
-    .weight_frac_i(5'd0),
-    .rb_valid_i   (1'b0),
-    .rb_master_i  (32'sd0),
-    .rb_m_i       (32'sd0),
-    .rb_gap_i     (16'd0),
-    .rb_valid_o   (unused_rb_valid),
-    .rb_w_o       (unused_rb_w),
-    .rb_sat_o     (unused_rb_sat),
-    .st_valid_i   (valid_q4 && ema_q4),
-    .st_m_i       (m_q4),
-    .st_u_i       (u_q4),
-    .st_beta_i    (beta_q4),
-    .st_valid_o   (ema_valid),
-    .st_m_o       (ema_m),
-    .st_sat_o     (ema_sat)
-  );
+  if (HasEma) begin : gen_ema
+    ema_unit #(
+      .RebuildEn(1'b0),
+      .StepEn   (1'b1)
+    ) u_ema (
+      .clk_i        (clk_i),
+      .rst_ni       (rst_ni),
+      .round_even_i (even_q4),
+      .master_bits_i(mbits_q4),
+      .master_frac_i(5'd0),        // rebuild path only, left out
+      .weight_bits_i(6'd0),
+      .weight_frac_i(5'd0),
+      .rb_valid_i   (1'b0),
+      .rb_master_i  (32'sd0),
+      .rb_m_i       (32'sd0),
+      .rb_gap_i     (16'd0),
+      .rb_valid_o   (unused_rb_valid),
+      .rb_w_o       (unused_rb_w),
+      .rb_sat_o     (unused_rb_sat),
+      .st_valid_i   (valid_q4 && ema_q4),
+      .st_m_i       (m_q4),
+      .st_u_i       (u_q4),
+      .st_beta_i    (beta_q4),
+      .st_valid_o   (ema_valid),
+      .st_m_o       (ema_m),
+      .st_sat_o     (ema_sat)
+    );
+  end else begin : gen_no_ema
+    // The step's inputs are left unread: Yosys and Verilator drop their registers.
+    logic unused_step;
+    assign unused_step = ^{ema_q4, m_q4, u_q4, beta_q4, even_q4};
+    assign {unused_rb_valid, unused_rb_w, unused_rb_sat} = '0;
+    assign ema_valid = 1'b0;
+    assign ema_m     = 32'sd0;
+    assign ema_sat   = 1'b0;
+  end
 
   ///////////////////////////////////////
   // Stage 6: w = narrow(master')      //
