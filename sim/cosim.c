@@ -49,7 +49,7 @@ static const char *trace_kind(const char *path)
 }
 
 /* The parameters of lp_top for s, one Verilator option per line. */
-static int top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e)
+int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e)
 {
     const struct net *n = s->net;
     int L = n->n_layers;
@@ -147,7 +147,7 @@ int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
     if (!tk)
         return lp_fail(e, -1, NULL, "--trace %s: the waveform file must end in .vcd or .fst",
                        s->trace);
-    if (top_params(s, params, sizeof params, e))
+    if (cosim_top_params(s, params, sizeof params, e))
         return -1;
     uint64_t h = fnv1a(tk, fnv1a(params, 0xcbf29ce484222325ull));
     if ((size_t)snprintf(dir, sizeof dir, "%s/%016llx-%s-%s", cache, (unsigned long long)h,

@@ -70,6 +70,11 @@ struct cosim_result {
  * lptop.h (cosim_open loads it); "bank": rtl/lp_stage_bank.sv for SystemC (scp.h).
  * src is the source tree (rtl/, sim/). Writes the shared object's path to lib.
  * Returns 0, or -1 with e set. */
+/* lp_top's parameters for s (net, stage_of, n_stages, opts, q, rows, cols, mac_latency),
+ * one Verilator option per line ("-GName=value"). Returns 0, or -1 with e set (a network
+ * or MAC array the RTL cannot build). */
+int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e);
+
 int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
                 const char *cache, char *lib, size_t lib_size, FILE *note, struct lp_err *e);
 

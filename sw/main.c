@@ -13,6 +13,7 @@
 #include "../model/plan.h"
 #include "../sim/replay.h"
 #include "config.h"
+#include "report.h"
 #include "report_plan.h"
 #include "trace.h"
 #include "train_run.h"
@@ -54,6 +55,10 @@ static const char usage[] =
     "                    cycles of N minibatches (default 8) through the pipeline, fill and\n"
     "                    drain included, per step and stage; speedup over sequential on\n"
     "                    the same hardware and why; memory per policy\n"
+    "  report CONFIG --out DIR [--policy P] [--runs DIR]\n"
+    "                    area (Yosys, OSU 0.18 um cells, SRAM table), timing (OpenSTA),\n"
+    "                    cycles, latency, memory and accuracy of the hardware under every\n"
+    "                    policy: report.md, layers.csv, summary.json and plots in DIR\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
@@ -428,6 +433,38 @@ static int cmd_verify(int argc, char **argv)
     return report_to_stdout(path, verify_report, &rq);
 }
 
+static int report_report(const struct config *c, const void *rq, FILE *out, struct diag *d)
+{
+    return report_run(c, rq, out, d);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *path = NULL;
+    struct report_request rq = {NULL, NULL, -1};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            rq.out_dir = argv[++i];
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            rq.runs = argv[++i];
+        else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+            if (strcmp(argv[++i], "all") != 0 && (rq.policy = parse_policy(argv[i])) < 0)
+                return bad_usage("--policy must be sequential, stale, stash, ema or all, not "
+                                 "\"%s\"", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1])
+            return bad_usage("report: unknown option or missing value: %s", argv[i]);
+        else if (path)
+            return bad_usage("report: more than one config (%s)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return bad_usage("report needs a CONFIG");
+    if (!rq.out_dir)
+        return bad_usage("report needs --out DIR");
+    return report_to_stdout(path, report_report, &rq);
+}
+
 static int cmd_sim(int argc, char **argv)
 {
     const char *path = NULL;
@@ -500,6 +537,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 2, argv + 2);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 2, argv + 2);
     if (strcmp(cmd, "sim") == 0)
         return cmd_sim(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)

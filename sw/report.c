@@ -1,0 +1,908 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../model/cycles.h"
+#include "../model/plan.h"
+#include "../sim/cosim.h"
+#include "json.h"
+#include "outfile.h"
+#include "synth.h"
+#include "table.h"
+#include "train_run.h"
+#include "verify.h"
+
+/* ---- what the area is made of ---- */
+
+enum block {
+    B_MAC, B_DELAY, B_EMA, B_STASH, B_UPDATE, B_NARROW, B_REGS, B_WEIGHTS, B_OPT, B_BUFS,
+    B_CONTROL, B_N
+};
+static const char *const block_name[B_N] = {
+    "mac_array", "delay_lines", "ema_unit", "stash_ring", "update", "narrowing",
+    "stage_registers", "weights", "optimizer_state", "layer_buffers", "control"};
+
+/* The block of a module's own logic. */
+static int logic_block(const char *base)
+{
+    static const struct { const char *m; int b; } map[] = {
+        {"mac_array", B_MAC},      {"delay_line", B_DELAY},  {"ema_unit", B_EMA},
+        {"stash_ring", B_STASH},   {"sgd_update", B_UPDATE}, {"fx_narrow", B_NARROW},
+        {"fx_narrow_reg", B_NARROW}, {"lp_xreg", B_REGS},    {"lp_layer", B_CONTROL},
+        {"lp_stage", B_CONTROL},   {"lp_top", B_CONTROL}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(map[i].m, base))
+            return map[i].b;
+    return -1;
+}
+
+/* The block of a memory of a module. */
+static int mem_block(const char *base, const char *mem)
+{
+    if (!strcmp(base, "stash_ring"))
+        return B_STASH;
+    if (!strcmp(base, "delay_line"))
+        return B_DELAY;
+    if (!strcmp(base, "lp_xreg"))
+        return B_REGS;
+    if (strcmp(base, "lp_layer"))
+        return -1;
+    static const struct { const char *m; int b; } map[] = {
+        {"w_mem", B_WEIGHTS}, {"master_mem", B_OPT}, {"vel_mem", B_OPT}, {"act_mem", B_DELAY},
+        {"gen_ema.m_mem", B_EMA}, {"dy_mem", B_BUFS}, {"wb_mem", B_BUFS}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(map[i].m, mem))
+            return map[i].b;
+    return -1;
+}
+
+/* The SRAM area table (docs/reports.md, "SRAM area"): um^2 per bit, periphery included,
+ * by capacity. Memories of up to SYN_FLOP_BITS bits are flops, synthesised. */
+static const char sram_source[] =
+    "OpenRAM's SCMOS 0.5 um SRAM density, 0.0050 Mbit/mm^2 (VLSIDA/OpenRAM, "
+    "docs/source/results.md), scaled to 0.18 um by (0.18/0.5)^2: 25.92 um^2 per bit, "
+    "periphery included; ports and banking not modelled";
+static const struct { int64_t min_bits, max_bits; double um2_per_bit; } sram_table[] = {
+    {SYN_FLOP_BITS + 1, (int64_t)1 << 30, 1e6 / 0.0050e6 * (0.18 / 0.5) * (0.18 / 0.5)},
+};
+
+static int sram_area(int64_t bits, double *um2)
+{
+    for (size_t i = 0; i < sizeof sram_table / sizeof *sram_table; i++)
+        if (bits >= sram_table[i].min_bits && bits <= sram_table[i].max_bits) {
+            *um2 = (double)bits * sram_table[i].um2_per_bit;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- one policy ---- */
+
+#define MAX_EPOCHS 1000
+
+struct pol {
+    int on;
+    struct syn_result syn;
+    double logic[B_N], sram[B_N], area, logic_area, sram_area;
+    int64_t sram_bits[B_N];
+    double fmax_mhz, latency_ns, samples_per_s;
+    int64_t step_cycles, stage_busy[64], hist_cycles, latency_steps;
+    /* words, the planner's */
+    int64_t w_weights, w_opt, w_hist, w_act, w_regs;
+    /* words, the RTL's memories as Yosys read them */
+    int64_t r_weights, r_hist, r_act, r_regs;
+    int n_acc;
+    double acc[MAX_EPOCHS];
+};
+
+struct rep {
+    const struct config *c;
+    struct plan p, p1;
+    struct pol pol[PLAN_N_POLICIES];
+    int M, L;
+    int64_t host_words;      /* the input and loss-gradient registers of lp_top */
+    char runs[1100];
+    int have_runs;
+    char v_yosys[160], v_sta[160], v_gnuplot[160];
+    const char *liberty;
+};
+
+static const char *pname(int p)
+{
+    return plan_policy_name((enum plan_policy)p);
+}
+
+/* The planner's words for layer l under policy k: weights, optimizer state, history,
+ * activation delay line, inter-stage registers the layer sends into. */
+static void layer_words(const struct rep *r, int k, int l, int64_t w[5])
+{
+    const struct plan *pa = k == PLAN_SEQUENTIAL ? &r->p1 : &r->p;
+    const struct plan_layer *pl = &r->p.layers[l];
+    w[0] = pl->params;
+    w[1] = 2 * pl->params;
+    w[2] = k == PLAN_STASH ? pl->stash_words : k == PLAN_EMA ? pl->ema_words : 0;
+    w[3] = pa->layers[l].act_words;
+    w[4] = 0;
+    for (int i = 0; i < r->p.n_edges; i++)
+        if (r->p.edges[i].from == l)
+            w[4] += r->p.edges[i].forward_words + r->p.edges[i].backward_words;
+}
+
+static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct pol *P = &r->pol[k];
+    struct fixed_spec q;
+    struct train_opts o;
+    struct lp_err e = {0};
+    cfg_fixed_spec(c, &q);
+    train_fill_opts(c, (enum plan_policy)k, 1, 1, &q, &o);
+    struct cosim_setup s = {&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, &q,
+                            c->hardware.mac_rows, c->hardware.mac_cols,
+                            c->hardware.mac_pipeline, NULL, NULL, 0, NULL, NULL, 0, 0};
+    char params[4096];
+    if (cosim_top_params(&s, params, sizeof params, &e)) {
+        diag_set(d, c->path, 0, 0, "%s", e.msg);
+        return 2;
+    }
+    if (tools->note)
+        fprintf(tools->note, "report: %s: synthesis and timing\n", pname(k));
+    if (syn_run(tools, params, &P->syn, d))
+        return 1;
+    /* Area by block: each module's own logic, each memory kept as SRAM. */
+    for (int i = 0; i < P->syn.n; i++) {
+        const struct syn_module *m = &P->syn.m[i];
+        int b = logic_block(m->base);
+        if (b < 0)
+            return diag_set(d, "layerpipe report", 0, 0, "no area block for the RTL module %s", m->base), 1;
+        P->logic[b] += m->area * (double)m->count;
+        for (int j = 0; j < m->n_mems; j++) {
+            const struct syn_mem *mm = &m->mems[j];
+            int mb = mem_block(m->base, mm->name);
+            if (mb < 0)
+                return diag_set(d, "layerpipe report", 0, 0, "no area block for memory %s of %s", mm->name,
+                                m->base), 1;
+            int64_t words = mm->size * m->count, bits = mm->width * mm->size;
+            if (!strcmp(mm->name, "w_mem"))
+                P->r_weights += words;
+            else if (!strcmp(mm->name, "act_mem"))
+                P->r_act += words;
+            else if (!strcmp(mm->name, "gen_ema.m_mem") || mb == B_STASH)
+                P->r_hist += words;
+            else if (mb == B_REGS)
+                P->r_regs += words;
+            if (!mm->sram)
+                continue;
+            double a;
+            if (sram_area(bits, &a))
+                return diag_set(d, c->path, 0, 0, "no SRAM table entry for a %lld-bit memory "
+                                "(%s of %s): the table covers %lld to %lld bits",
+                                (long long)bits, mm->name, m->base,
+                                (long long)sram_table[0].min_bits,
+                                (long long)sram_table[0].max_bits), 2;
+            P->sram[mb] += a * (double)m->count;
+            P->sram_bits[mb] += bits * m->count;
+        }
+    }
+    for (int b = 0; b < B_N; b++) {
+        P->logic_area += P->logic[b];
+        P->sram_area += P->sram[b];
+    }
+    P->area = P->logic_area + P->sram_area;
+    P->fmax_mhz = 1000.0 / P->syn.path_ns;
+    /* Cycles: a step with every stage busy (sequential: one minibatch's step). */
+    struct cyc_model cm;
+    struct cyc_hw hw = {c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline};
+    if (cyc_build(&cm, &c->net, c->pipeline.stage_of, r->M, c->training.batch,
+                  (enum plan_policy)k, &hw, &e)) {
+        diag_set(d, c->path, 0, 0, "%s", e.msg);
+        return 2;
+    }
+    struct cyc_stage_step st[64];
+    int seq = k == PLAN_SEQUENTIAL;
+    int64_t n = seq ? 1 : 2 * (int64_t)r->M - 1;
+    P->step_cycles = cyc_step(&cm, n, seq ? 0 : n - 1, st);
+    for (int j = 0; j < r->M && j < 64; j++)
+        P->stage_busy[j] = st[j].busy;
+    for (int l = 0; l < r->L; l++)
+        P->hist_cycles += cm.layer[l].hist;
+    cyc_free(&cm);
+    P->latency_steps = seq ? 1 : 2 * (int64_t)r->M - 1;
+    P->latency_ns = (double)(P->latency_steps * P->step_cycles) * P->syn.path_ns;
+    P->samples_per_s = (double)c->training.batch * P->fmax_mhz * 1e6 / (double)P->step_cycles;
+    for (int l = 0; l < r->L; l++) {
+        int64_t w[5];
+        layer_words(r, k, l, w);
+        P->w_weights += w[0];
+        P->w_opt += w[1];
+        P->w_hist += w[2];
+        P->w_act += w[3];
+        P->w_regs += w[4];
+    }
+    return 0;
+}
+
+/* ---- training results ---- */
+
+static int read_runs(struct rep *r, const struct report_request *rq, struct diag *d)
+{
+    const struct config *c = r->c;
+    if (rq->runs)
+        snprintf(r->runs, sizeof r->runs, "%s", rq->runs);
+    else {
+        const char *base = strrchr(c->path, '/');
+        base = base ? base + 1 : c->path;
+        int n = (int)strcspn(base, ".");
+        snprintf(r->runs, sizeof r->runs, "build/runs/%.*s", n, base);
+    }
+    char path[1200], want[64];
+    snprintf(path, sizeof path, "%s/summary.json", r->runs);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (rq->runs)
+            return diag_set(d, path, 0, 0, "cannot open the training results (from `layerpipe "
+                            "train CONFIG --policy all --out %s`)", rq->runs);
+        return 0;
+    }
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    snprintf(want, sizeof want, "\"config_hash\": \"%016llx\"", (unsigned long long)c->hash);
+    if (!strstr(buf, want)) {
+        if (rq->runs)
+            return diag_set(d, path, 0, 0, "these results were trained from another config "
+                            "(this one's hash is %016llx)", (unsigned long long)c->hash);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/metrics.csv", r->runs);
+    if (!(f = fopen(path, "r")))
+        return rq->runs ? diag_set(d, path, 0, 0, "cannot open the training metrics") : 0;
+    char line[8192];
+    int col_pol = -1, col_ep = -1, col_acc = -1, ln = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        line[strcspn(line, "\r\n")] = '\0';
+        char *save = NULL, *tok = strtok_r(line, ",", &save);
+        int pol = -1, ep = 0;
+        double acc = -1;
+        for (int i = 0; tok; i++, tok = strtok_r(NULL, ",", &save)) {
+            if (ln == 1) {
+                if (!strcmp(tok, "policy"))
+                    col_pol = i;
+                else if (!strcmp(tok, "epoch"))
+                    col_ep = i;
+                else if (!strcmp(tok, "test_accuracy_pct"))
+                    col_acc = i;
+            } else if (i == col_pol) {
+                for (int k = 0; k < PLAN_N_POLICIES; k++)
+                    if (!strcmp(tok, pname(k)))
+                        pol = k;
+            } else if (i == col_ep)
+                ep = atoi(tok);
+            else if (i == col_acc)
+                acc = atof(tok);
+        }
+        if (ln == 1 && (col_pol < 0 || col_ep < 0 || col_acc < 0)) {
+            fclose(f);
+            return diag_set(d, path, 1, 1, "no policy, epoch or test_accuracy_pct column");
+        }
+        if (ln > 1 && pol >= 0 && ep >= 1 && ep <= MAX_EPOCHS && acc >= 0) {
+            struct pol *P = &r->pol[pol];
+            P->acc[ep - 1] = acc;
+            if (ep > P->n_acc)
+                P->n_acc = ep;
+        }
+    }
+    fclose(f);
+    r->have_runs = 1;
+    return 0;
+}
+
+/* ---- output ---- */
+
+static double kib(int64_t words)
+{
+    return (double)words * 4.0 / 1024.0;
+}
+
+static int write_file(const char *dir, const char *name, char *text, size_t len,
+                      struct diag *d)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct outfile o;
+    if (outfile_open(&o, path, d))
+        return -1;
+    fwrite(text, 1, len, o.f);
+    return outfile_commit(&o, d);
+}
+
+/* A memstream for one output file. */
+struct buf {
+    char *s;
+    size_t n;
+    FILE *f;
+};
+
+static FILE *buf_open(struct buf *b)
+{
+    b->s = NULL;
+    b->n = 0;
+    return b->f = open_memstream(&b->s, &b->n);
+}
+
+static int buf_write(struct buf *b, const char *dir, const char *name, struct diag *d)
+{
+    int rc = b->f ? fclose(b->f) : -1;
+    b->f = NULL;
+    if (rc)
+        rc = diag_set(d, "layerpipe report", 0, 0, "out of memory");
+    else
+        rc = write_file(dir, name, b->s, b->n, d);
+    free(b->s);
+    b->s = NULL;
+    return rc;
+}
+
+static void write_csv(const struct rep *r, FILE *f)
+{
+    const struct config *c = r->c;
+    fprintf(f, "layer,stage,delay_steps,params_words,weights_bits,optimizer_bits");
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            fprintf(f, ",%s_history_bits,%s_act_delay_bits,%s_registers_bits,%s_total_bytes", pname(k),
+                    pname(k), pname(k), pname(k));
+    fprintf(f, ",fwd_cycles,dx_cycles,dw_cycles,db_cycles,update_cycles");
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            fprintf(f, ",%s_history_read_cycles", pname(k));
+    fprintf(f, "\n");
+    struct cyc_model cm[PLAN_N_POLICIES];
+    struct cyc_hw hw = {c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline};
+    int built[PLAN_N_POLICIES] = {0};
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        built[k] = r->pol[k].on && !cyc_build(&cm[k], &c->net, c->pipeline.stage_of, r->M,
+                                              c->training.batch, (enum plan_policy)k, &hw, NULL);
+    for (int l = 0; l < r->L; l++) {
+        int64_t w[5];
+        layer_words(r, PLAN_STASH, l, w);
+        fprintf(f, "%s,%d,%d,%lld,%lld,%lld", c->net.layers[l].name, r->p.layers[l].stage,
+                r->p.layers[l].delay, (long long)w[0], (long long)w[0] * 32,
+                (long long)w[1] * 32);
+        for (int k = 0; k < PLAN_N_POLICIES; k++) {
+            if (!r->pol[k].on)
+                continue;
+            layer_words(r, k, l, w);
+            fprintf(f, ",%lld,%lld,%lld,%lld", (long long)w[2] * 32, (long long)w[3] * 32,
+                    (long long)w[4] * 32, (long long)(w[0] + w[1] + w[2] + w[3] + w[4]) * 4);
+        }
+        int any = -1;
+        for (int k = 0; k < PLAN_N_POLICIES && any < 0; k++)
+            if (built[k])
+                any = k;
+        const struct cyc_layer *cl = any >= 0 ? &cm[any].layer[l] : NULL;
+        fprintf(f, ",%lld,%lld,%lld,%lld,%lld", cl ? (long long)cl->fwd : 0,
+                cl ? (long long)cl->dx : 0, cl ? (long long)cl->dw : 0,
+                cl ? (long long)cl->db : 0, cl ? (long long)cl->update : 0);
+        for (int k = 0; k < PLAN_N_POLICIES; k++)
+            if (r->pol[k].on)
+                fprintf(f, ",%lld", built[k] ? (long long)cm[k].layer[l].hist : 0);
+        fprintf(f, "\n");
+    }
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (built[k])
+            cyc_free(&cm[k]);
+}
+
+static void write_json(const struct rep *r, FILE *f)
+{
+    const struct config *c = r->c;
+    struct json j;
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)c->hash);
+    json_init(&j, f);
+    json_begin_object(&j, NULL);
+    json_str(&j, "name", c->name);
+    json_str(&j, "config_hash", hash);
+    json_begin_object(&j, "tools");
+    json_str(&j, "yosys", r->v_yosys);
+    json_str(&j, "opensta", r->v_sta);
+    json_str(&j, "gnuplot", r->v_gnuplot);
+    json_str(&j, "liberty", r->liberty);
+    json_str(&j, "sram_table", sram_source);
+    json_end_object(&j);
+    json_int(&j, "stages", r->M);
+    json_int(&j, "batch", c->training.batch);
+    json_begin_object(&j, "policies");
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        const struct pol *P = &r->pol[k];
+        if (!P->on)
+            continue;
+        json_begin_object(&j, pname(k));
+        json_real(&j, "total_area_um2", P->area);
+        json_real(&j, "logic_area_um2", P->logic_area);
+        json_real(&j, "sram_area_um2", P->sram_area);
+        json_int(&j, "std_cells", P->syn.cells);
+        json_real(&j, "critical_path_ns", P->syn.path_ns);
+        json_str(&j, "critical_path_from", P->syn.path_from);
+        json_str(&j, "critical_path_to", P->syn.path_to);
+        json_real(&j, "fmax_mhz", P->fmax_mhz);
+        json_int(&j, "cycles_per_step", P->step_cycles);
+        json_int(&j, "latency_steps", P->latency_steps);
+        json_real(&j, "latency_ns", P->latency_ns);
+        json_real(&j, "samples_per_s", P->samples_per_s);
+        json_int(&j, "history_read_cycles_per_step", P->hist_cycles);
+        json_int(&j, "history_bytes", P->w_hist * 4);
+        json_begin_object(&j, "memory_bytes");
+        json_int(&j, "weights", P->w_weights * 4);
+        json_int(&j, "optimizer_state", P->w_opt * 4);
+        json_int(&j, "history", P->w_hist * 4);
+        json_int(&j, "activation_delay_lines", P->w_act * 4);
+        json_int(&j, "stage_registers", P->w_regs * 4);
+        json_int(&j, "total", (P->w_weights + P->w_opt + P->w_hist + P->w_act + P->w_regs) * 4);
+        json_end_object(&j);
+        json_begin_object(&j, "rtl_memory_words");
+        json_int(&j, "weights", P->r_weights);
+        json_int(&j, "history", P->r_hist);
+        json_int(&j, "activation_delay_lines", P->r_act);
+        json_int(&j, "stage_registers", P->r_regs - r->host_words);
+        json_int(&j, "host_registers", r->host_words);
+        json_end_object(&j);
+        json_begin_object(&j, "area_um2");
+        for (int b = 0; b < B_N; b++) {
+            json_begin_object(&j, block_name[b]);
+            json_real(&j, "logic", P->logic[b]);
+            json_real(&j, "sram", P->sram[b]);
+            json_int(&j, "sram_bits", P->sram_bits[b]);
+            json_end_object(&j);
+        }
+        json_end_object(&j);
+        json_begin_array(&j, "stage_busy_cycles");
+        for (int s = 0; s < r->M && s < 64; s++)
+            json_int(&j, NULL, P->stage_busy[s]);
+        json_end_array(&j);
+        if (P->n_acc) {
+            json_begin_array(&j, "test_accuracy_pct");
+            for (int e = 0; e < P->n_acc; e++)
+                json_real(&j, NULL, P->acc[e]);
+            json_end_array(&j);
+        }
+        json_end_object(&j);
+    }
+    json_end_object(&j);
+    json_end_object(&j);
+    fputc('\n', f);
+}
+
+/* ---- plots ---- */
+
+static const char plot_head[] =
+    "set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+    "set key outside right top\nset grid ytics\nset xtics nomirror\n";
+
+static int plot(const char *dir, const char *name, const char *body, struct diag *d)
+{
+    char gp[1200], text[8192];
+    snprintf(text, sizeof text,
+             "# %s.gp: written by layerpipe report; `gnuplot %s.gp` in this directory\n"
+             "%s"
+             "set terminal pngcairo size 960,540 noenhanced font 'sans,10'\n"
+             "set output '../%s.png.tmp'\n%s"
+             "set terminal svg size 960,540 noenhanced font 'sans,10'\n"
+             "set output '../%s.svg.tmp'\nreplot\nunset output\n",
+             name, name, plot_head, name, body, name);
+    snprintf(gp, sizeof gp, "%s.gp", name);
+    if (write_file(dir, gp, text, strlen(text), d))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir))
+            _exit(126);
+        execlp("gnuplot", "gnuplot", gp, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+        return diag_set(d, "layerpipe report", 0, 0, "gnuplot failed on %s/%s", dir, gp);
+    for (int i = 0; i < 2; i++) {
+        char from[1300], to[1300];
+        const char *ext = i ? "svg" : "png";
+        snprintf(from, sizeof from, "%s/../%s.%s.tmp", dir, name, ext);
+        snprintf(to, sizeof to, "%s/../%s.%s", dir, name, ext);
+        if (rename(from, to))
+            return diag_set(d, to, 0, 0, "cannot write the plot");
+    }
+    return 0;
+}
+
+static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
+{
+    const struct config *c = r->c;
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", out_dir);
+    struct diag dd;
+    if (outfile_mkdir_p(dir, &dd))
+        return *d = dd, -1;
+    struct buf b;
+    /* memory by layer and policy */
+    FILE *f = buf_open(&b);
+    fprintf(f, "# layer, then KiB per policy (weights, optimizer state, history, activation "
+               "delay lines, registers)\nlayer");
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            fprintf(f, " %s", pname(k));
+    fprintf(f, "\n");
+    for (int l = 0; l < r->L; l++) {
+        fprintf(f, "%s", c->net.layers[l].name);
+        for (int k = 0; k < PLAN_N_POLICIES; k++) {
+            int64_t w[5];
+            if (!r->pol[k].on)
+                continue;
+            layer_words(r, k, l, w);
+            fprintf(f, " %.3f", kib(w[0] + w[1] + w[2] + w[3] + w[4]));
+        }
+        fprintf(f, "\n");
+    }
+    if (buf_write(&b, dir, "memory.dat", d))
+        return -1;
+    char body[4096];
+    int n_on = 0;
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        n_on += r->pol[k].on;
+    snprintf(body, sizeof body,
+             "set title 'memory by layer and policy (%s)'\nset ylabel 'KiB'\n"
+             "set style histogram clustered gap 1\n"
+             "plot for [i=2:%d] 'memory.dat' using i:xtic(1) title columnheader(i)\n",
+             c->name, n_on + 1);
+    if (plot(dir, "memory", body, d))
+        return -1;
+    /* area by block and policy */
+    f = buf_open(&b);
+    fprintf(f, "# policy, then mm^2 per block (logic and SRAM)\npolicy");
+    for (int bl = 0; bl < B_N; bl++)
+        fprintf(f, " %s", block_name[bl]);
+    fprintf(f, "\n");
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        if (!r->pol[k].on)
+            continue;
+        fprintf(f, "%s", pname(k));
+        for (int bl = 0; bl < B_N; bl++)
+            fprintf(f, " %.6f", (r->pol[k].logic[bl] + r->pol[k].sram[bl]) / 1e6);
+        fprintf(f, "\n");
+    }
+    if (buf_write(&b, dir, "area.dat", d))
+        return -1;
+    snprintf(body, sizeof body,
+             "set title 'area by block and policy, OSU 0.18 um (%s)'\nset ylabel 'mm^2'\n"
+             "set style histogram rowstacked\n"
+             "plot for [i=2:%d] 'area.dat' using i:xtic(1) title columnheader(i)\n",
+             c->name, B_N + 1);
+    if (plot(dir, "area", body, d))
+        return -1;
+    /* cycles per step by stage */
+    f = buf_open(&b);
+    fprintf(f, "# stage, then busy cycles in a step with every stage busy, per policy\nstage");
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            fprintf(f, " %s", pname(k));
+    fprintf(f, "\n");
+    for (int s = 0; s < r->M && s < 64; s++) {
+        fprintf(f, "%d", s + 1);
+        for (int k = 0; k < PLAN_N_POLICIES; k++)
+            if (r->pol[k].on)
+                fprintf(f, " %lld", (long long)r->pol[k].stage_busy[s]);
+        fprintf(f, "\n");
+    }
+    if (buf_write(&b, dir, "cycles.dat", d))
+        return -1;
+    snprintf(body, sizeof body,
+             "set title 'busy cycles per step by stage (%s)'\nset ylabel 'cycles'\n"
+             "set xlabel 'stage'\nset style histogram clustered gap 1\n"
+             "plot for [i=2:%d] 'cycles.dat' using i:xtic(1) title columnheader(i)\n",
+             c->name, n_on + 1);
+    if (plot(dir, "cycles", body, d))
+        return -1;
+    if (!r->have_runs)
+        return 0;
+    /* test accuracy per epoch */
+    f = buf_open(&b);
+    int epochs = 0;
+    fprintf(f, "# epoch, then test accuracy %% per policy\nepoch");
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on) {
+            fprintf(f, " %s", pname(k));
+            epochs = r->pol[k].n_acc > epochs ? r->pol[k].n_acc : epochs;
+        }
+    fprintf(f, "\n");
+    for (int e = 0; e < epochs; e++) {
+        fprintf(f, "%d", e + 1);
+        for (int k = 0; k < PLAN_N_POLICIES; k++)
+            if (r->pol[k].on) {
+                if (e < r->pol[k].n_acc)
+                    fprintf(f, " %.2f", r->pol[k].acc[e]);
+                else
+                    fprintf(f, " NaN");
+            }
+        fprintf(f, "\n");
+    }
+    if (buf_write(&b, dir, "accuracy.dat", d))
+        return -1;
+    snprintf(body, sizeof body,
+             "set title 'test accuracy per epoch (%s, %s)'\nset ylabel '%%'\n"
+             "set xlabel 'epoch'\nset style data linespoints\nset xtics 1\n"
+             "plot for [i=2:%d] 'accuracy.dat' using 1:i title columnheader(i)\n",
+             c->name, r->runs, n_on + 1);
+    return plot(dir, "accuracy", body, d);
+}
+
+static int n_on_pols(const struct rep *r)
+{
+    int n = 0;
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        n += r->pol[k].on;
+    return n;
+}
+
+static void write_md(const struct rep *r, FILE *f)
+{
+    const struct config *c = r->c;
+    struct table t;
+    fprintf(f, "# Hardware report: %s\n\n", c->name);
+    fprintf(f, "Config `%s`, hash `%016llx`; %d layers on %d stages, batch %d, MAC array "
+               "%dx%d with a %d-cycle pipeline. Area: Yosys (%s) mapped to the OSU 0.18 um "
+               "cells (`%s`), memories above %d bits from the SRAM table (%s). Timing: "
+               "OpenSTA (%s) on the mapped netlist. Cycles: the analytic cycle model, equal "
+               "to the RTL's.\n\n",
+            c->path, (unsigned long long)c->hash, r->L, r->M, c->training.batch,
+            c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline, r->v_yosys,
+            r->liberty, SYN_FLOP_BITS, sram_source, r->v_sta);
+    fprintf(f, "## Summary\n\n```\n");
+    table_init(&t, 11);
+    table_row(&t, "policy|area_mm2|logic_mm2|sram_mm2|fmax_MHz|cycles/step|latency_us|"
+                  "samples/s|history_KiB|memory_KiB|test_acc_%%");
+    table_rule(&t);
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        const struct pol *P = &r->pol[k];
+        if (!P->on)
+            continue;
+        char acc[32] = "-";
+        if (P->n_acc)
+            snprintf(acc, sizeof acc, "%.2f", P->acc[P->n_acc - 1]);
+        table_row(&t, "%s|%.3f|%.3f|%.3f|%.2f|%lld|%.2f|%.0f|%.1f|%.1f|%s", pname(k),
+                  P->area / 1e6, P->logic_area / 1e6, P->sram_area / 1e6, P->fmax_mhz,
+                  (long long)P->step_cycles, P->latency_ns / 1e3, P->samples_per_s,
+                  kib(P->w_hist),
+                  kib(P->w_weights + P->w_opt + P->w_hist + P->w_act + P->w_regs), acc);
+    }
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\nlatency: one minibatch from its input to its last update (2M-1 steps "
+               "pipelined, 1 sequential) at fmax; samples/s: batch x fmax / cycles per step.%s\n\n",
+            r->have_runs ? "" : " No training results for this config (run `layerpipe train "
+                                "CONFIG --policy all --out DIR`, then `--runs DIR`).");
+    /* The EMA unit against the stash ring. */
+    const struct pol *E = &r->pol[PLAN_EMA], *S = &r->pol[PLAN_STASH], *T = &r->pol[PLAN_STALE];
+    if (E->on && S->on) {
+        fprintf(f, "## EMA recompute against the stash baseline\n\n"
+                   "EMA: %.3f mm^2 in all (EMA units %.3f mm^2 of logic, EMA buffers %.3f "
+                   "mm^2 of SRAM for %.1f KiB); stash: %.3f mm^2 (stash rings %.3f mm^2 of "
+                   "logic and %.3f mm^2 of SRAM for %.1f KiB). EMA is %s by %.3f mm^2 "
+                   "(%.1f%%).",
+                E->area / 1e6, E->logic[B_EMA] / 1e6, E->sram[B_EMA] / 1e6, kib(E->w_hist),
+                S->area / 1e6, S->logic[B_STASH] / 1e6, S->sram[B_STASH] / 1e6,
+                kib(S->w_hist), E->area < S->area ? "smaller" : "larger",
+                (E->area < S->area ? S->area - E->area : E->area - S->area) / 1e6,
+                100.0 * (E->area - S->area) / S->area);
+        fprintf(f, " In cycles the EMA unit rebuilds the old weights in %lld cycles per step "
+                   "(summed over the layers; the stash ring reads them in %lld)",
+                (long long)E->hist_cycles, (long long)S->hist_cycles);
+        if (T->on)
+            fprintf(f, ", which makes a step %lld cycles against stale weights' %lld (%+.1f%%)",
+                    (long long)E->step_cycles, (long long)T->step_cycles,
+                    100.0 * (double)(E->step_cycles - T->step_cycles) / (double)T->step_cycles);
+        fprintf(f, ".\n\n");
+    }
+    fprintf(f, "## Memory per layer, KiB (32-bit words)\n\n```\n");
+    table_init(&t, 8);
+    table_row(&t, "layer|policy|weights|optimizer|history|act_delay|registers|total");
+    table_rule(&t);
+    for (int l = 0; l < r->L; l++)
+        for (int k = 0; k < PLAN_N_POLICIES; k++) {
+            int64_t w[5];
+            if (!r->pol[k].on)
+                continue;
+            layer_words(r, k, l, w);
+            table_row(&t, "%s|%s|%.1f|%.1f|%.1f|%.1f|%.1f|%.1f", c->net.layers[l].name,
+                      pname(k), kib(w[0]), kib(w[1]), kib(w[2]), kib(w[3]), kib(w[4]),
+                      kib(w[0] + w[1] + w[2] + w[3] + w[4]));
+        }
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\nBits are 32 per word (the RTL's memory width); layers.csv has every "
+               "figure in bits and bytes. `history` is the stash ring (d weight copies) or "
+               "the EMA buffer (one).\n\n## Area by block, mm^2 (logic + SRAM)\n\n```\n");
+    table_init(&t, 1 + n_on_pols(r));
+    {
+        char head[512];
+        int k2 = snprintf(head, sizeof head, "block");
+        for (int k = 0; k < PLAN_N_POLICIES; k++)
+            if (r->pol[k].on)
+                k2 += snprintf(head + k2, sizeof head - (size_t)k2, "|%s", pname(k));
+        table_row(&t, "%s", head);
+        table_rule(&t);
+        for (int bl = 0; bl <= B_N; bl++) {
+            char row[512];
+            int n = snprintf(row, sizeof row, "%s", bl < B_N ? block_name[bl] : "total");
+            for (int k = 0; k < PLAN_N_POLICIES; k++) {
+                const struct pol *P = &r->pol[k];
+                if (P->on)
+                    n += snprintf(row + n, sizeof row - (size_t)n, "|%.4f",
+                                  (bl < B_N ? P->logic[bl] + P->sram[bl] : P->area) / 1e6);
+            }
+            if (bl == B_N)
+                table_rule(&t);
+            table_row(&t, "%s", row);
+        }
+    }
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\n## Timing\n\n```\n");
+    table_init(&t, 5);
+    table_row(&t, "policy|std_cells|path_ns|from|to");
+    table_rule(&t);
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            table_row(&t, "%s|%lld|%.3f|%s|%s", pname(k), (long long)r->pol[k].syn.cells,
+                      r->pol[k].syn.path_ns, r->pol[k].syn.path_from, r->pol[k].syn.path_to);
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\nMemories are cut out of the timed netlist (their access time is not "
+               "modelled); paths from and to the top's ports are timed against one clock "
+               "edge.\n\n## Planner and RTL\n\nThe memories Yosys found in the RTL, in words, "
+               "against the planner's:\n\n```\n");
+    table_init(&t, 6);
+    table_row(&t, "policy|memory|RTL|planner|");
+    table_rule(&t);
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        const struct pol *P = &r->pol[k];
+        if (!P->on)
+            continue;
+        const struct { const char *n; int64_t rtl, plan; } rows[] = {
+            {"weights", P->r_weights, P->w_weights},
+            {"history", P->r_hist, P->w_hist},
+            {"activation delay lines", P->r_act, P->w_act},
+            {"stage registers", P->r_regs - r->host_words, P->w_regs}};
+        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+            table_row(&t, "%s|%s|%lld|%lld|%s", pname(k), rows[i].n, (long long)rows[i].rtl,
+                      (long long)rows[i].plan, rows[i].rtl == rows[i].plan ? "equal" : "DIFFERENT");
+    }
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\n## Plots\n\n![memory](memory.svg) ![area](area.svg) "
+               "![cycles](cycles.svg)%s\n\n## Reproducing\n\nEvery number above comes from "
+               "the runs in `commands.sh` (each Yosys run's script, log and statistics sit in "
+               "its directory).\n",
+            r->have_runs ? " ![accuracy](accuracy.svg)" : "");
+}
+
+static void write_commands(const struct rep *r, FILE *f)
+{
+    fprintf(f, "#!/bin/sh\n# The runs behind this report (layerpipe report, config hash "
+               "%016llx).\n# Tools: %s; %s; %s\nset -e\n",
+            (unsigned long long)r->c->hash, r->v_yosys, r->v_sta, r->v_gnuplot);
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        const struct syn_result *s = &r->pol[k].syn;
+        if (!r->pol[k].on)
+            continue;
+        fprintf(f, "\n# %s\n(cd %s && yosys -q -s elab.ys)\n", pname(k), s->elab_dir);
+        for (int i = 0; i < s->n; i++)
+            fprintf(f, "(cd %s && yosys -q -s synth.ys)   # %s x%lld\n", s->m[i].dir,
+                    s->m[i].base, (long long)s->m[i].count);
+        fprintf(f, "(cd %s && sta -no_init -exit sta.tcl)\n", s->sta_dir);
+    }
+    fprintf(f, "\n# plots\n(cd plots && for g in *.gp; do gnuplot \"$g\"; done)\n");
+}
+
+int report_run(const struct config *c, const struct report_request *rq, FILE *out,
+               struct diag *d)
+{
+    struct rep *r = calloc(1, sizeof *r);
+    if (!r)
+        return diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1;
+    r->c = c;
+    r->M = c->pipeline.n_stages;
+    r->L = c->net.n_layers;
+    int rc = 0;
+    for (int l = 0; l < r->L && !rc; l++) {
+        const struct net_layer *nl = &c->net.layers[l];
+        if (nl->kind != NET_DENSE)
+            rc = (diag_set(d, c->path, 0, 0, "layer %s is a %s layer; the RTL, and so its area "
+                          "and timing, covers dense layers only", nl->name,
+                          net_kind_name(nl->kind)), 2);
+    }
+    if (!rc && r->M > 64)
+        rc = (diag_set(d, c->path, 0, 0, "report: at most 64 stages"), 2);
+    const char *src = verify_src_dir();
+    r->liberty = rc ? NULL : syn_liberty(src);
+    if (!rc && !r->liberty)
+        rc = (diag_set(d, "layerpipe report", 0, 0, "no OSU 0.18 um liberty file (qflow-tech-osu018): run "
+                      "`make deps`, or set LAYERPIPE_LIBERTY"), 1);
+    if (!rc) {
+        syn_tool_version("yosys -V", r->v_yosys, sizeof r->v_yosys);
+        syn_tool_version("sta -version",
+                         r->v_sta, sizeof r->v_sta);
+        syn_tool_version("gnuplot --version", r->v_gnuplot, sizeof r->v_gnuplot);
+    }
+    struct lp_err e = {0};
+    int *one = calloc((size_t)r->L, sizeof *one);
+    for (int l = 0; one && l < r->L; l++)
+        one[l] = 1;
+    if (!rc && (!one || plan_build(&r->p, &c->net, c->pipeline.stage_of, r->M,
+                                   c->training.batch, &e) ||
+                plan_build(&r->p1, &c->net, one, 1, c->training.batch, &e)))
+        rc = (diag_set(d, c->path, 0, 0, "%s", one ? e.msg : "out of memory"), 2);
+    free(one);
+    if (!rc && read_runs(r, rq, d))
+        rc = 2;
+    if (!rc) {
+        const struct net_layer *first = &c->net.layers[0];
+        r->host_words = (int64_t)c->training.batch *
+                        (net_shape_elems(&first->in_shape) + c->net.layers[r->L - 1].out);
+    }
+    char cache[1100];
+    const char *env = getenv("LAYERPIPE_SYN_CACHE");
+    snprintf(cache, sizeof cache, "%s", env && *env ? env : "");
+    if (!*cache)
+        snprintf(cache, sizeof cache, "%s/build/syn", src);
+    struct syn_tools tools = {src, cache, r->liberty, 2, stderr};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    tools.jobs = cpus > 1 ? (int)cpus : 1;
+    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++) {
+        if (rq->policy >= 0 && rq->policy != k)
+            continue;
+        r->pol[k].on = 1;
+        rc = run_policy(r, k, &tools, d);
+    }
+    struct diag dd;
+    if (!rc && outfile_mkdir_p(rq->out_dir, &dd))
+        *d = dd, rc = 1;
+    struct buf b;
+    if (!rc) {
+        write_md(r, buf_open(&b));
+        rc = buf_write(&b, rq->out_dir, "report.md", d) ? 1 : 0;
+    }
+    if (!rc) {
+        write_csv(r, buf_open(&b));
+        rc = buf_write(&b, rq->out_dir, "layers.csv", d) ? 1 : 0;
+    }
+    if (!rc) {
+        write_json(r, buf_open(&b));
+        rc = buf_write(&b, rq->out_dir, "summary.json", d) ? 1 : 0;
+    }
+    if (!rc) {
+        write_commands(r, buf_open(&b));
+        rc = buf_write(&b, rq->out_dir, "commands.sh", d) ? 1 : 0;
+    }
+    if (!rc)
+        rc = write_plots(r, rq->out_dir, d) ? 1 : 0;
+    if (!rc) {
+        fprintf(out, "report of %s in %s/: report.md, layers.csv, summary.json, commands.sh, "
+                     "plots\n", c->name, rq->out_dir);
+        for (int k = 0; k < PLAN_N_POLICIES; k++)
+            if (r->pol[k].on)
+                fprintf(out, "%-10s area %.3f mm^2, fmax %.2f MHz, %lld cycles/step, "
+                             "history %.1f KiB\n",
+                        pname(k), r->pol[k].area / 1e6, r->pol[k].fmax_mhz,
+                        (long long)r->pol[k].step_cycles, kib(r->pol[k].w_hist));
+    }
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        syn_free(&r->pol[k].syn);
+    plan_free(&r->p);
+    plan_free(&r->p1);
+    free(r);
+    return rc;
+}

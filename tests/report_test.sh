@@ -1,0 +1,90 @@
+#!/bin/sh
+# layerpipe report: Yosys synthesis to the OSU 0.18 um cells, OpenSTA timing, cycles,
+# memory and plots, on configs/fmnist-mlp4.yaml (the default config) with a 2x2 MAC array
+# and on trace-m4-ema. Module netlists are cached under build/syn, so only the first
+# run of a build synthesises (a few minutes). Prints "ok - ..." or "FAIL - ..." per check
+# and closes with "report: N passed, M failed".
+set -u
+BUILD=${1:-build}
+LP=$BUILD/layerpipe
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
+
+# The default config on small sizes: the same network, memories and delays, a 2x2 array.
+small=$tmp/fmnist-mlp4.yaml
+sed 's/mac_rows: 16/mac_rows: 2/; s/mac_cols: 16/mac_cols: 2/' configs/fmnist-mlp4.yaml >"$small"
+grep -q 'mac_rows: 2' "$small" || bad "the small fmnist-mlp4 config"
+
+run report "$small" --out "$tmp/r1"
+if [ "$status" -eq 0 ]; then ok "report fmnist-mlp4 (2x2) runs"; else bad "report: $(tail -n 3 "$tmp/err")"; fi
+s=$tmp/r1/summary.json
+for f in report.md layers.csv summary.json commands.sh memory.png memory.svg area.png \
+         area.svg cycles.png cycles.svg plots/memory.gp plots/area.dat; do
+    check "report writes $f" test -s "$tmp/r1/$f"
+done
+check "the plots are PNG" sh -c "head -c 4 '$tmp/r1/area.png' | grep -q PNG"
+check "no accuracy plot without training results" test ! -e "$tmp/r1/accuracy.png"
+for p in sequential stale stash ema; do
+    check "summary.json: $p has area, fmax, cycles, latency, history" jqc --arg p "$p" \
+        '.policies[$p] | (.total_area_um2 > 0) and (.fmax_mhz > 0) and
+         (.cycles_per_step > 0) and (.latency_ns > 0) and (.history_bytes >= 0)' "$s"
+    # Where the report, the planner and the RTL overlap, they agree: the memories Yosys
+    # found in the RTL against the planner's, word for word.
+    check "$p: the RTL's memories (Yosys) = the planner's" jqc --arg p "$p" \
+        '.policies[$p] | (.rtl_memory_words.weights * 4 == .memory_bytes.weights) and
+         (.rtl_memory_words.history * 4 == .memory_bytes.history) and
+         (.rtl_memory_words.activation_delay_lines * 4 == .memory_bytes.activation_delay_lines)
+         and (.rtl_memory_words.stage_registers * 4 == .memory_bytes.stage_registers)' "$s"
+done
+"$LP" plan "$small" --json >"$tmp/plan.json"
+check "history bytes = the planner's stash and EMA words x 4" test \
+    "$(jq '.policies.stash.history_bytes, .policies.ema.history_bytes' "$s" | tr '\n' ' ')" = \
+    "$(jq '.totals.stash_words * 4, .totals.ema_words * 4' "$tmp/plan.json" | tr '\n' ' ')"
+check "memory totals = layerpipe sim's per policy" test \
+    "$(jq -c '[.policies[] | .memory_bytes.total]' "$s")" = \
+    "$("$LP" sim "$small" --json | jq -c '[.memory_words[] | .total_bytes]')"
+# History dominates here: the EMA design is smaller than the stash baseline, and the
+# report says by how much and what the EMA unit costs.
+check "EMA area < stash area when history dominates" jqc \
+    '.policies.ema.total_area_um2 < .policies.stash.total_area_um2' "$s"
+check "report.md: the EMA unit's cost in area and cycles" grep -q \
+    'EMA is smaller by .* mm^2.*EMA unit rebuilds the old weights in [0-9]* cycles per step' \
+    "$tmp/r1/report.md"
+check "layers.csv: one row per layer, units in the header" sh -c \
+    "test \$(wc -l <'$tmp/r1/layers.csv') -eq 5 && head -n 1 '$tmp/r1/layers.csv' | grep -q '^layer,stage,delay_steps,params_words,weights_bits,.*ema_history_bits'"
+
+# The same config gives the same report.
+run report "$small" --out "$tmp/r2"
+for f in report.md layers.csv summary.json commands.sh area.svg memory.svg cycles.svg; do
+    check "same config, same $f" cmp -s "$tmp/r1/$f" "$tmp/r2/$f"
+done
+
+# Against the RTL's own cycle counters (sim --model rtl; the verify tests built it).
+m4=tests/configs/trace-m4-ema.yaml
+run report "$m4" --policy stash --out "$tmp/m4"
+rtl=$("$LP" sim "$m4" --model rtl --policy stash --json | jq '.per_step[6].cycles')
+check "trace-m4-ema stash: cycles per step = the RTL's ($rtl)" \
+    test "$(jq '.policies.stash.cycles_per_step' "$tmp/m4/summary.json")" = "$rtl"
+check "--policy stash reports stash only" jqc '.policies | keys == ["stash"]' "$tmp/m4/summary.json"
+
+# With training results of the config: the accuracy plot and its figures.
+"$LP" train "$m4" --policy all --epochs 2 --out "$tmp/runs" >/dev/null 2>&1
+run report "$m4" --policy stash --runs "$tmp/runs" --out "$tmp/m4acc"
+check "--runs: the accuracy plot" test -s "$tmp/m4acc/accuracy.svg"
+check "--runs: test accuracy per epoch in summary.json" jqc \
+    '.policies.stash.test_accuracy_pct | length == 2' "$tmp/m4acc/summary.json"
+
+# Bad input: a clear message and status 2, nothing written.
+expect_status "report needs --out" 2 "report needs --out DIR" report "$m4"
+expect_status "report of a conv network" 2 "conv layer" \
+    report tests/configs/tiny-cnn.yaml --out "$tmp/cnn"
+check "nothing written for a conv network" test ! -e "$tmp/cnn"
+expect_status "--runs of another config" 2 "trained from another config" \
+    report "$small" --runs "$tmp/runs" --out "$tmp/bad"
+expect_status "--runs that does not exist" 2 "cannot open the training results" \
+    report "$m4" --runs "$tmp/nowhere" --out "$tmp/bad"
+expect_status "--policy bogus" 2 "--policy must be" report "$m4" --policy bogus --out "$tmp/bad"
+
+echo "report: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
