@@ -55,7 +55,7 @@ LP        := $(BUILD)/layerpipe
 FSTINFO   := $(BUILD)/tests/fstinfo
 FST_LIB   := $(addprefix $(VLT_INC)/gtkwave/,fstapi.c lz4.c fastlz.c)
 
-.PHONY: all build run test check check-san deps lint bench clean help
+.PHONY: all build run report test check check-san deps lint bench clean help
 # Keep intermediate objects: no "rm ..." after the tests' closing line.
 .SECONDARY:
 all: build
@@ -63,6 +63,8 @@ all: build
 help:
 	@echo "make run     install missing packages, build, plan $(CONFIG) and train it under"
 	@echo "             every policy (files in $(RUN_DIR)/)"
+	@echo "make report  install missing packages, build, and write the area, timing, memory and"
+	@echo "             accuracy report of $(CONFIG) under every policy to $(REPORT_DIR)/"
 	@echo "make test    install missing packages, build, run every test, then again under"
 	@echo "             AddressSanitizer and UBSan"
 	@echo "make build   build $(LP) (no install step)"
@@ -85,6 +87,13 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	$(LP) plan $(CONFIG)
 	$(LP) train $(CONFIG) --policy all --out $(RUN_DIR)
+
+REPORT_DIR = $(BUILD)/reports/$(basename $(notdir $(CONFIG)))
+
+# Yosys and OpenSTA on the config's RTL; training results from `make run` add accuracy.
+report: deps
+	@$(MAKE) --no-print-directory build
+	$(LP) report $(CONFIG) --out $(REPORT_DIR)
 
 test: deps
 	@$(MAKE) --no-print-directory check

@@ -276,8 +276,20 @@ module lp_layer #(
     endcase
   end
   logic signed [31:0] ny;
-  logic signed [AccW-1:0] dsum;           // the drained sum, sign-extended into fx_narrow
-  assign dsum = dbuf_q[(dr_q * 32'(Cols) + dc_q) * AccW +: AccW];
+  // The drained sum, sign-extended into fx_narrow: a mux of the RC sums by their index
+  // (a part-select at a computed offset would synthesise to a barrel shifter across the
+  // whole RC*AccW-bit tile).
+  logic signed [AccW-1:0] dsum;
+  logic [31:0]            dsel;
+  assign dsel = dr_q * 32'(Cols) + dc_q;
+  always_comb begin
+    dsum = '0;
+    for (int unsigned x = 0; x < RC; x++) begin
+      if (dsel == 32'(x)) begin
+        dsum = dbuf_q[x*AccW +: AccW];
+      end
+    end
+  end
   logic               unused_nsat;
   fx_narrow u_narrow (
     .x_i          (64'(dsum)),

@@ -104,6 +104,7 @@ struct rep {
     struct pol pol[PLAN_N_POLICIES];
     int M, L;
     int64_t host_words;      /* the input and loss-gradient registers of lp_top */
+    int opw, accw;           /* the MAC array's operand and accumulator bits */
     char runs[1100];
     int have_runs;
     char v_yosys[160], v_sta[160], v_gnuplot[160];
@@ -148,6 +149,9 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
         diag_set(d, c->path, 0, 0, "%s", e.msg);
         return 2;
     }
+    const char *ow = strstr(params, "-GOpW="), *aw = strstr(params, "-GAccW=");
+    r->opw = ow ? atoi(ow + 6) : 0;
+    r->accw = aw ? atoi(aw + 7) : 0;
     if (tools->note)
         fprintf(tools->note, "report: %s: synthesis and timing\n", pname(k));
     if (syn_run(tools, params, &P->syn, d))
@@ -480,9 +484,13 @@ static void write_json(const struct rep *r, FILE *f)
 
 /* ---- plots ---- */
 
+/* Eleven distinct colours (ColorBrewer's Paired), one per series: gnuplot's own cycle has
+ * eight, which would give two blocks one colour. */
 static const char plot_head[] =
     "set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-    "set key outside right top\nset grid ytics\nset xtics nomirror\n";
+    "set key outside right top\nset grid ytics\nset xtics nomirror\n"
+    "colors = '#1f78b4 #33a02c #e31a1c #ff7f00 #6a3d9a #b15928 #a6cee3 #b2df8a #fb9a99 "
+    "#fdbf6f #cab2d6'\n";
 
 static int plot(const char *dir, const char *name, const char *body, struct diag *d)
 {
@@ -556,7 +564,7 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     snprintf(body, sizeof body,
              "set title 'memory by layer and policy (%s)'\nset ylabel 'KiB'\n"
              "set style histogram clustered gap 1\n"
-             "plot for [i=2:%d] 'memory.dat' using i:xtic(1) title columnheader(i)\n",
+             "plot for [i=2:%d] 'memory.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
              c->name, n_on + 1);
     if (plot(dir, "memory", body, d))
         return -1;
@@ -579,7 +587,7 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     snprintf(body, sizeof body,
              "set title 'area by block and policy, OSU 0.18 um (%s)'\nset ylabel 'mm^2'\n"
              "set style histogram rowstacked\n"
-             "plot for [i=2:%d] 'area.dat' using i:xtic(1) title columnheader(i)\n",
+             "plot for [i=2:%d] 'area.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
              c->name, B_N + 1);
     if (plot(dir, "area", body, d))
         return -1;
@@ -602,7 +610,7 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     snprintf(body, sizeof body,
              "set title 'busy cycles per step by stage (%s)'\nset ylabel 'cycles'\n"
              "set xlabel 'stage'\nset style histogram clustered gap 1\n"
-             "plot for [i=2:%d] 'cycles.dat' using i:xtic(1) title columnheader(i)\n",
+             "plot for [i=2:%d] 'cycles.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
              c->name, n_on + 1);
     if (plot(dir, "cycles", body, d))
         return -1;
@@ -634,7 +642,7 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     snprintf(body, sizeof body,
              "set title 'test accuracy per epoch (%s, %s)'\nset ylabel '%%'\n"
              "set xlabel 'epoch'\nset style data linespoints\nset xtics 1\n"
-             "plot for [i=2:%d] 'accuracy.dat' using 1:i title columnheader(i)\n",
+             "plot for [i=2:%d] 'accuracy.dat' using 1:i title columnheader(i) lc rgb word(colors, i - 1)\n",
              c->name, r->runs, n_on + 1);
     return plot(dir, "accuracy", body, d);
 }
@@ -653,12 +661,15 @@ static void write_md(const struct rep *r, FILE *f)
     struct table t;
     fprintf(f, "# Hardware report: %s\n\n", c->name);
     fprintf(f, "Config `%s`, hash `%016llx`; %d layers on %d stages, batch %d, MAC array "
-               "%dx%d with a %d-cycle pipeline. Area: Yosys (%s) mapped to the OSU 0.18 um "
+               "%dx%d with a %d-cycle pipeline, %d-bit operands and %d-bit accumulators "
+               "(the fixed-point formats of `numerics`%s). Area: Yosys (%s) mapped to the OSU 0.18 um "
                "cells (`%s`), memories above %d bits from the SRAM table (%s). Timing: "
                "OpenSTA (%s) on the mapped netlist. Cycles: the analytic cycle model, equal "
                "to the RTL's.\n\n",
             c->path, (unsigned long long)c->hash, r->L, r->M, c->training.batch,
-            c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline, r->v_yosys,
+            c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline, r->opw,
+            r->accw, c->numerics.format == CFG_FIXED ? "" : "; the config trains in float32",
+            r->v_yosys,
             r->liberty, SYN_FLOP_BITS, sram_source, r->v_sta);
     fprintf(f, "## Summary\n\n```\n");
     table_init(&t, 11);

@@ -203,106 +203,79 @@ static int find_full(const struct emod *e, int n, const char *full)
     return -1;
 }
 
-/* The module's text with every module name replaced by its netlist name, and its
- * memories and submodules recorded in sm. */
-static char *rewrite(const struct emod *e, int n, int self, struct syn_module *ms,
-                     struct syn_module *sm)
+/* A `memory [width W] [size N] [offset O] \name` line into m. */
+static void parse_memory(const char *p, struct syn_mem *m)
 {
-    size_t cap = e[self].len * 2 + 4096, k = 0;
-    char *out = malloc(cap);
-    const char *p = e[self].text, *end = p + e[self].len;
-    while (out && p < end) {
+    char tk[512], v[64];
+    *m = (struct syn_mem){"", 1, 1, 0};
+    p = token(p, tk, sizeof tk);   /* "memory" */
+    while ((void)(p = token(p, tk, sizeof tk)), *tk) {
+        if (!strcmp(tk, "width") || !strcmp(tk, "size") || !strcmp(tk, "offset")) {
+            p = token(p, v, sizeof v);
+            if (!strcmp(tk, "width"))
+                m->width = atoll(v);
+            else if (!strcmp(tk, "size"))
+                m->size = atoll(v);
+        } else if (*tk == '\\')
+            snprintf(m->name, sizeof m->name, "%.63s", tk + 1);
+    }
+}
+
+static int add_kid(struct syn_module *sm, int idx)
+{
+    for (int j = 0; j < sm->n_kids; j++)
+        if (sm->kid[j] == idx)
+            return sm->kid_n[j]++, 0;
+    int *k = realloc(sm->kid, (size_t)(sm->n_kids + 1) * sizeof *k);
+    if (k)
+        sm->kid = k;
+    int *kn = k ? realloc(sm->kid_n, (size_t)(sm->n_kids + 1) * sizeof *kn) : NULL;
+    if (!kn)
+        return -1;
+    sm->kid_n = kn;
+    sm->kid[sm->n_kids] = idx;
+    sm->kid_n[sm->n_kids++] = 1;
+    return 0;
+}
+
+/* Module self's text with every module name replaced by its netlist name (into *out,
+ * malloc'd), its memories and submodules recorded in ms[self]. */
+static int rewrite(const struct emod *e, int n, int self, struct syn_module *ms, char **out,
+                   size_t *len)
+{
+    struct syn_module *sm = &ms[self];
+    FILE *f = open_memstream(out, len);
+    int bad = !f;
+    for (const char *p = e[self].text, *end = p + e[self].len; !bad && p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *next = eol ? eol + 1 : end;
-        char line[4096];
-        size_t ln = (size_t)(next - p);
-        char t1[512], t2[512], t3[512];
-        const char *q = token(p, t1, sizeof t1);
-        q = token(q, t2, sizeof t2);
-        int idx = -1;
-        if (ln < sizeof line - 200 && (!strcmp(t1, "module") || !strcmp(t1, "cell")) &&
-            (idx = find_full(e, n, t2)) >= 0) {
+        char t1[16], t2[512], t3[512];
+        const char *q = token(token(p, t1, sizeof t1), t2, sizeof t2);
+        int idx = !strcmp(t1, "module") || !strcmp(t1, "cell") ? find_full(e, n, t2) : -1;
+        if (idx >= 0) {
             token(q, t3, sizeof t3);
-            ln = (size_t)snprintf(line, sizeof line, "%s%s \\%s%s%s\n",
-                                  *p == ' ' ? "  " : "", t1, ms[idx].name, *t3 ? " " : "", t3);
-            if (!strcmp(t1, "cell") && idx != self) {
-                int j = 0;
-                while (j < sm->n_kids && sm->kid[j] != idx)
-                    j++;
-                if (j == sm->n_kids) {
-                    sm->kid = realloc(sm->kid, (size_t)(j + 1) * sizeof *sm->kid);
-                    sm->kid_n = realloc(sm->kid_n, (size_t)(j + 1) * sizeof *sm->kid_n);
-                    if (!sm->kid || !sm->kid_n) {
-                        free(out);
-                        return NULL;
-                    }
-                    sm->kid[j] = idx;
-                    sm->kid_n[j] = 0;
-                    sm->n_kids++;
-                }
-                sm->kid_n[j]++;
-            }
+            fprintf(f, "%s%s \\%s%s%s\n", *p == ' ' ? "  " : "", t1, ms[idx].name,
+                    *t3 ? " " : "", t3);
+            bad = !strcmp(t1, "cell") && add_kid(sm, idx);
         } else {
-            if (!strcmp(t1, "memory")) {   /* memory [width W] [size N] [offset O] \name */
-                struct syn_mem mm = {"", 1, 1, 0};
-                char tk[512], v[64];
-                const char *r = p + strlen("  memory");
-                for (;;) {
-                    r = token(r, tk, sizeof tk);
-                    if (!*tk)
-                        break;
-                    if (!strcmp(tk, "width") || !strcmp(tk, "size") || !strcmp(tk, "offset")) {
-                        r = token(r, v, sizeof v);
-                        if (!strcmp(tk, "width"))
-                            mm.width = atoll(v);
-                        else if (!strcmp(tk, "size"))
-                            mm.size = atoll(v);
-                    } else if (*tk == '\\')
-                        snprintf(mm.name, sizeof mm.name, "%.63s", tk + 1);
-                }
+            if (!strcmp(t1, "memory")) {
                 struct syn_mem *nm = realloc(sm->mems, (size_t)(sm->n_mems + 1) * sizeof *nm);
-                if (!nm) {
-                    free(out);
-                    return NULL;
-                }
-                sm->mems = nm;
-                sm->mems[sm->n_mems++] = mm;
+                if (nm)
+                    parse_memory(p, &(sm->mems = nm)[sm->n_mems++]);
+                bad = !nm;
             }
-            ln = (size_t)(next - p);
-            if (ln >= sizeof line)
-                ln = 0;
-            memcpy(line, p, ln);
-            if (ln == 0) {   /* a long line: copy it as is */
-                ln = (size_t)(next - p);
-                if (k + ln + 1 > cap) {
-                    char *no = realloc(out, cap = (k + ln) * 2 + 1);
-                    if (!no) {
-                        free(out);
-                        return NULL;
-                    }
-                    out = no;
-                }
-                memcpy(out + k, p, ln);
-                k += ln;
-                p = next;
-                continue;
-            }
+            fwrite(p, 1, (size_t)(next - p), f);
         }
-        if (k + ln + 1 > cap) {
-            char *no = realloc(out, cap = (k + ln) * 2 + 1);
-            if (!no) {
-                free(out);
-                return NULL;
-            }
-            out = no;
-        }
-        memcpy(out + k, line, ln);
-        k += ln;
         p = next;
     }
-    if (out)
-        out[k] = '\0';
-    return out;
+    if (f && fclose(f))
+        bad = 1;
+    if (bad) {
+        if (f)
+            free(*out);
+        *out = NULL;
+    }
+    return bad ? -1 : 0;
 }
 
 /* A black box with m's ports, for the synthesis of a module that instantiates it. */
@@ -462,12 +435,26 @@ struct running {
     int lock, mod;
 };
 
-static int reap(struct running *run, int *n_run, struct syn_result *r, struct diag *d)
+/* Wait for one run (any, or all when all is set) to end: mark it done and unlock it. */
+static int reap(struct running *run, int *n_run, int all, struct syn_result *r, struct diag *d)
 {
     int bad = 0;
-    for (int i = 0; i < *n_run; i++) {
-        int rc = finish(run[i].pid);
+    while (*n_run > 0) {
+        int st = 0;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        int i = 0;
+        while (i < *n_run && run[i].pid != pid)
+            i++;
+        if (i == *n_run) {
+            if (pid < 0)   /* no child left: should not happen */
+                return diag_set(d, "layerpipe report", 0, 0, "lost track of yosys: %s",
+                                strerror(errno));
+            continue;      /* another child of this process */
+        }
         struct syn_module *m = &r->m[run[i].mod];
+        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
         char done[1100];
         snprintf(done, sizeof done, "%s/done", m->dir);
         if (rc == 0) {
@@ -475,17 +462,34 @@ static int reap(struct running *run, int *n_run, struct syn_result *r, struct di
             rc = f ? fclose(f) : -1;
         }
         if (rc && !bad)
-            bad = diag_set(d, "layerpipe report", 0, 0, "yosys failed on %s (%s/log.txt)", m->base, m->dir);
+            bad = diag_set(d, "layerpipe report", 0, 0, "yosys failed on %s (%s/log.txt)",
+                           m->base, m->dir);
         flock(run[i].lock, LOCK_UN);
         close(run[i].lock);
+        run[i] = run[--*n_run];
+        if (!all)
+            break;
     }
-    *n_run = 0;
     return bad;
 }
 
-/* A module's result depends on its source and parameters only: its elaborated name (which
- * names the parameters, or their hash) and the RTL's hash key it; the elaborated text does
- * not, as Yosys numbers internal names across the whole design. */
+/* The module's parameter values (its `parameter` lines) into h: the top keeps its name
+ * when chparam sets them. */
+static uint64_t fnv_params(const struct emod *m, uint64_t h)
+{
+    for (const char *p = m->text, *end = m->text + m->len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        if (!strncmp(p, "  parameter ", 12))
+            h = fnv(p, (size_t)(next - p), h);
+        p = next;
+    }
+    return h;
+}
+
+/* A module's result depends on its source and parameters only: its elaborated name, its
+ * parameter values and the RTL's hash key it; the elaborated text as a whole does not, as
+ * Yosys numbers internal names across the whole design. */
 static int synth_modules(const struct syn_tools *t, const struct emod *e, struct syn_result *r,
                          uint64_t src_h, struct diag *d)
 {
@@ -494,8 +498,10 @@ static int synth_modules(const struct syn_tools *t, const struct emod *e, struct
     int rc = 0;
     for (int i = 0; i < r->n && !rc; i++) {
         struct syn_module *m = &r->m[i];
-        char *body = rewrite(e, r->n, i, r->m, m);
-        size_t k = body ? strlen(body) : 0, cap = k + 1;
+        char *body = NULL;
+        size_t k = 0;
+        rewrite(e, r->n, i, r->m, &body, &k);
+        size_t cap = k + 1;
         for (int j = 0; body && j < m->n_kids; j++)
             if (append_stub(&body, &k, &cap, &e[m->kid[j]], r->m[m->kid[j]].name)) {
                 free(body);
@@ -506,6 +512,8 @@ static int synth_modules(const struct syn_tools *t, const struct emod *e, struct
             break;
         }
         uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(e[i].full, src_h)));
+        if (e[i].full[0] == '\\')   /* ($paramod names carry their parameters already) */
+            h = fnv_params(&e[i], h);
         snprintf(m->dir, sizeof m->dir, "%s/%s-%016llx", t->cache, m->name, (unsigned long long)h);
         char path[1100];
         snprintf(path, sizeof path, "%s/done", m->dir);
@@ -520,7 +528,7 @@ static int synth_modules(const struct syn_tools *t, const struct emod *e, struct
         }
         int lock = lock_dir(m->dir, 0);
         if (lock == -2) {   /* another run is on it: wait with no lock of ours held */
-            rc = reap(run, &n_run, r, d);
+            rc = reap(run, &n_run, 1, r, d);
             lock = rc ? -1 : lock_dir(m->dir, 1);
         }
         if (lock < 0 || exists(path)) {
@@ -550,9 +558,9 @@ static int synth_modules(const struct syn_tools *t, const struct emod *e, struct
         }
         run[n_run++] = (struct running){pid, lock, i};
         if (n_run == jobs)
-            rc = reap(run, &n_run, r, d);
+            rc = reap(run, &n_run, 0, r, d);
     }
-    int rc2 = reap(run, &n_run, r, d);
+    int rc2 = reap(run, &n_run, 1, r, d);
     return rc ? rc : rc2;
 }
 
@@ -599,6 +607,16 @@ static int sta(const struct syn_tools *t, struct syn_result *r, struct diag *d)
     }
     snprintf(path, sizeof path, "%s/log.txt", r->sta_dir);
     char *log = slurp(path, NULL);
+    /* Every module must be there: a black box would hide its paths. */
+    const char *bb = log ? strstr(log, "not found.  Creating black box") : NULL;
+    if (bb) {
+        while (bb > log && bb[-1] != '\n')
+            bb--;
+        char what[200];
+        sscanf(bb, "%199[^\n]", what);
+        free(log);
+        return diag_set(d, path, 0, 0, "OpenSTA could not link the whole design: %s", what);
+    }
     /* The path with the least slack of those reported (one per path group). */
     double best = 1e300;
     const char *path_at = NULL;
