@@ -238,10 +238,31 @@ static int add_kid(struct syn_module *sm, int idx)
     return 0;
 }
 
-/* Module self's text with every module name replaced by its netlist name (into *out,
- * malloc'd), its memories and submodules recorded in ms[self]. */
-static int rewrite(const struct emod *e, int n, int self, struct syn_module *ms, char **out,
-                   size_t *len)
+/* A black box with m's ports, for the synthesis of a module that instantiates it. */
+static void write_stub(FILE *f, const struct emod *m, const char *name)
+{
+    fprintf(f, "attribute \\blackbox 1\nmodule \\%s\n", name);
+    for (const char *p = m->text, *end = m->text + m->len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        char w[8], line[1024];
+        token(p, w, sizeof w);
+        size_t n = (size_t)(next - p) < sizeof line - 1 ? (size_t)(next - p) : sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (!strcmp(w, "wire") &&
+            (strstr(line, " input ") || strstr(line, " output ") || strstr(line, " inout ")))
+            fwrite(p, 1, (size_t)(next - p), f);
+        p = next;
+    }
+    fputs("end\n", f);
+}
+
+/* What Yosys synthesises for module self (into *out, malloc'd): its text with every module
+ * name replaced by its netlist name, then a black box for each submodule; its memories
+ * and submodules are recorded in ms[self]. */
+static int module_text(const struct emod *e, int n, int self, struct syn_module *ms,
+                       char **out, size_t *len)
 {
     struct syn_module *sm = &ms[self];
     FILE *f = open_memstream(out, len);
@@ -268,6 +289,8 @@ static int rewrite(const struct emod *e, int n, int self, struct syn_module *ms,
         }
         p = next;
     }
+    for (int j = 0; !bad && j < sm->n_kids; j++)
+        write_stub(f, &e[sm->kid[j]], ms[sm->kid[j]].name);
     if (f && fclose(f))
         bad = 1;
     if (bad) {
@@ -276,46 +299,6 @@ static int rewrite(const struct emod *e, int n, int self, struct syn_module *ms,
         *out = NULL;
     }
     return bad ? -1 : 0;
-}
-
-/* A black box with m's ports, for the synthesis of a module that instantiates it. */
-static int append_stub(char **buf, size_t *k, size_t *cap, const struct emod *m,
-                       const char *name)
-{
-    char head[256];
-    int hn = snprintf(head, sizeof head, "attribute \\blackbox 1\nmodule \\%s\n", name);
-    const char *p = m->text, *end = m->text + m->len;
-    size_t need = *k + (size_t)hn + m->len + 16;
-    if (need > *cap) {
-        char *nb = realloc(*buf, *cap = need * 2);
-        if (!nb)
-            return -1;
-        *buf = nb;
-    }
-    memcpy(*buf + *k, head, (size_t)hn);
-    *k += (size_t)hn;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *next = eol ? eol + 1 : end;
-        size_t ln = (size_t)(next - p);
-        char w[8];
-        token(p, w, sizeof w);
-        if (!strcmp(w, "wire")) {
-            char line[1024];
-            size_t c = ln < sizeof line - 1 ? ln : sizeof line - 1;
-            memcpy(line, p, c);
-            line[c] = '\0';
-            if (strstr(line, " input ") || strstr(line, " output ") || strstr(line, " inout ")) {
-                memcpy(*buf + *k, p, ln);
-                *k += ln;
-            }
-        }
-        p = next;
-    }
-    memcpy(*buf + *k, "end\n", 4);
-    *k += 4;
-    (*buf)[*k] = '\0';
-    return 0;
 }
 
 /* ---- one module's synthesis ---- */
@@ -500,14 +483,7 @@ static int synth_modules(const struct syn_tools *t, const struct emod *e, struct
         struct syn_module *m = &r->m[i];
         char *body = NULL;
         size_t k = 0;
-        rewrite(e, r->n, i, r->m, &body, &k);
-        size_t cap = k + 1;
-        for (int j = 0; body && j < m->n_kids; j++)
-            if (append_stub(&body, &k, &cap, &e[m->kid[j]], r->m[m->kid[j]].name)) {
-                free(body);
-                body = NULL;
-            }
-        if (!body) {
+        if (module_text(e, r->n, i, r->m, &body, &k)) {
             rc = diag_set(d, "layerpipe report", 0, 0, "out of memory");
             break;
         }
