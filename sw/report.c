@@ -869,9 +869,8 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
     snprintf(cache, sizeof cache, "%s", env && *env ? env : "");
     if (!*cache)
         snprintf(cache, sizeof cache, "%s/build/syn", src);
-    struct syn_tools tools = {src, cache, r->liberty, 2, stderr};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    tools.jobs = cpus > 1 ? (int)cpus : 1;
+    struct syn_tools tools = {src, cache, r->liberty, cpus > 1 ? (int)cpus : 1, stderr};
     for (int k = 0; k < PLAN_N_POLICIES && !rc; k++) {
         if (rq->policy >= 0 && rq->policy != k)
             continue;

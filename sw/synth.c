@@ -74,7 +74,7 @@ const char *syn_liberty(const char *src)
     static char buf[1200];
     const char *env = getenv("LAYERPIPE_LIBERTY");
     if (env && *env)
-        return env;
+        return exists(env) ? env : NULL;
     const char *deb = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
     if (exists(deb))
         return deb;

@@ -61,7 +61,8 @@ struct syn_tools {
 };
 
 /* Where the OSU 0.18 um liberty is: $LAYERPIPE_LIBERTY, the Debian package's path, or
- * the copy scripts/deps.sh extracted under the source tree's build/tech. NULL if none. */
+ * the copy scripts/deps.sh extracted under the source tree's build/tech. NULL if none
+ * (or if $LAYERPIPE_LIBERTY names no file). */
 const char *syn_liberty(const char *src);
 
 /* Synthesise and time lp_top with the Verilator-style parameters in params ("-GName=value"

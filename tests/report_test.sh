@@ -85,6 +85,10 @@ expect_status "--runs of another config" 2 "trained from another config" \
 expect_status "--runs that does not exist" 2 "cannot open the training results" \
     report "$m4" --runs "$tmp/nowhere" --out "$tmp/bad"
 expect_status "--policy bogus" 2 "--policy must be" report "$m4" --policy bogus --out "$tmp/bad"
+export LAYERPIPE_LIBERTY=$tmp/none.lib
+expect_status "a missing liberty file" 1 "no OSU 0.18 um liberty" report "$m4" --out "$tmp/bad"
+unset LAYERPIPE_LIBERTY
+check "nothing written without a liberty" test ! -e "$tmp/bad"
 
 echo "report: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
