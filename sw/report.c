@@ -527,6 +527,36 @@ static int plot(const char *dir, const char *name, const char *body, struct diag
     return 0;
 }
 
+static int n_on_pols(const struct rep *r)
+{
+    int n = 0;
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        n += r->pol[k].on;
+    return n;
+}
+
+/* A plot's data header: a comment, then the row key and one column per reported policy. */
+static void policy_header(FILE *f, const struct rep *r, const char *what, const char *key)
+{
+    fprintf(f, "# %s\n%s", what, key);
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        if (r->pol[k].on)
+            fprintf(f, " %s", pname(k));
+    fputc('\n', f);
+}
+
+/* A histogram of columns 2..cols+1 of name.dat, one colour per column. */
+static int histogram(const char *dir, const char *name, const char *settings, int cols,
+                     struct diag *d)
+{
+    char body[4096];
+    snprintf(body, sizeof body,
+             "%splot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i) "
+             "lc rgb word(colors, i - 1)\n",
+             settings, cols + 1, name);
+    return plot(dir, name, body, d);
+}
+
 static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
 {
     const struct config *c = r->c;
@@ -538,12 +568,8 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     struct buf b;
     /* memory by layer and policy */
     FILE *f = buf_open(&b);
-    fprintf(f, "# layer, then KiB per policy (weights, optimizer state, history, activation "
-               "delay lines, registers)\nlayer");
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        if (r->pol[k].on)
-            fprintf(f, " %s", pname(k));
-    fprintf(f, "\n");
+    policy_header(f, r, "layer, then KiB per policy (weights, optimizer state, history, "
+                  "activation delay lines, registers)", "layer");
     for (int l = 0; l < r->L; l++) {
         fprintf(f, "%s", c->net.layers[l].name);
         for (int k = 0; k < PLAN_N_POLICIES; k++) {
@@ -557,16 +583,11 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     }
     if (buf_write(&b, dir, "memory.dat", d))
         return -1;
-    char body[4096];
-    int n_on = 0;
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        n_on += r->pol[k].on;
-    snprintf(body, sizeof body,
-             "set title 'memory by layer and policy (%s)'\nset ylabel 'KiB'\n"
-             "set style histogram clustered gap 1\n"
-             "plot for [i=2:%d] 'memory.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
-             c->name, n_on + 1);
-    if (plot(dir, "memory", body, d))
+    char set[512];
+    int n_on = n_on_pols(r);
+    snprintf(set, sizeof set, "set title 'memory by layer and policy (%s)'\nset ylabel 'KiB'\n"
+             "set style histogram clustered gap 1\n", c->name);
+    if (histogram(dir, "memory", set, n_on, d))
         return -1;
     /* area by block and policy */
     f = buf_open(&b);
@@ -584,20 +605,14 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     }
     if (buf_write(&b, dir, "area.dat", d))
         return -1;
-    snprintf(body, sizeof body,
-             "set title 'area by block and policy, OSU 0.18 um (%s)'\nset ylabel 'mm^2'\n"
-             "set style histogram rowstacked\n"
-             "plot for [i=2:%d] 'area.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
-             c->name, B_N + 1);
-    if (plot(dir, "area", body, d))
+    snprintf(set, sizeof set, "set title 'area by block and policy, OSU 0.18 um (%s)'\n"
+             "set ylabel 'mm^2'\nset style histogram rowstacked\n", c->name);
+    if (histogram(dir, "area", set, B_N, d))
         return -1;
     /* cycles per step by stage */
     f = buf_open(&b);
-    fprintf(f, "# stage, then busy cycles in a step with every stage busy, per policy\nstage");
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        if (r->pol[k].on)
-            fprintf(f, " %s", pname(k));
-    fprintf(f, "\n");
+    policy_header(f, r, "stage, then busy cycles in a step with every stage busy, per policy",
+                  "stage");
     for (int s = 0; s < r->M && s < 64; s++) {
         fprintf(f, "%d", s + 1);
         for (int k = 0; k < PLAN_N_POLICIES; k++)
@@ -607,25 +622,20 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     }
     if (buf_write(&b, dir, "cycles.dat", d))
         return -1;
-    snprintf(body, sizeof body,
-             "set title 'busy cycles per step by stage (%s)'\nset ylabel 'cycles'\n"
-             "set xlabel 'stage'\nset style histogram clustered gap 1\n"
-             "plot for [i=2:%d] 'cycles.dat' using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)\n",
-             c->name, n_on + 1);
-    if (plot(dir, "cycles", body, d))
+    snprintf(set, sizeof set, "set title 'busy cycles per step by stage (%s)'\n"
+             "set ylabel 'cycles'\nset xlabel 'stage'\nset style histogram clustered gap 1\n",
+             c->name);
+    if (histogram(dir, "cycles", set, n_on, d))
         return -1;
     if (!r->have_runs)
         return 0;
     /* test accuracy per epoch */
     f = buf_open(&b);
     int epochs = 0;
-    fprintf(f, "# epoch, then test accuracy %% per policy\nepoch");
+    policy_header(f, r, "epoch, then test accuracy % per policy", "epoch");
     for (int k = 0; k < PLAN_N_POLICIES; k++)
-        if (r->pol[k].on) {
-            fprintf(f, " %s", pname(k));
-            epochs = r->pol[k].n_acc > epochs ? r->pol[k].n_acc : epochs;
-        }
-    fprintf(f, "\n");
+        if (r->pol[k].on && r->pol[k].n_acc > epochs)
+            epochs = r->pol[k].n_acc;
     for (int e = 0; e < epochs; e++) {
         fprintf(f, "%d", e + 1);
         for (int k = 0; k < PLAN_N_POLICIES; k++)
@@ -639,20 +649,13 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     }
     if (buf_write(&b, dir, "accuracy.dat", d))
         return -1;
+    char body[4096];
     snprintf(body, sizeof body,
              "set title 'test accuracy per epoch (%s, %s)'\nset ylabel '%%'\n"
              "set xlabel 'epoch'\nset style data linespoints\nset xtics 1\n"
              "plot for [i=2:%d] 'accuracy.dat' using 1:i title columnheader(i) lc rgb word(colors, i - 1)\n",
              c->name, r->runs, n_on + 1);
     return plot(dir, "accuracy", body, d);
-}
-
-static int n_on_pols(const struct rep *r)
-{
-    int n = 0;
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        n += r->pol[k].on;
-    return n;
 }
 
 static void write_md(const struct rep *r, FILE *f)
