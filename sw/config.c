@@ -46,7 +46,9 @@ static int fail(struct dec *x, const struct ynode *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return diag_set(x->d, x->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+    /* A node may come from another file than the config's: a sweep's axis value. */
+    return diag_set(x->d, n && n->file ? n->file : x->file, n ? n->line : 0, n ? n->col : 0,
+                    "%s", msg);
 }
 
 static int expect(struct dec *x, const struct ynode *n, enum ynode_kind k, const char *path)
@@ -762,15 +764,13 @@ static uint64_t fnv1a(const char *s, size_t n)
     return h;
 }
 
-static int finish(struct config *c, struct ydoc *doc, const char *name, int rc, struct diag *d)
+static int decode_root(struct config *c, const struct ynode *root, const char *name,
+                       struct diag *d)
 {
     struct dec x = {.file = name, .d = d, .c = c};
-    memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", name);
-    if (rc == 0)
-        rc = decode(&x, doc->root);
+    int rc = decode(&x, root);
     free(x.stage_pos);
-    ydoc_free(doc);
     if (rc == 0) {
         char *text = NULL;
         size_t len = 0;
@@ -786,18 +786,32 @@ static int finish(struct config *c, struct ydoc *doc, const char *name, int rc, 
     return rc;
 }
 
+int cfg_load_doc(struct config *c, const struct ydoc *doc, struct diag *d)
+{
+    memset(c, 0, sizeof *c);
+    return decode_root(c, doc->root, doc->path, d);
+}
+
 int cfg_load(struct config *c, const char *path, struct diag *d)
 {
     struct ydoc doc;
-    int rc = ydoc_load(&doc, path, d);
-    return finish(c, &doc, path, rc, d);
+    memset(c, 0, sizeof *c);
+    if (ydoc_load(&doc, path, d))
+        return -1;
+    int rc = decode_root(c, doc.root, path, d);
+    ydoc_free(&doc);
+    return rc;
 }
 
 int cfg_load_string(struct config *c, const char *name, const char *text, struct diag *d)
 {
     struct ydoc doc;
-    int rc = ydoc_load_string(&doc, name, text, d);
-    return finish(c, &doc, name, rc, d);
+    memset(c, 0, sizeof *c);
+    if (ydoc_load_string(&doc, name, text, d))
+        return -1;
+    int rc = decode_root(c, doc.root, name, d);
+    ydoc_free(&doc);
+    return rc;
 }
 
 void cfg_free(struct config *c)

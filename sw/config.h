@@ -18,6 +18,7 @@
 #include "../model/fixed.h"
 #include "../model/plan.h"
 #include "diag.h"
+#include "ydoc.h"
 
 enum cfg_stages_mode { CFG_STAGES_PER_LAYER, CFG_STAGES_LIST, CFG_STAGES_BALANCED };
 enum cfg_format { CFG_FLOAT32, CFG_FIXED };
@@ -81,6 +82,9 @@ void cfg_fixed_spec(const struct config *c, struct fixed_spec *q);
 int cfg_load(struct config *c, const char *path, struct diag *d);
 /* The same from a string; name stands for the file in messages. */
 int cfg_load_string(struct config *c, const char *name, const char *text, struct diag *d);
+/* The same from a parsed document, which is left as it is (a sweep decodes one base
+ * document many times, each with its axis values in place). */
+int cfg_load_doc(struct config *c, const struct ydoc *doc, struct diag *d);
 void cfg_free(struct config *c);
 
 /* Write the effective config (every default filled in, stages resolved) as

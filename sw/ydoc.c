@@ -196,6 +196,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct yno
     }
     n->line = (int)ev->start_mark.line + 1;
     n->col = (int)ev->start_mark.column + 1;
+    n->file = b->name;
     if (ev->type == YAML_SCALAR_EVENT) {
         n->kind = YNODE_SCALAR;
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -262,10 +263,11 @@ int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struc
 int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_t len,
                      struct diag *d)
 {
-    struct builder b = {.name = name, .text = text, .len = len, .d = d};
     memset(doc, 0, sizeof *doc);
     d->msg[0] = '\0';
     doc->path = strdup(name);
+    /* The nodes name the document by its own copy of name. */
+    struct builder b = {.name = doc->path ? doc->path : name, .text = text, .len = len, .d = d};
     if (!doc->path || !yaml_parser_initialize(&b.parser)) {
         free(doc->path);
         doc->path = NULL;
@@ -279,16 +281,17 @@ int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_
     return rc;
 }
 
-int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
+int ydoc_read(const char *path, char **text, size_t *size, struct diag *d)
 {
     struct stat st;
-    memset(doc, 0, sizeof *doc);
+    *text = NULL;
+    *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return diag_set(d, path, 0, 0, "cannot open: %s", strerror(errno));
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
-        return diag_set(d, path, 0, 0, "is a directory, not a config file");
+        return diag_set(d, path, 0, 0, "is a directory, not a YAML file");
     }
     /* Read it whole (the file may be a pipe), growing the buffer as needed. */
     size_t cap = 0, len = 0;
@@ -317,10 +320,23 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
     }
     if (!rc && ferror(f))
         rc = diag_set(d, path, 0, 0, "read error: %s", strerror(errno));
-    else if (!rc)
-        rc = ydoc_load_buffer(doc, path, buf, len, d);
-    free(buf);
     fclose(f);
+    if (rc)
+        free(buf);
+    else
+        *text = buf, *size = len;
+    return rc;
+}
+
+int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
+{
+    char *buf;
+    size_t len;
+    memset(doc, 0, sizeof *doc);
+    if (ydoc_read(path, &buf, &len, d))
+        return -1;
+    int rc = ydoc_load_buffer(doc, path, buf, len, d);
+    free(buf);
     return rc;
 }
 
@@ -331,6 +347,41 @@ void ydoc_free(struct ydoc *doc)
     memset(doc, 0, sizeof *doc);
 }
 
+struct ynode *ynode_new(enum ynode_kind kind, const char *text, const struct ynode *at)
+{
+    struct ynode *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->kind = kind;
+    n->line = at->line, n->col = at->col, n->file = at->file;
+    n->plain = 1;
+    if (kind == YNODE_SCALAR && !(n->text = strdup(text))) {
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+int ynode_map_add(struct ynode *map, struct ynode *key, struct ynode *value)
+{
+    struct ynode **k = realloc(map->keys, sizeof *k * (size_t)(map->n + 1));
+    if (!k)
+        return -1;
+    map->keys = k;
+    struct ynode **v = realloc(map->items, sizeof *v * (size_t)(map->n + 1));
+    if (!v)
+        return -1;
+    map->items = v;
+    map->keys[map->n] = key;
+    map->items[map->n++] = value;
+    return 0;
+}
+
+void ynode_free(struct ynode *n)
+{
+    node_free(n);
+}
+
 struct ynode *ynode_get(const struct ynode *map, const char *key)
 {
     if (!map || map->kind != YNODE_MAP)
@@ -339,4 +390,48 @@ struct ynode *ynode_get(const struct ynode *map, const char *key)
         if (strcmp(map->keys[i]->text, key) == 0)
             return map->items[i];
     return NULL;
+}
+
+/* Whether a plain scalar reads back as itself in flow style, without quotes. */
+static int flow_plain(const char *s)
+{
+    if (!*s || strchr("?:,[]{}#&*!|>'\"%@` ", *s) || s[strlen(s) - 1] == ' ' ||
+        (*s == '-' && (!s[1] || s[1] == ' ')))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (strchr(",[]{}#\n\t\r", *p) || (*p == ':' && (p[1] == ' ' || !p[1])))
+            return 0;
+    return 1;
+}
+
+void ynode_write_flow(const struct ynode *n, FILE *out)
+{
+    if (n->kind == YNODE_SCALAR) {
+        if (n->plain && flow_plain(n->text)) {
+            fputs(n->text, out);
+            return;
+        }
+        fputc('"', out);
+        for (const char *p = n->text; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                fputc('\\', out);
+            if (*p == '\n')
+                fputs("\\n", out);
+            else
+                fputc(*p, out);
+        }
+        fputc('"', out);
+        return;
+    }
+    fputc(n->kind == YNODE_SEQ ? '[' : '{', out);
+    for (int i = 0; i < n->n; i++) {
+        if (i)
+            fputs(", ", out);
+        if (n->kind == YNODE_MAP) {
+            ynode_write_flow(n->keys[i], out);
+            fputs(": ", out);
+        }
+        ynode_write_flow(n->items[i], out);
+    }
+    fputc(n->kind == YNODE_SEQ ? ']' : '}', out);
 }

@@ -10,6 +10,7 @@
 #define LP_YDOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "diag.h"
 
@@ -18,6 +19,7 @@ enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 struct ynode {
     enum ynode_kind kind;
     int line, col;          /* from 1 */
+    const char *file;       /* the document it came from (its ydoc's path) */
     char *text;             /* scalar: its value */
     int plain;              /* scalar: 1 if unquoted (may be a number or bool) */
     int n;                  /* seq: items; map: pairs */
@@ -37,6 +39,22 @@ int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struc
 int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_t len,
                      struct diag *d);
 void ydoc_free(struct ydoc *doc);
+/* Read a whole file (at most 16 MiB) into *text (malloc'd, not terminated). Returns 0,
+ * or -1 with d set. */
+int ydoc_read(const char *path, char **text, size_t *size, struct diag *d);
+
+/* A node that a program adds, placed (file, line, column) where at is: a scalar with a
+ * copy of text, or an empty list or mapping. NULL when out of memory. */
+struct ynode *ynode_new(enum ynode_kind kind, const char *text, const struct ynode *at);
+/* Append key: value to a mapping, which owns both from then on. Returns 0, or -1 when
+ * out of memory (nothing appended). */
+int ynode_map_add(struct ynode *map, struct ynode *key, struct ynode *value);
+/* Free a node and its children (one that no document owns). */
+void ynode_free(struct ynode *n);
+
+/* Write n as one line of YAML flow style (scalars quoted when they must be), the
+ * form a sweep records a value in. */
+void ynode_write_flow(const struct ynode *n, FILE *out);
 
 /* The value under key in a mapping, or NULL. */
 struct ynode *ynode_get(const struct ynode *map, const char *key);
