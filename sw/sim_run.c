@@ -577,53 +577,99 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
     table_free(&t);
 }
 
-int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, struct diag *d)
+/* Everything one run of a model gives: the run, the sequential run on the same
+ * hardware, the plans and the analytic model that explain them. */
+struct sim_state {
+    enum plan_policy pol;
+    struct sim_out o, seq;
+    struct plan p, p1;
+    struct cyc_model cm;
+    struct explain x;
+    int64_t seq_total;
+};
+
+static void state_free(struct sim_state *s)
 {
-    enum plan_policy pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
-    struct sim_out o = {0}, seq = {0};
-    struct plan p = {0}, p1 = {0};
-    struct cyc_model cm = {0};
+    out_free(&s->o);
+    out_free(&s->seq);
+    cyc_free(&s->cm);
+    plan_free(&s->p);
+    plan_free(&s->p1);
+}
+
+/* Returns 0, or 2 / 1 with d set as sim_run does; s is to be freed either way. */
+static int simulate(const struct config *c, const struct sim_request *rq, struct sim_state *s,
+                    struct diag *d)
+{
     struct cyc_hw hw;
     struct lp_err e = {0};
+    memset(s, 0, sizeof *s);
+    s->pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
+    if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && cfg_check_rtl(c, d))
+        return 2;
     int *one = calloc((size_t)c->net.n_layers, sizeof *one);
     for (int l = 0; one && l < c->net.n_layers; l++)
         one[l] = 1;
     hw_of(c, &hw);
-    if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && cfg_check_rtl(c, d)) {
-        free(one);
-        return 2;
-    }
     int rc = !one ? lp_fail(&e, -1, NULL, "out of memory")
-             : plan_build(&p, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
+             : plan_build(&s->p, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
                           c->training.batch, &e) ||
-                     plan_build(&p1, &c->net, one, 1, c->training.batch, &e) ||
-                     cyc_build(&cm, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
-                               c->training.batch, pol, &hw, &e)
+                     plan_build(&s->p1, &c->net, one, 1, c->training.batch, &e) ||
+                     cyc_build(&s->cm, &c->net, c->pipeline.stage_of, c->pipeline.n_stages,
+                               c->training.batch, s->pol, &hw, &e)
                  ? -1
                  : 0;
-    if (!rc)
-        rc = run_model(c, rq->model, pol, rq->minibatches, &o, &e);
-    if (!rc)
-        rc = pol == PLAN_SEQUENTIAL
-                 ? 0
-                 : run_model(c, rq->model, PLAN_SEQUENTIAL, rq->minibatches, &seq, &e);
-    if (!rc) {
-        int64_t seq_total = pol == PLAN_SEQUENTIAL ? o.total : seq.total;
-        struct explain x;
-        explain_of(&o, &cm, seq_total, &x);
-        if (rq->json)
-            write_json(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1, &cm);
-        else
-            write_text(out, c, rq->model, pol, &o, seq_total, &x, &p, &p1, &cm);
-    } else {
-        diag_set(d, c->path, 0, 0, "%s", e.msg);
-        rc = 1;
-    }
-    out_free(&o);
-    out_free(&seq);
-    cyc_free(&cm);
-    plan_free(&p);
-    plan_free(&p1);
     free(one);
+    if (!rc)
+        rc = run_model(c, rq->model, s->pol, rq->minibatches, &s->o, &e);
+    if (!rc && s->pol != PLAN_SEQUENTIAL)
+        rc = run_model(c, rq->model, PLAN_SEQUENTIAL, rq->minibatches, &s->seq, &e);
+    if (rc) {
+        diag_set(d, c->path, 0, 0, "%s", e.msg);
+        return 1;
+    }
+    s->seq_total = s->pol == PLAN_SEQUENTIAL ? s->o.total : s->seq.total;
+    explain_of(&s->o, &s->cm, s->seq_total, &s->x);
+    return 0;
+}
+
+int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, struct diag *d)
+{
+    struct sim_state s;
+    int rc = simulate(c, rq, &s, d);
+    if (!rc && rq->json)
+        write_json(out, c, rq->model, s.pol, &s.o, s.seq_total, &s.x, &s.p, &s.p1, &s.cm);
+    else if (!rc)
+        write_text(out, c, rq->model, s.pol, &s.o, s.seq_total, &s.x, &s.p, &s.p1, &s.cm);
+    state_free(&s);
+    return rc;
+}
+
+int sim_measure(const struct config *c, const struct sim_request *rq, struct sim_figures *f,
+                struct diag *d)
+{
+    struct sim_state s;
+    int rc = simulate(c, rq, &s, d);
+    if (!rc) {
+        struct mem_policy m;
+        memory_of(&s.p, &s.p1, s.pol, &m);
+        *f = (struct sim_figures){
+            .stages = s.o.M,
+            .params = s.p.totals.params,
+            .total_cycles = s.o.total,
+            /* sequential: every step is one minibatch's */
+            .cycles_per_step = s.pol == PLAN_SEQUENTIAL ? s.o.cycles[0] : s.x.steady,
+            .sequential_total_cycles = s.seq_total,
+            .speedup = s.x.speedup,
+            .weights_words = m.weights,
+            .history_words = m.history,
+            .activation_words = m.activations,
+            .register_words = m.registers,
+            .memory_bytes = 4 * (m.weights + m.history + m.activations + m.registers),
+            .offchip_read_bytes = s.o.offchip_read,
+            .offchip_write_bytes = s.o.offchip_write,
+        };
+    }
+    state_free(&s);
     return rc;
 }

@@ -26,4 +26,22 @@ const char *sim_model_name(enum sim_model m);
  * on other failures. Output goes to out only when complete. */
 int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, struct diag *d);
 
+/* The run's headline figures, for a sweep's database (docs/sweeps.md). */
+struct sim_figures {
+    int stages;
+    int64_t params;
+    int64_t total_cycles;            /* fill and drain included */
+    int64_t cycles_per_step;         /* a step with every stage busy (step 2M-2; -1 when the
+                                        run is shorter); sequential: one minibatch */
+    int64_t sequential_total_cycles;
+    double speedup;                  /* sequential_total_cycles / total_cycles */
+    int64_t weights_words, history_words, activation_words, register_words; /* the policy's */
+    int64_t memory_bytes;            /* all four, 4 bytes a word */
+    int64_t offchip_read_bytes, offchip_write_bytes;   /* systemc models; 0 otherwise */
+};
+
+/* The same run as sim_run, its figures in f instead of a report. Same return values. */
+int sim_measure(const struct config *c, const struct sim_request *rq, struct sim_figures *f,
+                struct diag *d);
+
 #endif

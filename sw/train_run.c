@@ -520,3 +520,35 @@ int train_run(const struct config *c, const struct train_request *rq, FILE *out,
     plan_free(&p);
     return rc;
 }
+
+int train_measure(const struct config *c, struct train_outcome *r, struct diag *d)
+{
+    struct dataset train, test;
+    struct policy_run run;
+    int rc = train_data_load(c, &train, &test, d);
+    if (rc)
+        return rc;
+    /* The per-epoch lines go nowhere: the caller keeps the last epoch's figures. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *sink = open_memstream(&buf, &len);
+    rc = !sink ? diag_set(d, c->path, 0, 0, "out of memory"), 1
+               : run_policy(c, c->pipeline.policy, c->training.epochs, &train, &test, 0, sink,
+                            &run, d);
+    if (sink)
+        fclose(sink);
+    free(buf);
+    if (!rc) {
+        const struct epoch_row *last = &run.rows[run.epochs - 1];
+        int64_t sat = 0;
+        for (int l = 0; l < c->net.n_layers; l++)
+            sat += last->sat[l];
+        *r = (struct train_outcome){run.epochs, last->train_loss, last->train_acc,
+                                    last->test_loss, last->test_acc, sat};
+    }
+    if (sink)
+        free_run(&run);   /* run_policy leaves it freeable, even when it fails */
+    data_free(&train);
+    data_free(&test);
+    return rc;
+}

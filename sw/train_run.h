@@ -49,4 +49,16 @@ int train_minibatches(const struct config *c, int64_t n, struct dataset *train, 
 int train_run(const struct config *c, const struct train_request *rq, FILE *out,
               struct diag *d);
 
+/* The last epoch of a training run under the config's policy, for a sweep's database. */
+struct train_outcome {
+    int epochs;
+    double train_loss, train_accuracy;   /* accuracies in percent */
+    double test_loss, test_accuracy;
+    int64_t saturations;                 /* fixed point, the last epoch, all layers */
+};
+
+/* Train c under its own policy for training.epochs, printing nothing. Returns 0; 2 with
+ * d set when the data are missing or malformed; 1 with d set on other failures. */
+int train_measure(const struct config *c, struct train_outcome *r, struct diag *d);
+
 #endif
