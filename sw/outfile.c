@@ -141,3 +141,15 @@ int outfile_mkdir_p(const char *dir, struct diag *d)
     free(p);
     return rc;
 }
+
+int outfile_write(const char *dir, const char *name, const char *text, size_t len,
+                  struct diag *d)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct outfile o;
+    if (outfile_open(&o, path, d))
+        return -1;
+    fwrite(text, 1, len, o.f);
+    return outfile_commit(&o, d);
+}

@@ -10,6 +10,7 @@
 #include "../sim/cosim.h"
 #include "json.h"
 #include "outfile.h"
+#include "plot.h"
 #include "synth.h"
 #include "table.h"
 #include "train_run.h"
@@ -313,18 +314,6 @@ static double kib(int64_t words)
     return (double)words * 4.0 / 1024.0;
 }
 
-static int write_file(const char *dir, const char *name, char *text, size_t len,
-                      struct diag *d)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    struct outfile o;
-    if (outfile_open(&o, path, d))
-        return -1;
-    fwrite(text, 1, len, o.f);
-    return outfile_commit(&o, d);
-}
-
 /* A memstream for one output file. */
 struct buf {
     char *s;
@@ -346,7 +335,7 @@ static int buf_write(struct buf *b, const char *dir, const char *name, struct di
     if (rc)
         rc = diag_set(d, "layerpipe report", 0, 0, "out of memory");
     else
-        rc = write_file(dir, name, b->s, b->n, d);
+        rc = outfile_write(dir, name, b->s, b->n, d);
     free(b->s);
     b->s = NULL;
     return rc;
@@ -494,37 +483,7 @@ static const char plot_head[] =
 
 static int plot(const char *dir, const char *name, const char *body, struct diag *d)
 {
-    char gp[1200], text[8192];
-    snprintf(text, sizeof text,
-             "# %s.gp: written by layerpipe report; `gnuplot %s.gp` in this directory\n"
-             "%s"
-             "set terminal pngcairo size 960,540 noenhanced font 'sans,10'\n"
-             "set output '../%s.png.tmp'\n%s"
-             "set terminal svg size 960,540 noenhanced font 'sans,10'\n"
-             "set output '../%s.svg.tmp'\nreplot\nunset output\n",
-             name, name, plot_head, name, body, name);
-    snprintf(gp, sizeof gp, "%s.gp", name);
-    if (write_file(dir, gp, text, strlen(text), d))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir))
-            _exit(126);
-        execlp("gnuplot", "gnuplot", gp, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-        return diag_set(d, "layerpipe report", 0, 0, "gnuplot failed on %s/%s", dir, gp);
-    for (int i = 0; i < 2; i++) {
-        char from[1300], to[1300];
-        const char *ext = i ? "svg" : "png";
-        snprintf(from, sizeof from, "%s/../%s.%s.tmp", dir, name, ext);
-        snprintf(to, sizeof to, "%s/../%s.%s", dir, name, ext);
-        if (rename(from, to))
-            return diag_set(d, to, 0, 0, "cannot write the plot");
-    }
-    return 0;
+    return plot_run(dir, name, "layerpipe report", plot_head, body, d);
 }
 
 static int n_on_pols(const struct rep *r)
@@ -821,12 +780,10 @@ static void write_commands(const struct rep *r, FILE *f)
     fprintf(f, "\n# plots\n(cd plots && for g in *.gp; do gnuplot \"$g\"; done)\n");
 }
 
-int report_run(const struct config *c, const struct report_request *rq, FILE *out,
-               struct diag *d)
+/* What every report needs before its policies: the RTL can build c, the liberty, the
+ * plans. Returns 0, or 2 / 1 with d set. */
+static int rep_init(struct rep *r, const struct config *c, struct diag *d)
 {
-    struct rep *r = calloc(1, sizeof *r);
-    if (!r)
-        return diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1;
     r->c = c;
     r->M = c->pipeline.n_stages;
     r->L = c->net.n_layers;
@@ -840,17 +797,10 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
     }
     if (!rc && r->M > 64)
         rc = (diag_set(d, c->path, 0, 0, "report: at most 64 stages"), 2);
-    const char *src = verify_src_dir();
-    r->liberty = rc ? NULL : syn_liberty(src);
+    r->liberty = rc ? NULL : syn_liberty(verify_src_dir());
     if (!rc && !r->liberty)
         rc = (diag_set(d, "layerpipe report", 0, 0, "no OSU 0.18 um liberty file (qflow-tech-osu018): run "
                       "`make deps`, or set LAYERPIPE_LIBERTY"), 1);
-    if (!rc) {
-        syn_tool_version("yosys -V", r->v_yosys, sizeof r->v_yosys);
-        syn_tool_version("sta -version",
-                         r->v_sta, sizeof r->v_sta);
-        syn_tool_version("gnuplot --version", r->v_gnuplot, sizeof r->v_gnuplot);
-    }
     struct lp_err e = {0};
     int *one = calloc((size_t)r->L, sizeof *one);
     for (int l = 0; one && l < r->L; l++)
@@ -860,20 +810,72 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
                 plan_build(&r->p1, &c->net, one, 1, c->training.batch, &e)))
         rc = (diag_set(d, c->path, 0, 0, "%s", one ? e.msg : "out of memory"), 2);
     free(one);
-    if (!rc && read_runs(r, rq, d))
-        rc = 2;
     if (!rc) {
         const struct net_layer *first = &c->net.layers[0];
         r->host_words = (int64_t)c->training.batch *
                         (net_shape_elems(&first->in_shape) + c->net.layers[r->L - 1].out);
     }
-    char cache[1100];
-    const char *env = getenv("LAYERPIPE_SYN_CACHE");
-    snprintf(cache, sizeof cache, "%s", env && *env ? env : "");
+    return rc;
+}
+
+static void rep_free(struct rep *r)
+{
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        syn_free(&r->pol[k].syn);
+    plan_free(&r->p);
+    plan_free(&r->p1);
+    free(r);
+}
+
+/* The synthesis tools: the module cache ($LAYERPIPE_SYN_CACHE or build/syn in the source
+ * tree), jobs Yosys runs at once. */
+static void rep_tools(const struct rep *r, struct syn_tools *t, char *cache, size_t size,
+                      int jobs, FILE *note)
+{
+    const char *src = verify_src_dir(), *env = getenv("LAYERPIPE_SYN_CACHE");
+    snprintf(cache, size, "%s", env && *env ? env : "");
     if (!*cache)
-        snprintf(cache, sizeof cache, "%s/build/syn", src);
+        snprintf(cache, size, "%s/build/syn", src);
+    *t = (struct syn_tools){src, cache, r->liberty, jobs, note};
+}
+
+int report_area(const struct config *c, struct report_area *a, struct diag *d)
+{
+    struct rep *r = calloc(1, sizeof *r);
+    if (!r)
+        return diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1;
+    char cache[1100];
+    struct syn_tools tools;
+    int k = (int)c->pipeline.policy, rc = rep_init(r, c, d);
+    rep_tools(r, &tools, cache, sizeof cache, 1, NULL);
+    if (!rc && !(rc = run_policy(r, k, &tools, d))) {
+        const struct pol *P = &r->pol[k];
+        *a = (struct report_area){P->area, P->logic_area, P->sram_area, P->fmax_mhz,
+                                  P->latency_ns};
+    }
+    rep_free(r);
+    return rc;
+}
+
+int report_run(const struct config *c, const struct report_request *rq, FILE *out,
+               struct diag *d)
+{
+    struct rep *r = calloc(1, sizeof *r);
+    if (!r)
+        return diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1;
+    int rc = rep_init(r, c, d);
+    if (!rc) {
+        syn_tool_version("yosys -V", r->v_yosys, sizeof r->v_yosys);
+        syn_tool_version("sta -version",
+                         r->v_sta, sizeof r->v_sta);
+        syn_tool_version("gnuplot --version", r->v_gnuplot, sizeof r->v_gnuplot);
+    }
+    if (!rc && read_runs(r, rq, d))
+        rc = 2;
+    char cache[1100];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    struct syn_tools tools = {src, cache, r->liberty, cpus > 1 ? (int)cpus : 1, stderr};
+    struct syn_tools tools;
+    rep_tools(r, &tools, cache, sizeof cache, cpus > 1 ? (int)cpus : 1, stderr);
     for (int k = 0; k < PLAN_N_POLICIES && !rc; k++) {
         if (rq->policy >= 0 && rq->policy != k)
             continue;
@@ -912,10 +914,6 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
                         pname(k), r->pol[k].area / 1e6, r->pol[k].fmax_mhz,
                         (long long)r->pol[k].step_cycles, kib(r->pol[k].w_hist));
     }
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        syn_free(&r->pol[k].syn);
-    plan_free(&r->p);
-    plan_free(&r->p1);
-    free(r);
+    rep_free(r);
     return rc;
 }

@@ -26,4 +26,14 @@ struct report_request {
 int report_run(const struct config *c, const struct report_request *rq, FILE *out,
                struct diag *d);
 
+/* Area and timing of c's RTL under c's own policy, as report_run finds them: what a
+ * sweep records with --area. */
+struct report_area {
+    double area_um2, logic_area_um2, sram_area_um2;
+    double fmax_mhz, latency_ns;
+};
+
+/* Returns 0; 2 with d set on a config the RTL cannot build; 1 with d set otherwise. */
+int report_area(const struct config *c, struct report_area *a, struct diag *d);
+
 #endif

@@ -1,0 +1,15 @@
+/* plot.h - plots through gnuplot, as files that appear whole or not at all. */
+#ifndef LP_PLOT_H
+#define LP_PLOT_H
+
+#include "diag.h"
+
+/* Write dir/name.gp (a comment naming who wrote it, head: the settings, then body: the
+ * plot commands, once per terminal) and
+ * run gnuplot on it in dir: the plot appears as dir/../name.png and dir/../name.svg,
+ * each renamed into place when complete. body reads its data relative to dir. Returns
+ * 0, or -1 with d set (gnuplot missing or failing). */
+int plot_run(const char *dir, const char *name, const char *who, const char *head,
+             const char *body, struct diag *d);
+
+#endif
