@@ -11,7 +11,7 @@ CONFIG  ?= configs/fmnist-mlp4.yaml
 CC      ?= cc
 SAN     ?=
 
-PKGS    := yaml-0.1
+PKGS    := yaml-0.1 sqlite3
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -21,15 +21,17 @@ LDFLAGS += $(if $(SAN),$(SANFLAGS))
 
 # pkg-config is read when make starts; `make run` and `make test` install the
 # packages first and then build in a fresh make, so the flags are there.
-YAML_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-YAML_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 SYSTEMC_LIBS = $(shell pkg-config --libs systemc 2>/dev/null || echo -lsystemc)
 
 MODEL_SRC := $(wildcard model/*.c)
 SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
 RTL_TEST_SRC := $(wildcard tests/test_rtl_*.c)
-TEST_SRC  := $(filter-out $(RTL_TEST_SRC),$(wildcard tests/test_*.c))
+# Tests of what reaches the simulators (a sweep runs the cycle models): linked like the CLI.
+FULL_TEST_SRC := tests/test_sweep.c
+TEST_SRC  := $(filter-out $(RTL_TEST_SRC) $(FULL_TEST_SRC),$(wildcard tests/test_*.c))
 BENCH_SRC := tests/bench.c
 
 # RTL: every rtl/X.sv is one module X; sim/blocks_X.cpp puts its Verilated
@@ -49,7 +51,8 @@ MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/obj/%.o)
 SW_OBJ    := $(SW_SRC:%.c=$(BUILD)/obj/%.o)
 C_TESTS   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 RTL_TESTS := $(RTL_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TESTS     := $(C_TESTS) $(RTL_TESTS)
+FULL_TESTS := $(FULL_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TESTS     := $(C_TESTS) $(RTL_TESTS) $(FULL_TESTS)
 LP        := $(BUILD)/layerpipe
 # GTKWave's FST reader, as Verilator ships it: the tests open verify's FST files with it.
 FSTINFO   := $(BUILD)/tests/fstinfo
@@ -70,7 +73,7 @@ help:
 	@echo "make build   build $(LP) (no install step)"
 	@echo "make check   run the tests on what is built (no install step)"
 	@echo "make lint    compile every C file with -Werror; Verilator lint of rtl/ when it has modules"
-	@echo "make bench   measure the planner and training speed (float32, fixed point; PyTorch"
+	@echo "make bench   measure the planner, training, RTL and sweep speed (PyTorch training"
 	@echo "             too when python3-torch is installed); printed and written to $(BUILD)/bench.txt"
 	@echo "make deps    install missing Debian packages (apt-get, as root or through sudo)"
 	@echo "make clean   remove $(BUILD)/"
@@ -113,11 +116,11 @@ $(BUILD)/obj/model/%.o: model/%.c
 
 $(BUILD)/obj/sw/%.o: sw/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(YAML_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(YAML_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # verify finds rtl/ and sim/ in the tree it was built from (or $$LAYERPIPE_SRC).
 $(BUILD)/obj/sw/verify.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
@@ -131,11 +134,11 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 # The CLI links the Verilated RTL blocks too (layerpipe replay).
 $(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
+	    $(PKG_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
 $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(YAML_LIBS) -lz -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lz -lm
 
 # Verilator builds each block's model (an archive and its header) in its own
 # directory, without sanitizers; the .done file stands for both.
@@ -171,12 +174,18 @@ $(RTL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsim.a $(VLT_D
 		$(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libsw.a \
-	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(YAML_LIBS) -lz -pthread -ldl -lm
+	    $(BUILD)/libmodel.a $(CMOCKA_LIBS) $(PKG_LIBS) -lz -pthread -ldl -lm
+
+$(FULL_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libsim.a \
+		$(VLT_DONE) $(BUILD)/libmodel.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
+	    $(CMOCKA_LIBS) $(PKG_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
 $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) \
 		$(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
-	    $(YAML_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
+	    $(PKG_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
 $(FSTINFO): tests/fstinfo.c $(FST_LIB)
 	@mkdir -p $(dir $@)
@@ -186,9 +195,10 @@ $(FSTINFO): tests/fstinfo.c $(FST_LIB)
 
 lint:
 	@echo "== C: every file with -Werror"
-	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) $(BENCH_SRC) \
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
+	    $(FULL_TEST_SRC) $(BENCH_SRC) \
 	    tests/fstinfo.c; do \
-	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(YAML_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
+	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(PKG_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
 	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done
 	@# The pipeline modules (lp_*) with a 1x1 MAC array, to keep this to minutes:

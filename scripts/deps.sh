@@ -5,6 +5,7 @@
 set -eu
 
 PACKAGES="gcc g++ libc6-dev make pkg-config libyaml-dev libcmocka-dev zlib1g-dev jq verilator
+libsqlite3-dev sqlite3 parallel
 libsystemc-dev yosys opensta gnuplot-nox dataset-fashion-mnist python3-numpy"
 
 # The OSU 0.18 um standard cells (layerpipe report): only the liberty file of the Debian

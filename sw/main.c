@@ -18,6 +18,7 @@
 #include "trace.h"
 #include "train_run.h"
 #include "sim_run.h"
+#include "sweep_run.h"
 #include "verify.h"
 
 #define EXIT_BAD_INPUT 2
@@ -59,6 +60,20 @@ static const char usage[] =
     "                    area (Yosys, OSU 0.18 um cells, SRAM table), timing (OpenSTA),\n"
     "                    cycles, latency, memory and accuracy of the hardware under every\n"
     "                    policy: report.md, layers.csv, summary.json and plots in DIR\n"
+    "  sweep SWEEP.yaml --out DIR [--jobs N] [--model M] [--train] [--area]\n"
+    "      [--retry-failed]\n"
+    "                    every point of a design-space sweep (a base config and axes) in N\n"
+    "                    worker processes into DIR/sweep.db (SQLite); run it again to resume;\n"
+    "                    --train adds accuracy, --area synthesis (as report does)\n"
+    "  sweep SWEEP.yaml --out DIR --emit slurm|parallel [same options]\n"
+    "                    the pending points as a Slurm job array (DIR/sweep.sbatch) or a GNU\n"
+    "                    parallel job list (DIR/jobs.txt); each job writes DIR/results/N.json\n"
+    "  sweep SWEEP.yaml --out DIR --point N [same options]\n"
+    "                    one point into DIR/results/N.json (what each job runs)\n"
+    "  sweep --merge DIR load DIR/results/*.json into DIR/sweep.db\n"
+    "  sweep --pareto DIR [--objectives a,b,...]\n"
+    "                    the Pareto front (default: area when there is one, cycles, memory,\n"
+    "                    accuracy when trained) as DIR/pareto.csv and DIR/pareto.png/.svg\n"
     "  config CONFIG     print the effective config: every default filled in\n"
     "  version           print the version\n"
     "  help              print this text\n"
@@ -502,6 +517,93 @@ static int cmd_sim(int argc, char **argv)
     return report_to_stdout(path, sim_report, &rq);
 }
 
+static int parse_model(const char *name)
+{
+    for (int k = 0; k < SIM_N_MODELS; k++)
+        if (strcmp(name, sim_model_name((enum sim_model)k)) == 0)
+            return k;
+    return -1;
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    struct sweep_request rq = {.mode = SWEEP_RUN, .jobs = 0, .point = -1,
+                               .progress = isatty(STDERR_FILENO)};
+    int64_t n;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--out") && v)
+            rq.dir = argv[++i];
+        else if (!strcmp(a, "--jobs") && v) {
+            if (parse_count(argv[++i], &n) || n > 256)
+                return bad_usage("--jobs needs a count from 1 to 256, not \"%s\"", v);
+            rq.jobs = (int)n;
+        } else if (!strcmp(a, "--model") && v) {
+            int m = parse_model(argv[++i]);
+            if (m < 0)
+                return bad_usage("--model must be analytic, systemc, systemc-rtl or rtl, not "
+                                 "\"%s\"", v);
+            rq.o.model = (enum sim_model)m;
+        } else if (!strcmp(a, "--train"))
+            rq.o.train = 1;
+        else if (!strcmp(a, "--area"))
+            rq.o.area = 1;
+        else if (!strcmp(a, "--retry-failed"))
+            rq.retry_failed = 1;
+        else if (!strcmp(a, "--emit") && v) {
+            i++;
+            if (!strcmp(v, "slurm"))
+                rq.mode = SWEEP_EMIT_SLURM;
+            else if (!strcmp(v, "parallel"))
+                rq.mode = SWEEP_EMIT_PARALLEL;
+            else
+                return bad_usage("--emit must be slurm or parallel, not \"%s\"", v);
+        } else if (!strcmp(a, "--point") && v) {
+            char *end;
+            long long p = strtoll(argv[++i], &end, 10);
+            if (!*v || *end || p < 0)
+                return bad_usage("--point needs a point number, not \"%s\"", v);
+            rq.mode = SWEEP_POINT, rq.point = p;
+        } else if ((!strcmp(a, "--merge") || !strcmp(a, "--pareto")) && v) {
+            rq.mode = a[2] == 'm' ? SWEEP_MERGE : SWEEP_PARETO;
+            rq.dir = argv[++i];
+        } else if (!strcmp(a, "--objectives") && v)
+            rq.objectives = argv[++i];
+        else if (a[0] == '-' && a[1])
+            return bad_usage("sweep: unknown option or missing value: %s", a);
+        else if (rq.sweep)
+            return bad_usage("sweep: more than one sweep file (%s)", a);
+        else
+            rq.sweep = a;
+    }
+    int by_dir = rq.mode == SWEEP_MERGE || rq.mode == SWEEP_PARETO;
+    if (by_dir && rq.sweep)
+        return bad_usage("sweep --merge/--pareto DIR take no sweep file");
+    if (!by_dir && (!rq.sweep || !rq.dir))
+        return bad_usage("sweep needs a SWEEP.yaml and --out DIR");
+    if (rq.objectives && rq.mode != SWEEP_PARETO)
+        return bad_usage("--objectives goes with --pareto DIR");
+    if (!rq.jobs) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        rq.jobs = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+    }
+    struct diag d = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        fputs("layerpipe: out of memory\n", stderr);
+        return 1;
+    }
+    int rc = sweep_main(&rq, mem, &d);
+    fclose(mem);
+    if (rc && rc != 130)
+        diag_print(&d, stderr);
+    fwrite(buf, 1, len, stdout);
+    free(buf);
+    return rc;
+}
+
 static int write_config(FILE *out, const void *ctx)
 {
     return cfg_write(ctx, out, 1);
@@ -543,6 +645,8 @@ int main(int argc, char **argv)
         return cmd_sim(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         return 0;

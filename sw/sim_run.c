@@ -652,10 +652,14 @@ int sim_measure(const struct config *c, const struct sim_request *rq, struct sim
     int rc = simulate(c, rq, &s, d);
     if (!rc) {
         struct mem_policy m;
+        int arrays = 0;
+        for (int l = 0; l < c->net.n_layers; l++)
+            arrays += c->net.layers[l].params > 0;
         memory_of(&s.p, &s.p1, s.pol, &m);
         *f = (struct sim_figures){
             .stages = s.o.M,
             .params = s.p.totals.params,
+            .mac_units = (int64_t)arrays * c->hardware.mac_rows * c->hardware.mac_cols,
             .total_cycles = s.o.total,
             /* sequential: every step is one minibatch's */
             .cycles_per_step = s.pol == PLAN_SEQUENTIAL ? s.o.cycles[0] : s.x.steady,

@@ -30,6 +30,7 @@ int sim_run(const struct config *c, const struct sim_request *rq, FILE *out, str
 struct sim_figures {
     int stages;
     int64_t params;
+    int64_t mac_units;               /* an R x C array per layer with weights */
     int64_t total_cycles;            /* fill and drain included */
     int64_t cycles_per_step;         /* a step with every stage busy (step 2M-2; -1 when the
                                         run is shorter); sequential: one minibatch */

@@ -21,6 +21,8 @@
 #include "../sw/train_run.h"
 #include "../sw/config.h"
 #include "../sw/sim_run.h"
+#include "../sw/sweep_db.h"
+#include "../sw/sweep_run.h"
 #include "../sw/verify.h"
 
 static double now(void)
@@ -191,6 +193,40 @@ static double sim_cycles_rate(const char *cfg_path, enum sim_model model, int64_
     return rc ? 0 : (double)(total + seq) / t;
 }
 
+/* The 10,000-point analytic sweep of configs/sweeps/fmnist-mlp4-arch.yaml on 2 workers,
+ * from nothing: loading and checking the sweep, creating the database, every point, the
+ * last commit. Points per second, or 0 on failure. */
+static double sweep_rate(const char *out_dir, int64_t *points)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
+    if (system(cmd))
+        return 0;
+    struct sweep_request rq = {.mode = SWEEP_RUN, .sweep = "configs/sweeps/fmnist-mlp4-arch.yaml",
+                               .dir = out_dir, .jobs = 2, .o = {SIM_ANALYTIC, 0, 0}};
+    struct diag d;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *sink = open_memstream(&buf, &len);
+    double t0 = now();
+    int rc = sink ? sweep_main(&rq, sink, &d) : 1;
+    double t = now() - t0;
+    if (sink)
+        fclose(sink);
+    if (rc)
+        diag_print(&d, stderr);
+    free(buf);
+    /* Every point recorded, and ok. */
+    struct sweep_db db;
+    int64_t ok = 0, failed = 0;
+    if (!rc && !(rc = sweep_db_open_existing(&db, out_dir, &d))) {
+        rc = sweep_db_counts(&db, &ok, &failed, &d) || failed || ok != db.n_points;
+        sweep_db_close(&db);
+    }
+    *points = ok;
+    return rc ? 0 : (double)ok / t;
+}
+
 int main(int argc, char **argv)
 {
     const char *cfg_path = "configs/resnet18.yaml";
@@ -253,6 +289,14 @@ int main(int argc, char **argv)
     failures += cosim_rate(vcfg, 0, co_mb, &co) != 0 || co.mismatches != 0;
     failures += cosim_rate(vcfg, 1, co_mb, &bare) != 0;
 
+    char sweep_dir[1100];
+    const char *slash = strrchr(argv[1], '/');
+    snprintf(sweep_dir, sizeof sweep_dir, "%.*sbench-sweep", slash ? (int)(slash - argv[1] + 1) : 0,
+             argv[1]);
+    int64_t sw_points = 0;
+    double sw_rate = sweep_rate(sweep_dir, &sw_points);
+    failures += sw_rate <= 0;
+
     FILE *out = fopen(argv[1], "w");
     if (!out) {
         perror(argv[1]);
@@ -299,6 +343,10 @@ int main(int argc, char **argv)
                     ? 100.0 * (bare.steps_per_s / co.steps_per_s - 1) : 0.0);
         fprintf(both[i], "replay_mac_cycles_per_s                %8.0f  (%lld MAC cycles each)\n",
                 rp_rate * rp_cycles, (long long)rp_cycles);
+        fprintf(both[i], "bench: layerpipe sweep configs/sweeps/fmnist-mlp4-arch.yaml, %lld "
+                "points, analytic, 2 workers, into %s\n", (long long)sw_points, sweep_dir);
+        fprintf(both[i], "sweep_points_per_s                     %8.0f  (aim: at least 1000; "
+                "file to database, every point committed)\n", sw_rate);
     }
     int rc = fclose(out) ? 1 : 0;
     cfg_free(&c);

@@ -1,0 +1,801 @@
+#include "sweep.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- filters: a small expression language over the axes ---- */
+
+enum ex_kind { EX_NUM, EX_STR, EX_AXIS, EX_NEG, EX_NOT, EX_BIN };
+enum ex_op { OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_ADD, OP_SUB, OP_MUL,
+             OP_DIV, OP_MOD };
+static const char *const op_text[] = {"or", "and", "==", "!=", "<", "<=", ">", ">=", "+",
+                                      "-", "*", "/", "%"};
+
+struct sweep_expr {
+    enum ex_kind kind;
+    enum ex_op op;
+    double num;
+    char *str;
+    int axis;
+    int line, col;                 /* in the sweep file */
+    struct sweep_expr *a, *b;
+};
+
+struct lexer {
+    const struct sweep *s;
+    const struct ynode *node;      /* the filter's scalar */
+    const char *text, *p;
+    struct diag *d;
+};
+
+static int lex_fail(struct lexer *x, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Columns inside a one-line filter; a quoted scalar starts one column later. */
+static int lex_col(const struct lexer *x, const char *at)
+{
+    return x->node->col + (x->node->plain ? 0 : 1) + (int)(at - x->text);
+}
+
+static int lex_fail(struct lexer *x, const char *at, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return diag_set(x->d, x->s->path, x->node->line, lex_col(x, at), "filter: %s", msg);
+}
+
+static void expr_free(struct sweep_expr *e)
+{
+    if (!e)
+        return;
+    expr_free(e->a);
+    expr_free(e->b);
+    free(e->str);
+    free(e);
+}
+
+static struct sweep_expr *expr_new(struct lexer *x, enum ex_kind k, const char *at)
+{
+    struct sweep_expr *e = calloc(1, sizeof *e);
+    if (!e) {
+        diag_set(x->d, x->s->path, 0, 0, "out of memory");
+        return NULL;
+    }
+    e->kind = k;
+    e->line = x->node->line;
+    e->col = lex_col(x, at);
+    return e;
+}
+
+static void skip_space(struct lexer *x)
+{
+    while (isspace((unsigned char)*x->p))
+        x->p++;
+}
+
+/* The keyword or operator kw at the cursor (a keyword must end there). */
+static int accept(struct lexer *x, const char *kw)
+{
+    skip_space(x);
+    size_t n = strlen(kw);
+    if (strncmp(x->p, kw, n))
+        return 0;
+    if (isalpha((unsigned char)kw[0]) && (isalnum((unsigned char)x->p[n]) || x->p[n] == '_'))
+        return 0;
+    x->p += n;
+    return 1;
+}
+
+static struct sweep_expr *parse_or(struct lexer *x);
+
+static int is_name_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '.';
+}
+
+static struct sweep_expr *parse_atom(struct lexer *x)
+{
+    skip_space(x);
+    const char *at = x->p;
+    struct sweep_expr *e;
+    if (*at == '(') {
+        x->p++;
+        if (!(e = parse_or(x)))
+            return NULL;
+        if (!accept(x, ")")) {
+            expr_free(e);
+            lex_fail(x, x->p, "expected ')'");
+            return NULL;
+        }
+        return e;
+    }
+    if (*at == '\'' || *at == '"') {
+        const char *end = strchr(at + 1, *at);
+        if (!end) {
+            lex_fail(x, at, "text starting here has no closing %c", *at);
+            return NULL;
+        }
+        if (!(e = expr_new(x, EX_STR, at)) || !(e->str = strndup(at + 1, (size_t)(end - at - 1)))) {
+            expr_free(e);
+            diag_set(x->d, x->s->path, 0, 0, "out of memory");
+            return NULL;
+        }
+        x->p = end + 1;
+        return e;
+    }
+    if (isdigit((unsigned char)*at) || (*at == '.' && isdigit((unsigned char)at[1]))) {
+        char *end;
+        errno = 0;
+        double v = strtod(at, &end);
+        if (errno || !isfinite(v) || is_name_char(*end)) {
+            lex_fail(x, at, "not a number");
+            return NULL;
+        }
+        if (!(e = expr_new(x, EX_NUM, at)))
+            return NULL;
+        e->num = v;
+        x->p = end;
+        return e;
+    }
+    if (isalpha((unsigned char)*at) || *at == '_') {
+        const char *end = at;
+        while (is_name_char(*end))
+            end++;
+        for (int a = 0; a < x->s->n_axes; a++) {
+            const char *path = x->s->axes[a].path;
+            if (strlen(path) == (size_t)(end - at) && !strncmp(path, at, (size_t)(end - at))) {
+                if (!(e = expr_new(x, EX_AXIS, at)))
+                    return NULL;
+                e->axis = a;
+                x->p = end;
+                return e;
+            }
+        }
+        lex_fail(x, at, "%.*s is not an axis of this sweep (quote text: '%.*s')",
+                 (int)(end - at), at, (int)(end - at), at);
+        return NULL;
+    }
+    lex_fail(x, at, *at ? "expected a number, 'text', an axis or '('" : "the filter ends early");
+    return NULL;
+}
+
+/* A prefix operator (kind) and its operand, parsed by next at the given level. */
+static struct sweep_expr *parse_prefix(struct lexer *x, enum ex_kind kind, const char *at,
+                                       struct sweep_expr *(*next)(struct lexer *, int), int level)
+{
+    struct sweep_expr *e = expr_new(x, kind, at);
+    if (e && !(e->a = next(x, level))) {
+        expr_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Operators from the loosest: or, and, not, comparisons (which do not chain), + -,
+ * * / %, unary minus. Binary ones group left to right. */
+static const struct { int n; enum ex_op ops[6]; } levels[] = {
+    {1, {OP_OR}}, {1, {OP_AND}}, {0, {OP_OR}}, {6, {OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT}},
+    {2, {OP_ADD, OP_SUB}}, {3, {OP_MUL, OP_DIV, OP_MOD}}};
+#define N_LEVELS ((int)(sizeof levels / sizeof *levels))
+#define LEVEL_NOT 2
+#define LEVEL_CMP 3
+
+static struct sweep_expr *parse_level(struct lexer *x, int level)
+{
+    skip_space(x);
+    const char *at = x->p;
+    if (level == N_LEVELS)
+        return accept(x, "-") ? parse_prefix(x, EX_NEG, at, parse_level, level) : parse_atom(x);
+    if (level == LEVEL_NOT)
+        return accept(x, "not") ? parse_prefix(x, EX_NOT, at, parse_level, level)
+                                : parse_level(x, level + 1);
+    struct sweep_expr *left = parse_level(x, level + 1);
+    while (left) {
+        skip_space(x);
+        const char *op_at = x->p;
+        int found = -1;
+        for (int i = 0; i < levels[level].n && found < 0; i++)
+            if (accept(x, op_text[levels[level].ops[i]]))
+                found = (int)levels[level].ops[i];
+        if (found < 0)
+            return left;
+        struct sweep_expr *e = expr_new(x, EX_BIN, op_at);
+        if (!e) {
+            expr_free(left);
+            return NULL;
+        }
+        e->op = (enum ex_op)found;
+        e->a = left;
+        if (!(e->b = parse_level(x, level + 1))) {
+            expr_free(e);
+            return NULL;
+        }
+        left = e;
+        if (level == LEVEL_CMP)
+            return left;
+    }
+    return NULL;
+}
+
+static struct sweep_expr *parse_or(struct lexer *x)
+{
+    return parse_level(x, 0);
+}
+
+/* The index of axis a's value in combination k of the whole product. */
+static int value_index(const struct sweep *s, int64_t k, int a)
+{
+    for (int i = s->n_axes - 1; i > a; i--)
+        k /= s->axes[i].n;
+    return (int)(k % s->axes[a].n);
+}
+
+struct val {
+    int is_num;
+    double num;
+    const char *str;
+};
+
+static int eval_fail(const struct sweep *s, const struct sweep_expr *e, struct diag *d,
+                     const char *what)
+{
+    return diag_set(d, s->path, e->line, e->col, "filter: %s", what);
+}
+
+static int eval(const struct sweep *s, const struct sweep_expr *e, int64_t combo, struct val *v,
+                struct diag *d)
+{
+    struct val a, b;
+    switch (e->kind) {
+    case EX_NUM:
+        *v = (struct val){1, e->num, NULL};
+        return 0;
+    case EX_STR:
+        *v = (struct val){0, 0, e->str};
+        return 0;
+    case EX_AXIS: {
+        const struct sweep_value *sv = &s->axes[e->axis].v[value_index(s, combo, e->axis)];
+        *v = sv->type == SWEEP_TEXT ? (struct val){0, 0, sv->text} : (struct val){1, sv->r, NULL};
+        return 0;
+    }
+    case EX_NEG:
+    case EX_NOT:
+        if (eval(s, e->a, combo, &a, d))
+            return -1;
+        if (!a.is_num)
+            return eval_fail(s, e, d, e->kind == EX_NEG ? "'-' of text" : "'not' of text");
+        *v = (struct val){1, e->kind == EX_NEG ? -a.num : !a.num, NULL};
+        return 0;
+    case EX_BIN:
+        break;
+    }
+    if (eval(s, e->a, combo, &a, d))
+        return -1;
+    if (e->op == OP_OR || e->op == OP_AND) {
+        if (!a.is_num)
+            return eval_fail(s, e, d, "'and'/'or' of text");
+        if ((e->op == OP_OR) == (a.num != 0)) {   /* decided by the left side */
+            *v = (struct val){1, a.num != 0, NULL};
+            return 0;
+        }
+    }
+    if (eval(s, e->b, combo, &b, d))
+        return -1;
+    if (a.is_num != b.is_num && (e->op == OP_EQ || e->op == OP_NE)) {
+        *v = (struct val){1, e->op == OP_NE, NULL};   /* text is never a number */
+        return 0;
+    }
+    if (a.is_num != b.is_num) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "'%s' between %s and %s", op_text[e->op],
+                 a.is_num ? "a number" : "text", b.is_num ? "a number" : "text");
+        return eval_fail(s, e, d, msg);
+    }
+    if (!a.is_num && e->op >= OP_ADD)
+        return eval_fail(s, e, d, "arithmetic on text");
+    double x = a.num, y = b.num, r = 0;
+    int cmp = a.is_num ? (x > y) - (x < y) : strcmp(a.str, b.str);
+    switch (e->op) {
+    case OP_OR:
+    case OP_AND: r = b.is_num && b.num != 0; break;
+    case OP_EQ: r = cmp == 0; break;
+    case OP_NE: r = cmp != 0; break;
+    case OP_LT: r = cmp < 0; break;
+    case OP_LE: r = cmp <= 0; break;
+    case OP_GT: r = cmp > 0; break;
+    case OP_GE: r = cmp >= 0; break;
+    case OP_ADD: r = x + y; break;
+    case OP_SUB: r = x - y; break;
+    case OP_MUL: r = x * y; break;
+    case OP_DIV:
+    case OP_MOD:
+        if (y == 0)
+            return eval_fail(s, e, d, "division by zero");
+        r = e->op == OP_DIV ? x / y : fmod(x, y);
+        break;
+    }
+    *v = (struct val){1, r, NULL};
+    return 0;
+}
+
+/* ---- the sweep file ---- */
+
+static int node_fail(const struct sweep *s, const struct ynode *n, struct diag *d,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int node_fail(const struct sweep *s, const struct ynode *n, struct diag *d,
+                     const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return diag_set(d, n && n->file ? n->file : s->path, n ? n->line : 0, n ? n->col : 0, "%s",
+                    msg);
+}
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Read path and parse it into doc, adding its bytes to s->hash. */
+static int load_doc(struct sweep *s, struct ydoc *doc, const char *path, struct diag *d)
+{
+    char *text;
+    size_t len;
+    if (ydoc_read(path, &text, &len, d))
+        return -1;
+    s->hash = fnv1a(s->hash, text, len);
+    int rc = ydoc_load_buffer(doc, path, text, len, d);
+    free(text);
+    return rc;
+}
+
+/* A value's type and its one-line text. */
+static int value_init(struct sweep_value *v, struct ynode *n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -1;
+    ynode_write_flow(n, f);
+    if (fclose(f))
+        return -1;
+    v->node = n;
+    v->text = buf;
+    v->type = SWEEP_TEXT;
+    if (n->kind != YNODE_SCALAR || !n->plain || !n->text[0])
+        return 0;
+    char *end;
+    errno = 0;
+    long long i = strtoll(n->text, &end, 10);
+    if (!*end && !errno) {
+        v->type = SWEEP_INT, v->i = i, v->r = (double)i;
+        return 0;
+    }
+    double r = strtod(n->text, &end);
+    if (!*end && isfinite(r) && (isdigit((unsigned char)n->text[0]) || strchr("+-.", n->text[0])))
+        v->type = SWEEP_REAL, v->r = r;
+    return 0;
+}
+
+/* The digits after the point in a plain number ("0.05": 2), or -1 with an exponent. */
+static int decimals(const char *t)
+{
+    const char *dot = strchr(t, '.');
+    if (strpbrk(t, "eE"))
+        return -1;
+    return dot ? (int)strlen(dot + 1) : 0;
+}
+
+static int get_number(const struct sweep *s, const struct ynode *n, const char *what,
+                      double *out, struct diag *d)
+{
+    char *end;
+    if (n->kind != YNODE_SCALAR || !n->plain)
+        return node_fail(s, n, d, "%s: expected a number", what);
+    errno = 0;
+    *out = strtod(n->text, &end);
+    if (!n->text[0] || *end || errno || !isfinite(*out))
+        return node_fail(s, n, d, "%s: expected a number, got \"%s\"", what, n->text);
+    return 0;
+}
+
+/* A range {from, to, step} (arithmetic) or {from, to, times} (geometric), both ends
+ * included, as scalar nodes placed at the range. */
+static int range_values(struct sweep *s, struct sweep_axis *ax, const struct ynode *m,
+                        struct diag *d)
+{
+    const struct ynode *from = NULL, *to = NULL, *step = NULL, *times = NULL;
+    for (int i = 0; i < m->n; i++) {
+        const char *k = m->keys[i]->text;
+        const struct ynode **slot = !strcmp(k, "from") ? &from : !strcmp(k, "to") ? &to
+                                    : !strcmp(k, "step") ? &step : !strcmp(k, "times") ? &times
+                                    : NULL;
+        if (!slot)
+            return node_fail(s, m->keys[i], d, "%s: unknown key \"%s\" in a range (from, to, "
+                             "and step or times)", ax->path, k);
+        *slot = m->items[i];
+    }
+    if (!from || !to || !step == !times)
+        return node_fail(s, m, d, "%s: a range needs from, to, and either step or times",
+                         ax->path);
+    double a, b, by;
+    if (get_number(s, from, "from", &a, d) || get_number(s, to, "to", &b, d) ||
+        get_number(s, step ? step : times, step ? "step" : "times", &by, d))
+        return -1;
+    if (step && (by <= 0 || b < a))
+        return node_fail(s, step, d, "%s: a range goes up from 'from' to 'to' by a step > 0",
+                         ax->path);
+    if (times && (by <= 1 || a <= 0 || b < a))
+        return node_fail(s, times, d, "%s: a geometric range needs 0 < from <= to and times > 1",
+                         ax->path);
+    /* As many decimals as from and step have, so 0.9 + 3 x 0.01 reads 0.93. */
+    int dec = decimals(from->text), ds = step ? decimals(step->text) : 0;
+    dec = dec < 0 || ds < 0 ? -1 : dec > ds ? dec : ds;
+    double count = step ? floor((b - a) / by + 1e-9) + 1 : floor(log(b / a) / log(by) + 1e-9) + 1;
+    if (count > SWEEP_MAX_VALUES)
+        return node_fail(s, m, d, "%s: the range has %.0f values; at most %d", ax->path, count,
+                         SWEEP_MAX_VALUES);
+    ax->n = (int)count;
+    ax->v = calloc((size_t)ax->n, sizeof *ax->v);
+    struct ynode **made = realloc(s->made, sizeof *made * (size_t)(s->n_made + ax->n));
+    if (!ax->v || !made)
+        return node_fail(s, NULL, d, "out of memory");
+    s->made = made;
+    for (int i = 0; i < ax->n; i++) {
+        double v = step ? a + by * i : a * pow(by, i);
+        char text[64];
+        if (dec >= 0)
+            snprintf(text, sizeof text, "%.*f", dec, v);
+        else
+            snprintf(text, sizeof text, "%.17g", v);
+        struct ynode *n = ynode_new(YNODE_SCALAR, text, m);
+        if (!n || (s->made[s->n_made++] = n, value_init(&ax->v[i], n)))
+            return node_fail(s, NULL, d, "out of memory");
+    }
+    return 0;
+}
+
+static int axis_values(struct sweep *s, struct sweep_axis *ax, struct ynode *n, struct diag *d)
+{
+    if (n->kind == YNODE_MAP)
+        return range_values(s, ax, n, d);
+    if (n->kind != YNODE_SEQ || n->n == 0)
+        return node_fail(s, n, d, "%s: expected a list of values or a range {from, to, step}",
+                         ax->path);
+    if (n->n > SWEEP_MAX_VALUES)
+        return node_fail(s, n, d, "%s: %d values; at most %d", ax->path, n->n, SWEEP_MAX_VALUES);
+    ax->n = n->n;
+    if (!(ax->v = calloc((size_t)ax->n, sizeof *ax->v)))
+        return node_fail(s, NULL, d, "out of memory");
+    for (int i = 0; i < ax->n; i++) {
+        if (value_init(&ax->v[i], n->items[i]))
+            return node_fail(s, NULL, d, "out of memory");
+        for (int j = 0; j < i; j++)
+            if (!strcmp(ax->v[j].text, ax->v[i].text))
+                return node_fail(s, n->items[i], d, "%s: the value %s is listed twice (first "
+                                 "at line %d, column %d)", ax->path, ax->v[i].text,
+                                 ax->v[j].node->line, ax->v[j].node->col);
+    }
+    return 0;
+}
+
+/* Find, or add, the place in the base document that axis ax sets. */
+static int axis_slot(struct sweep *s, struct sweep_axis *ax, struct diag *d)
+{
+    const char *p = ax->path;
+    struct ynode *cur = s->base.root;
+    char seg[128], done[512] = "";
+    if (!cur || cur->kind != YNODE_MAP)
+        return node_fail(s, ax->key, d, "%s: the base config is not a mapping", ax->path);
+    for (;;) {
+        size_t n = strcspn(p, ".");
+        if (n == 0 || n >= sizeof seg)
+            return node_fail(s, ax->key, d, "%s: not a config path (keys and list indices "
+                             "joined by '.': network.layers.0.out)", ax->path);
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (!isalnum((unsigned char)seg[i]) && seg[i] != '_')
+                return node_fail(s, ax->key, d, "%s: \"%s\" is not a config key or list index",
+                                 ax->path, seg);
+        int last = p[n] == '\0', idx = -1;
+        if (cur->kind == YNODE_SEQ) {
+            char *end;
+            long v = strtol(seg, &end, 10);
+            if (*end || !isdigit((unsigned char)seg[0]))
+                return node_fail(s, ax->key, d, "%s: %s is a list in the base config; \"%s\" "
+                                 "is not an index", ax->path, done, seg);
+            if (v >= cur->n)
+                return node_fail(s, ax->key, d, "%s: %s has %d item%s in the base config; "
+                                 "index %ld is past its end", ax->path, done, cur->n,
+                                 cur->n == 1 ? "" : "s", v);
+            idx = (int)v;
+        } else if (cur->kind == YNODE_MAP) {
+            for (int i = 0; i < cur->n && idx < 0; i++)
+                if (!strcmp(cur->keys[i]->text, seg))
+                    idx = i;
+            if (idx < 0) {   /* a key the base leaves to its default */
+                struct ynode *k = ynode_new(YNODE_SCALAR, seg, ax->key);
+                struct ynode *v = last ? NULL : ynode_new(YNODE_MAP, NULL, ax->key);
+                if (!k || (!last && !v) || ynode_map_add(cur, k, v)) {
+                    ynode_free(k);
+                    ynode_free(v);
+                    return node_fail(s, NULL, d, "out of memory");
+                }
+                idx = cur->n - 1;
+            }
+        } else {
+            return node_fail(s, ax->key, d, "%s: %s is a single value in the base config, "
+                             "with no \"%s\" inside", ax->path, done, seg);
+        }
+        snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s", done[0] ? "." : "",
+                 seg);
+        if (last) {
+            ax->parent = cur;
+            ax->slot = idx;
+            ax->orig = cur->items[idx];
+            return 0;
+        }
+        cur = cur->items[idx];
+        p += n + 1;
+    }
+}
+
+static int load_axes(struct sweep *s, struct ynode *axes, struct diag *d)
+{
+    if (axes->kind != YNODE_MAP || axes->n == 0)
+        return node_fail(s, axes, d, "axes: expected a mapping from config paths to values");
+    if (axes->n > SWEEP_MAX_AXES)
+        return node_fail(s, axes, d, "axes: %d axes; at most %d", axes->n, SWEEP_MAX_AXES);
+    if (!(s->axes = calloc((size_t)axes->n, sizeof *s->axes)))
+        return node_fail(s, NULL, d, "out of memory");
+    double product = 1;
+    for (int a = 0; a < axes->n; a++) {
+        struct sweep_axis *ax = &s->axes[a];
+        s->n_axes = a + 1;
+        ax->key = axes->keys[a];
+        if (!(ax->path = strdup(ax->key->text)))
+            return node_fail(s, NULL, d, "out of memory");
+        for (int b = 0; b < a; b++) {
+            const char *p = s->axes[b].path, *q = ax->path;
+            size_t n = strlen(p), m = strlen(q);
+            if ((n < m && !strncmp(p, q, n) && q[n] == '.') ||
+                (m < n && !strncmp(p, q, m) && p[m] == '.'))
+                return node_fail(s, ax->key, d, "%s and %s, another axis, set the same place",
+                                 q, p);
+        }
+        if (axis_values(s, ax, axes->items[a], d) || axis_slot(s, ax, d))
+            return -1;
+        product *= ax->n;
+    }
+    if (product > SWEEP_MAX_PRODUCT)
+        return node_fail(s, axes, d, "axes: %.0f combinations; at most %d before filters",
+                         product, SWEEP_MAX_PRODUCT);
+    return 0;
+}
+
+static int load_filters(struct sweep *s, const struct ynode *f, struct diag *d)
+{
+    const struct ynode *const *items = &f;
+    int n = 1;
+    if (f->kind == YNODE_SEQ)
+        items = (const struct ynode *const *)f->items, n = f->n;
+    if (!(s->filters = calloc((size_t)n + 1, sizeof *s->filters)))
+        return node_fail(s, NULL, d, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const struct ynode *t = items[i];
+        if (t->kind != YNODE_SCALAR)
+            return node_fail(s, t, d, "filters: expected an expression such as "
+                             "\"hardware.mac_rows <= hardware.mac_cols\"");
+        struct lexer x = {s, t, t->text, t->text, d};
+        struct sweep_expr *e = parse_or(&x);
+        if (!e)
+            return -1;
+        s->filters[s->n_filters++] = e;
+        skip_space(&x);
+        if (*x.p)
+            return lex_fail(&x, x.p, "unexpected \"%s\" after the expression", x.p);
+    }
+    return 0;
+}
+
+/* The points: every combination the filters keep. */
+static int enumerate(struct sweep *s, const struct ynode *where, struct diag *d)
+{
+    int64_t total = 1, cap = 0;
+    for (int a = 0; a < s->n_axes; a++)
+        total *= s->axes[a].n;
+    for (int64_t k = 0; k < total; k++) {
+        int keep = 1;
+        for (int i = 0; i < s->n_filters && keep; i++) {
+            struct val v;
+            if (eval(s, s->filters[i], k, &v, d))
+                return -1;
+            if (!v.is_num)
+                return eval_fail(s, s->filters[i], d, "the filter gives text, not true or false");
+            keep = v.num != 0;
+        }
+        if (!keep)
+            continue;
+        if (s->n_points == cap) {
+            cap = cap ? 2 * cap : 1024;
+            int64_t *nc = realloc(s->combo, sizeof *nc * (size_t)cap);
+            if (!nc)
+                return node_fail(s, NULL, d, "out of memory");
+            s->combo = nc;
+        }
+        s->combo[s->n_points++] = k;
+    }
+    if (s->n_points == 0)
+        return node_fail(s, where, d, "the filters leave no point of the %lld combinations",
+                         (long long)total);
+    return 0;
+}
+
+int sweep_value_of(const struct sweep *s, int64_t p, int a)
+{
+    return value_index(s, s->combo[p], a);
+}
+
+void sweep_apply(struct sweep *s, int64_t p)
+{
+    for (int a = 0; a < s->n_axes; a++) {
+        struct sweep_axis *ax = &s->axes[a];
+        ax->parent->items[ax->slot] = ax->v[sweep_value_of(s, p, a)].node;
+    }
+}
+
+int sweep_config(struct sweep *s, int64_t p, struct config *c, struct diag *d)
+{
+    sweep_apply(s, p);
+    return cfg_load_doc(c, &s->base, d);
+}
+
+static int inside(const struct ynode *n, const struct diag *d)
+{
+    if (n->file && !strcmp(n->file, d->file) && n->line == d->line && n->col == d->col)
+        return 1;
+    for (int i = 0; i < n->n; i++)
+        if (inside(n->items[i], d) || (n->keys && inside(n->keys[i], d)))
+            return 1;
+    return 0;
+}
+
+/* Decode every value once, in the first point that has it: an error at the value (or
+ * at its axis' path) is the sweep file's; others depend on the combination and are
+ * that point's failure. */
+static int check_values(struct sweep *s, struct diag *d)
+{
+    for (int a = 0; a < s->n_axes; a++) {
+        struct sweep_axis *ax = &s->axes[a];
+        for (int j = 0; j < ax->n; j++) {
+            int64_t p = 0;
+            while (p < s->n_points && sweep_value_of(s, p, a) != j)
+                p++;
+            if (p == s->n_points)
+                continue;   /* filtered out everywhere */
+            struct config c;
+            struct diag e;
+            if (sweep_config(s, p, &c, &e) == 0) {
+                cfg_free(&c);
+                continue;
+            }
+            int ours = (ax->key->line == e.line && ax->key->col == e.col &&
+                        !strcmp(s->path, e.file)) || inside(ax->v[j].node, &e);
+            if (ours) {
+                *d = e;
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int sweep_load(struct sweep *s, const char *path, struct diag *d)
+{
+    static const char *const keys[] = {"base", "axes", "filters", "minibatches", NULL};
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->hash = 0xcbf29ce484222325ull;
+    if (load_doc(s, &s->doc, path, d))
+        return -1;
+    const struct ynode *root = s->doc.root;
+    static const struct ynode start = {.line = 1, .col = 1};
+    int rc = -1;
+    if (!root || root->kind != YNODE_MAP) {
+        node_fail(s, root ? root : &start, d, "a sweep file is a mapping with base: CONFIG "
+                  "and axes:");
+        goto out;
+    }
+    for (int i = 0; i < root->n; i++) {
+        int ok = 0;
+        for (int k = 0; keys[k]; k++)
+            ok |= !strcmp(root->keys[i]->text, keys[k]);
+        if (!ok) {
+            node_fail(s, root->keys[i], d, "unknown key \"%s\" (a sweep file has base, axes, "
+                      "filters and minibatches)", root->keys[i]->text);
+            goto out;
+        }
+    }
+    const struct ynode *base = ynode_get(root, "base"), *axes = ynode_get(root, "axes");
+    const struct ynode *filters = ynode_get(root, "filters"), *mb = ynode_get(root, "minibatches");
+    if (!base || !axes) {
+        node_fail(s, root, d, "a sweep file needs base: (a config file) and axes:");
+        goto out;
+    }
+    if (base->kind != YNODE_SCALAR || !base->text[0]) {
+        node_fail(s, base, d, "base: expected the path of a config file");
+        goto out;
+    }
+    /* Relative to the sweep file, as an include would be. */
+    const char *slash = strrchr(path, '/');
+    if (base->text[0] == '/' || !slash)
+        snprintf(s->base_path, sizeof s->base_path, "%s", base->text);
+    else
+        snprintf(s->base_path, sizeof s->base_path, "%.*s/%s", (int)(slash - path), path,
+                 base->text);
+    if (mb) {
+        char *end;
+        errno = 0;
+        long long v = mb->kind == YNODE_SCALAR ? strtoll(mb->text, &end, 10) : 0;
+        if (mb->kind != YNODE_SCALAR || !mb->plain || *end || errno || v < 1 || v > 1000000) {
+            node_fail(s, mb, d, "minibatches: expected a count from 1 to 1000000");
+            goto out;
+        }
+        s->minibatches = v;
+    }
+    if (load_doc(s, &s->base, s->base_path, d)) {
+        if (d->line == 0)   /* no position in the base: the fault is the path */
+            node_fail(s, base, d, "base: %s: %s", s->base_path, d->msg);
+        goto out;
+    }
+    struct config c;
+    if (cfg_load_doc(&c, &s->base, d))
+        goto out;
+    cfg_free(&c);
+    rc = load_axes(s, (struct ynode *)axes, d) ||
+         (filters && load_filters(s, filters, d)) || enumerate(s, filters ? filters : axes, d) ||
+         check_values(s, d);
+out:
+    if (rc)
+        sweep_free(s);
+    return rc ? -1 : 0;
+}
+
+void sweep_free(struct sweep *s)
+{
+    for (int a = 0; a < s->n_axes; a++) {
+        struct sweep_axis *ax = &s->axes[a];
+        if (ax->parent)   /* give the base document its own node back */
+            ax->parent->items[ax->slot] = ax->orig;
+        for (int j = 0; ax->v && j < ax->n; j++)
+            free(ax->v[j].text);
+        free(ax->v);
+        free(ax->path);
+    }
+    free(s->axes);
+    for (int i = 0; i < s->n_filters; i++)
+        expr_free(s->filters[i]);
+    free(s->filters);
+    for (int i = 0; i < s->n_made; i++)
+        ynode_free(s->made[i]);
+    free(s->made);
+    free(s->combo);
+    ydoc_free(&s->base);
+    ydoc_free(&s->doc);
+    memset(s, 0, sizeof *s);
+}
