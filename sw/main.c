@@ -597,9 +597,13 @@ static int cmd_sweep(int argc, char **argv)
     }
     int rc = sweep_main(&rq, mem, &d);
     fclose(mem);
+    /* An interrupted run still says what it did and how to go on. */
     if (rc && rc != 130)
         diag_print(&d, stderr);
-    fwrite(buf, 1, len, stdout);
+    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+        perror("layerpipe: writing output");
+        rc = 1;
+    }
     free(buf);
     return rc;
 }

@@ -314,7 +314,7 @@ int sweep_pareto(const char *dir, const char *objectives, FILE *out, struct diag
     if (rc)
         diag_set(d, db.path, 0, 0, "reading points: %s", sqlite3_errmsg(db.db));
     else if (n == 0)
-        rc = (diag_set(d, db.path, 0, 0, "no point is done and ok yet: nothing to compare"), 2);
+        rc = (diag_set(d, db.path, 0, 0, "no point is ok with every objective recorded: nothing to compare"), 2);
     int64_t *front = rc ? NULL : malloc(sizeof *front * (size_t)n);
     if (!rc && !front)
         rc = (diag_set(d, db.path, 0, 0, "out of memory"), 1);

@@ -113,6 +113,11 @@ static int spawn(struct runner *r, struct worker *w)
         close(t[0]), close(t[1]);
         return diag_set(r->d, "layerpipe sweep", 0, 0, "pipe: %s", strerror(errno));
     }
+    /* Not into what a point execs (a Verilator build): its parent's death must show. */
+    for (int i = 0; i < 2; i++) {
+        fcntl(t[i], F_SETFD, FD_CLOEXEC);
+        fcntl(res[i], F_SETFD, FD_CLOEXEC);
+    }
     fflush(NULL);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
