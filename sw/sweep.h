@@ -70,12 +70,24 @@ struct sweep {
 int sweep_load(struct sweep *s, const char *path, struct diag *d);
 void sweep_free(struct sweep *s);
 
+/* The index of axis a's value in combination k of the whole product (before filters). */
+int sweep_combo_value(const struct sweep *s, int64_t k, int a);
 /* The index of axis a's value in point p. */
 int sweep_value_of(const struct sweep *s, int64_t p, int a);
 /* Put point p's values into s->base (then cfg_load_doc(c, &s->base, d)). */
 void sweep_apply(struct sweep *s, int64_t p);
 /* Decode point p's config. Returns 0, or -1 with d set. */
 int sweep_config(struct sweep *s, int64_t p, struct config *c, struct diag *d);
+
+/* ---- filters (sweep_filter.c) ---- */
+
+/* Parse the filter in scalar t. Returns it, or NULL with d set (file:line:column). */
+struct sweep_expr *sweep_filter_parse(const struct sweep *s, const struct ynode *t,
+                                      struct diag *d);
+/* Whether combination k passes e: 1 or 0; -1 with d set on a type error. */
+int sweep_filter_keep(const struct sweep *s, const struct sweep_expr *e, int64_t k,
+                      struct diag *d);
+void sweep_filter_free(struct sweep_expr *e);
 
 /* ---- a point's result (sweep_point.c) ---- */
 
