@@ -302,7 +302,9 @@ static int run_points(struct runner *r)
     }
     for (int i = 0; i < r->n_workers; i++)
         feed(r, &r->w[i]);
-    while (!rc && !interrupted && busy(r)) {
+    /* Work left and no worker busy: one died between two points, and its closed pipe
+     * brings it to bury(), which starts another. */
+    while (!rc && !interrupted && (busy(r) || have_work(r))) {
         for (int i = 0; i < r->n_workers; i++)
             pf[i] = (struct pollfd){r->w[i].pid > 0 ? r->w[i].result : -1, POLLIN, 0};
         int n = poll(pf, (nfds_t)r->n_workers, 100);
