@@ -47,6 +47,15 @@ void plan_free(struct plan *p)
     memset(p, 0, sizeof *p);
 }
 
+int plan_propagates(const struct net *n, int l)
+{
+    const struct net_layer *ly = &n->layers[l];
+    for (int i = 0; i < ly->n_inputs; i++)
+        if (ly->inputs[i] != NET_INPUT)
+            return 1;
+    return 0;
+}
+
 static void fill_layers(struct plan *p, const struct net *n, const int *stage_of)
 {
     for (int l = 0; l < n->n_layers; l++) {
@@ -55,15 +64,21 @@ static void fill_layers(struct plan *p, const struct net *n, const int *stage_of
         pl->stage = stage_of[l];
         pl->S = p->n_stages - pl->stage;
         pl->delay = 2 * pl->S;
+        pl->propagates = plan_propagates(n, l);
         pl->params = ly->params;
-        pl->stash_words = (int64_t)pl->delay * ly->params;
-        pl->ema_words = pl->delay > 0 ? ly->params : 0;
+        pl->weights = ly->weights;
+        pl->stash_words = pl->propagates ? (int64_t)pl->delay * ly->weights : 0;
+        pl->ema_words = pl->propagates && pl->delay > 0 ? ly->weights : 0;
+        pl->paper_stash_words = (int64_t)pl->delay * ly->params;
+        pl->paper_ema_words = pl->delay > 0 ? ly->params : 0;
         pl->act_words = (int64_t)(2 * pl->S + 1) * p->batch * ly->saved;
         pl->train_macs = net_train_macs(n, l);
         p->stage_macs[pl->stage - 1] += pl->train_macs;
         p->totals.params += pl->params;
         p->totals.stash_words += pl->stash_words;
         p->totals.ema_words += pl->ema_words;
+        p->totals.paper_stash_words += pl->paper_stash_words;
+        p->totals.paper_ema_words += pl->paper_ema_words;
         p->totals.act_words += pl->act_words;
     }
 }
@@ -126,6 +141,15 @@ int64_t plan_history_words(const struct plan *p, enum plan_policy pol)
     switch (pol) {
     case PLAN_STASH: return p->totals.stash_words;
     case PLAN_EMA: return p->totals.ema_words;
+    default: return 0;
+    }
+}
+
+int64_t plan_paper_history_words(const struct plan *p, enum plan_policy pol)
+{
+    switch (pol) {
+    case PLAN_STASH: return p->totals.paper_stash_words;
+    case PLAN_EMA: return p->totals.paper_ema_words;
     default: return 0;
     }
 }

@@ -6,6 +6,12 @@
  * weight-history words each policy needs, the activation delay-line words, and
  * the step-by-step schedule.
  *
+ * History only where it is read (LAYERPIPE.md s. 4): a backward reads an old
+ * weight version only to propagate the error to its input (dx = dy W^T), and
+ * that product never reads a bias. So a layer whose inputs are all the network
+ * input keeps no history, and the others keep their weights only. The paper's
+ * counts (every layer, |W_l| = params) are kept beside ours as paper_*.
+ *
  * Stages are numbered 1..M. stage_of[l] is the stage of layer l.
  * Ownership: struct plan owns its arrays (plan_build / plan_free).
  */
@@ -23,9 +29,14 @@ struct plan_layer {
     int stage;            /* 1..M */
     int S;                /* stages strictly after this one */
     int delay;            /* 2*S steps */
+    int propagates;       /* 1: the backward sends an error to an input, reading the
+                             weights (some input is a layer, not the network input) */
     int64_t params;       /* weights + biases */
-    int64_t stash_words;  /* delay * params */
-    int64_t ema_words;    /* params when delay > 0, else 0 */
+    int64_t weights;      /* weights only: what the input gradient reads */
+    int64_t stash_words;  /* propagates ? delay * weights : 0 */
+    int64_t ema_words;    /* weights when propagates and delay > 0, else 0 */
+    int64_t paper_stash_words;   /* the paper's count: delay * params */
+    int64_t paper_ema_words;     /* the paper's count: params when delay > 0 */
     int64_t act_words;    /* (2S+1) * batch * saved words per sample */
     int64_t train_macs;   /* per sample: forward + both backward products */
 };
@@ -42,6 +53,7 @@ struct plan_edge {
 
 struct plan_totals {
     int64_t params, stash_words, ema_words, act_words;
+    int64_t paper_stash_words, paper_ema_words;
     int64_t forward_reg_words, backward_reg_words;
 };
 
@@ -72,8 +84,15 @@ void plan_free(struct plan *p);
  * Returns 0, or -1 when n_stages is not in 1..n_layers. */
 int plan_balance(const struct net *n, int n_stages, int *stage_of, struct lp_err *e);
 
-/* Extra weight-history words of a policy over the whole network. */
+/* Whether layer l's backward propagates an error, i.e. reads weights: some input
+ * is a layer, not the network input (the first layer of a chain does not). */
+int plan_propagates(const struct net *n, int l);
+
+/* Extra weight-history words of a policy over the whole network (ours: only
+ * layers that propagate an error, weights only). */
 int64_t plan_history_words(const struct plan *p, enum plan_policy pol);
+/* The same by the paper's count (every layer, weights and biases). */
+int64_t plan_paper_history_words(const struct plan *p, enum plan_policy pol);
 const char *plan_policy_name(enum plan_policy pol);
 
 /* What one stage does in one step. Minibatches and weight versions count

@@ -16,6 +16,8 @@ struct tlayer {
     int slots;                /* activation delay line depth, 2S+1 */
     int64_t in, out;          /* elements per sample */
     int64_t params, weights;  /* biases follow the weights */
+    int hist;                 /* 1: keeps weight history (propagates an error, d > 0) */
+    int propagates;           /* 1: its backward sends an error to an input */
     int64_t saved;            /* words per sample in the delay line */
     float beta;               /* ema decay */
     int64_t live;             /* updates applied: the live weights are W^(live) */
@@ -24,10 +26,12 @@ struct tlayer {
     float *w, *grad, *vel;    /* params: live weights, gradient, momentum */
     int32_t *master;          /* params, fixed point only: the weights the update writes */
     int64_t sat;              /* fixed point: saturation events this epoch */
-    float *stash;             /* d * params: W^(v) at v mod d (stash policy) */
-    float *shadow;            /* d * params: the same, for diagnostics only */
-    float *ema;               /* params: moving average m of the update steps */
-    float *rebuilt;           /* params: W + gap*m (ema policy) */
+    /* The history holds weights only (no biases) and exists only where hist is
+     * set: the input gradient dx = dy W^T is its only reader. */
+    float *stash;             /* d * weights: W^(v) at v mod d (stash policy) */
+    float *shadow;            /* d * weights: the same, for diagnostics only */
+    float *ema;               /* weights: moving average m of the update steps */
+    float *rebuilt;           /* weights: W + gap*m (ema policy) */
     int64_t *tags;            /* d+1: the version each in-flight forward read */
     float *line;              /* slots * batch * saved: the activation delay line */
     float *y;                 /* batch * out: this step's forward output */
@@ -111,17 +115,19 @@ static int layout(struct trainer *t, struct lp_err *e)
         tl->out = net_shape_elems(&nl->out_shape);
         tl->params = nl->params;
         tl->weights = nl->weights;
+        tl->propagates = plan_propagates(n, l);
+        tl->hist = tl->propagates && tl->d > 0;
         tl->saved = nl->saved;
         tl->beta = t->o.ema_beta_auto ? ema_beta_auto(tl->d) : (float)t->o.ema_beta;
         if (nl->kind == NET_CONV || nl->kind == NET_MAXPOOL || nl->kind == NET_AVGPOOL)
             set_geom(tl, nl);
         params += (t->q ? 4 : 3) * tl->params;
-        if (t->o.policy == PLAN_STASH)
-            hist += tl->d * tl->params;
-        if (t->o.policy == PLAN_EMA && tl->d > 0)
-            hist += 2 * tl->params;   /* m, and the rebuilt weights (a read-path buffer) */
-        if (diag)
-            hist += tl->d * tl->params;
+        if (tl->hist && t->o.policy == PLAN_STASH)
+            hist += tl->d * tl->weights;
+        if (tl->hist && t->o.policy == PLAN_EMA)
+            hist += 2 * tl->weights;   /* m, and the rebuilt weights (a read-path buffer) */
+        if (tl->hist && diag)
+            hist += tl->d * tl->weights;
         act += (int64_t)tl->slots * t->B * tl->saved;
         work += 2 * t->B * tl->out;
         if (nl->kind == NET_DENSE)
@@ -160,14 +166,14 @@ static int layout(struct trainer *t, struct lp_err *e)
         tl->vel = take(&p, tl->params);
         if (t->q)
             tl->master = (int32_t *)take(&p, tl->params);
-        if (t->o.policy == PLAN_STASH)
-            tl->stash = take(&h, tl->d * tl->params);
-        if (t->o.policy == PLAN_EMA && tl->d > 0) {
-            tl->ema = take(&h, tl->params);
-            tl->rebuilt = take(&h, tl->params);
+        if (tl->hist && t->o.policy == PLAN_STASH)
+            tl->stash = take(&h, tl->d * tl->weights);
+        if (tl->hist && t->o.policy == PLAN_EMA) {
+            tl->ema = take(&h, tl->weights);
+            tl->rebuilt = take(&h, tl->weights);
         }
-        if (diag)
-            tl->shadow = take(&h, tl->d * tl->params);
+        if (tl->hist && diag)
+            tl->shadow = take(&h, tl->d * tl->weights);
         tl->line = take(&a, (int64_t)tl->slots * t->B * tl->saved);
         tl->y = take(&w, t->B * tl->out);
         tl->dy = take(&w, t->B * tl->out);
@@ -254,12 +260,12 @@ static void init_weights(struct trainer *t)
                 tl->w[i] = v;
             }
         }
-        /* Every stored version starts as W^(0). */
+        /* Every stored version starts as W^(0) (weights only). */
         for (int64_t v = 0; v < tl->d; v++) {
             if (tl->stash)
-                memcpy(tl->stash + v * tl->params, tl->w, sizeof(float) * (size_t)tl->params);
+                memcpy(tl->stash + v * tl->weights, tl->w, sizeof(float) * (size_t)tl->weights);
             if (tl->shadow)
-                memcpy(tl->shadow + v * tl->params, tl->w, sizeof(float) * (size_t)tl->params);
+                memcpy(tl->shadow + v * tl->weights, tl->w, sizeof(float) * (size_t)tl->weights);
         }
     }
 }
@@ -545,37 +551,42 @@ static double rel_l2(const struct trainer *t, const float *a, const float *exact
     return norm > 0 ? sqrt(diff / norm) : sqrt(diff);
 }
 
-/* The weights layer l's backward of minibatch m reads under the policy. */
+/* The weights (no biases) layer l's backward of minibatch m reads under the
+ * policy to propagate the error. A layer that propagates none reads no weights
+ * (its weight gradient reads activations only): it gets the live ones, which the
+ * kernel does not touch, and nothing is reported. */
 static const float *backward_weights(struct trainer *t, int l, int64_t m)
 {
     struct tlayer *tl = &t->ly[l];
     const float *w = tl->w, *exact = tl->w;
-    if (tl->d > 0) {
+    if (!tl->propagates)
+        return w;
+    if (tl->hist) {
         int64_t v = tl->tags[m % (tl->d + 1)], gap = tl->live - v;
         if (gap > 0) {
             const float *stored = tl->stash ? tl->stash : tl->shadow;
             if (stored)
-                exact = stored + (v % tl->d) * tl->params;
+                exact = stored + (v % tl->d) * tl->weights;
             if (t->o.policy == PLAN_STASH) {
                 w = exact;
             } else if (t->o.policy == PLAN_EMA) {
                 if (t->q)
-                    fixed_rebuild(Q32(tl->rebuilt), tl->master, CQ32(tl->ema), gap, tl->params,
+                    fixed_rebuild(Q32(tl->rebuilt), tl->master, CQ32(tl->ema), gap, tl->weights,
                                   t->q, &tl->sat);
                 else
-                    ema_rebuild(tl->rebuilt, tl->w, tl->ema, gap, tl->params);
+                    ema_rebuild(tl->rebuilt, tl->w, tl->ema, gap, tl->weights);
                 w = tl->rebuilt;
             }
         }
     }
     if (t->o.diagnostics) {
         struct train_layer_stats *s = &t->lstats[l];
-        double err = w == exact ? 0.0 : rel_l2(t, w, exact, tl->params);
+        double err = w == exact ? 0.0 : rel_l2(t, w, exact, tl->weights);
         s->recon_sum += err;
         s->recon_max = err > s->recon_max ? err : s->recon_max;
         s->recon_count++;
     }
-    probe(t, TRAIN_PROBE_BWD_WEIGHTS, l, m, w, tl->params);
+    probe(t, TRAIN_PROBE_BWD_WEIGHTS, l, m, w, tl->weights);
     return w;
 }
 
@@ -599,16 +610,19 @@ double train_lr_at(const struct train_opts *o, int64_t m)
 
 /* SGD with momentum and weight decay on every parameter:
  *   v <- momentum*v + (grad + wd*w);  u = lr*v;  w <- w - u;  m <- beta*m + (1-beta)*u
- * with the live weights first kept in the history ring. Fixed point: the same
- * on the master weights, lr divided by the batch (docs/numerics.md). */
+ * with the live weights first kept in the history ring. The history (ring and m)
+ * covers the weights only, and only where the layer keeps one. Fixed point: the
+ * same on the master weights, lr divided by the batch (docs/numerics.md); the
+ * words with an EMA buffer and the rest are two calls (elementwise, so the same
+ * words as one). */
 static void update_layer(struct trainer *t, int l, int64_t m)
 {
     struct tlayer *tl = &t->ly[l];
     if (tl->params == 0)
         return;
-    size_t bytes = sizeof(float) * (size_t)tl->params;
-    if (tl->d > 0) {
-        int64_t at = (tl->live % tl->d) * tl->params;
+    if (tl->hist) {
+        int64_t at = (tl->live % tl->d) * tl->weights;
+        size_t bytes = sizeof(float) * (size_t)tl->weights;
         if (tl->stash)
             memcpy(tl->stash + at, tl->w, bytes);
         if (tl->shadow)
@@ -616,10 +630,15 @@ static void update_layer(struct trainer *t, int l, int64_t m)
     }
     double lr = trainer_lr(t, m);
     if (t->q) {
-        fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
-                     tl->params, fixed_const(lr / t->B, FIXED_LR_FRAC),
-                     fixed_const(t->o.weight_decay, FIXED_LR_FRAC),
-                     fixed_coef(t->o.momentum), fixed_coef(tl->beta), t->q, &tl->sat);
+        uint64_t lrq = fixed_const(lr / t->B, FIXED_LR_FRAC);
+        uint64_t wd = fixed_const(t->o.weight_decay, FIXED_LR_FRAC);
+        uint32_t mu = fixed_coef(t->o.momentum), beta = fixed_coef(tl->beta);
+        int64_t nm = tl->ema ? tl->weights : 0;   /* the words with an EMA buffer */
+        if (nm)
+            fixed_update(tl->master, Q32(tl->w), Q32(tl->vel), Q32(tl->ema), CQ32(tl->grad),
+                         nm, lrq, wd, mu, beta, t->q, &tl->sat);
+        fixed_update(tl->master + nm, Q32(tl->w) + nm, Q32(tl->vel) + nm, NULL,
+                     CQ32(tl->grad) + nm, tl->params - nm, lrq, wd, mu, beta, t->q, &tl->sat);
     } else {
         float lrf = (float)lr, mu = (float)t->o.momentum, wd = (float)t->o.weight_decay;
         for (int64_t i = 0; i < tl->params; i++) {
@@ -629,7 +648,7 @@ static void update_layer(struct trainer *t, int l, int64_t m)
             tl->w[i] -= tl->grad[i];
         }
         if (tl->ema)
-            ema_update(tl->ema, tl->grad, tl->beta, tl->params);
+            ema_update(tl->ema, tl->grad, tl->beta, tl->weights);
     }
     tl->live++;
 }
@@ -856,9 +875,9 @@ void trainer_alloc(const struct trainer *t, struct train_alloc *a)
     for (int l = 0; l < t->L; l++) {
         const struct tlayer *tl = &t->ly[l];
         if (tl->stash)
-            a->stash_words += tl->d * tl->params;
+            a->stash_words += tl->d * tl->weights;
         if (tl->ema)
-            a->ema_words += tl->params;
+            a->ema_words += tl->weights;
     }
     a->act_words = t->act_words;
     a->forward_reg_words = t->fwd_words;

@@ -5,7 +5,10 @@
  * stage forwards one minibatch and backwards an older one, data crossing a stage
  * boundary waits in inter-stage registers, each layer keeps its activation
  * delay line of 2S+1 minibatches, and the backward reads the weights its policy
- * provides (stale: live; stash: the stored version; ema: live + gap*m). An
+ * provides (stale: live; stash: the stored version; ema: live + gap*m). Only
+ * the input gradient dx = dy W^T reads those weights, so the history covers the
+ * weights (no biases) of the layers that propagate an error (plan_propagates);
+ * the others, the first layer of a chain, keep none under any policy. An
  * epoch fills the pipeline, streams, and drains, so that at its end every
  * layer has applied every update. With the sequential policy the whole network
  * is one stage: plain SGD.
@@ -34,7 +37,9 @@ enum train_probe {
     TRAIN_PROBE_ACTIVATION,   /* its output, after its relu (batch x out) */
     TRAIN_PROBE_LOSS_GRAD,    /* last layer: the loss gradient the host feeds (batch x classes) */
     TRAIN_PROBE_ERROR,        /* its output gradient, after the relu mask (batch x out) */
-    TRAIN_PROBE_BWD_WEIGHTS,  /* the weights its backward reads (params) */
+    TRAIN_PROBE_BWD_WEIGHTS,  /* the weights its input gradient reads (weights, no biases);
+                                 only for a layer that propagates an error: none for
+                                 one whose inputs are all the network input */
     TRAIN_PROBE_GRADIENT,     /* its weight and bias gradient (params) */
     TRAIN_PROBE_WEIGHTS,      /* its weights after the update (params; datapath words);
                                  minibatch -1: the initial weights, from trainer_create */
@@ -67,14 +72,17 @@ struct train_opts {
     void *progress_ctx;
 };
 
-/* What the trainer allocated for the pipeline, in words (equal to the plan's). */
+/* What the trainer allocated for the pipeline, in words (equal to the plan's:
+ * stash_words, ema_words are the weight history, ours, not the paper's count). */
 struct train_alloc {
     int64_t stash_words, ema_words, act_words, forward_reg_words, backward_reg_words;
 };
 
 struct train_layer_stats {
-    double recon_sum, recon_max;  /* relative L2 of backward weights vs exact */
-    int64_t recon_count;
+    double recon_sum, recon_max;  /* relative L2 of backward weights vs exact (weights,
+                                     no biases) */
+    int64_t recon_count;          /* backwards measured; 0 for a layer that propagates
+                                     no error (its backward reads no weights) */
     int64_t saturations;          /* fixed point: values clamped to their format */
 };
 

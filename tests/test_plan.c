@@ -13,8 +13,9 @@
 #include "../model/net.h"
 #include "../model/plan.h"
 
-/* A chain of n dense layers width -> width, no bias: each has w = width^2 weights. */
-static void chain(struct net *n, int layers, int width)
+/* A chain of n dense layers width -> width: each has w = width^2 weights, and
+ * width biases when bias is set. */
+static void chain_bias(struct net *n, int layers, int width, int bias)
 {
     assert_int_equal(net_init(n, layers), 0);
     n->input.rank = 1;
@@ -27,56 +28,90 @@ static void chain(struct net *n, int layers, int width)
         ly->n_inputs = 1;
         ly->inputs[0] = l ? l - 1 : NET_INPUT;
         ly->out = width;
+        ly->bias = bias;
     }
     assert_int_equal(net_infer(n, NULL), 0);
 }
 
-/* Plan a 4-layer chain with the given stages; check delays and history words. */
-static void check_four(const int stage_of[4], int M, const int delay[4], int64_t stash_w,
-                       int64_t ema_w)
+/* The same without biases. */
+static void chain(struct net *n, int layers, int width)
 {
-    struct net n;
-    struct plan p;
-    const int64_t w = 16 * 16;
-    chain(&n, 4, 16);
-    assert_int_equal(plan_build(&p, &n, stage_of, M, 1, NULL), 0);
-    for (int l = 0; l < 4; l++) {
-        assert_int_equal(p.layers[l].delay, delay[l]);
-        assert_int_equal(p.layers[l].S, delay[l] / 2);
-        assert_int_equal(p.layers[l].params, w);
-    }
-    assert_int_equal(p.totals.stash_words, stash_w * w);
-    assert_int_equal(p.totals.ema_words, ema_w * w);
-    assert_int_equal(plan_history_words(&p, PLAN_STASH), stash_w * w);
-    assert_int_equal(plan_history_words(&p, PLAN_EMA), ema_w * w);
-    assert_int_equal(plan_history_words(&p, PLAN_STALE), 0);
-    assert_int_equal(plan_history_words(&p, PLAN_SEQUENTIAL), 0);
-    plan_free(&p);
-    net_free(&n);
+    chain_bias(n, layers, width, 0);
 }
 
+/* History words of a 4-layer chain, in units of one layer's weights (ours) and
+ * of its params (the paper's count, LAYERPIPE.md s. 4). */
+struct four {
+    int64_t stash, ema;               /* ours: no history for fc1, weights only */
+    int64_t paper_stash, paper_ema;   /* every layer, weights and biases */
+};
+
+/* Plan a 4-layer chain (16 wide, with and without biases) with the given stages;
+ * check delays and history words. */
+static void check_four(const int stage_of[4], int M, const int delay[4], struct four want)
+{
+    for (int bias = 0; bias <= 1; bias++) {
+        struct net n;
+        struct plan p;
+        const int64_t w = 16 * 16, par = w + (bias ? 16 : 0);
+        chain_bias(&n, 4, 16, bias);
+        assert_int_equal(plan_build(&p, &n, stage_of, M, 1, NULL), 0);
+        for (int l = 0; l < 4; l++) {
+            const struct plan_layer *pl = &p.layers[l];
+            assert_int_equal(pl->delay, delay[l]);
+            assert_int_equal(pl->S, delay[l] / 2);
+            assert_int_equal(pl->params, par);
+            assert_int_equal(pl->weights, w);
+            /* fc1 reads the network input: its backward propagates no error. */
+            assert_int_equal(pl->propagates, l > 0);
+            assert_int_equal(pl->stash_words, l > 0 ? delay[l] * w : 0);
+            assert_int_equal(pl->ema_words, l > 0 && delay[l] > 0 ? w : 0);
+            assert_int_equal(pl->paper_stash_words, delay[l] * par);
+            assert_int_equal(pl->paper_ema_words, delay[l] > 0 ? par : 0);
+        }
+        assert_int_equal(p.totals.stash_words, want.stash * w);
+        assert_int_equal(p.totals.ema_words, want.ema * w);
+        assert_int_equal(p.totals.paper_stash_words, want.paper_stash * par);
+        assert_int_equal(p.totals.paper_ema_words, want.paper_ema * par);
+        assert_int_equal(plan_history_words(&p, PLAN_STASH), want.stash * w);
+        assert_int_equal(plan_history_words(&p, PLAN_EMA), want.ema * w);
+        assert_int_equal(plan_history_words(&p, PLAN_STALE), 0);
+        assert_int_equal(plan_history_words(&p, PLAN_SEQUENTIAL), 0);
+        assert_int_equal(plan_paper_history_words(&p, PLAN_STASH), want.paper_stash * par);
+        assert_int_equal(plan_paper_history_words(&p, PLAN_EMA), want.paper_ema * par);
+        assert_int_equal(plan_paper_history_words(&p, PLAN_STALE), 0);
+        assert_int_equal(plan_paper_history_words(&p, PLAN_SEQUENTIAL), 0);
+        plan_free(&p);
+        net_free(&n);
+    }
+}
+
+/* LAYERPIPE.md s. 4's worked examples: d = 6, 4, 2, 0: the paper's stash 12w,
+ * ema 3w; the hardware's (no history for fc1) stash 6w, ema 2w. */
 static void test_one_layer_per_stage(void **state)
 {
     (void)state;
-    check_four((int[]){1, 2, 3, 4}, 4, (int[]){6, 4, 2, 0}, 12, 3);
+    check_four((int[]){1, 2, 3, 4}, 4, (int[]){6, 4, 2, 0}, (struct four){6, 2, 12, 3});
 }
 
+/* d = 2, 2, 0, 0: paper stash 4w, ema 2w; hardware stash 2w, ema 1w. */
 static void test_two_groups(void **state)
 {
     (void)state;
-    check_four((int[]){1, 1, 2, 2}, 2, (int[]){2, 2, 0, 0}, 4, 2);
+    check_four((int[]){1, 1, 2, 2}, 2, (int[]){2, 2, 0, 0}, (struct four){2, 1, 4, 2});
 }
 
 static void test_middle_group(void **state)
 {
     (void)state;
-    check_four((int[]){1, 2, 2, 3}, 3, (int[]){4, 2, 2, 0}, 0 + 4 + 2 + 2, 3);
+    check_four((int[]){1, 2, 2, 3}, 3, (int[]){4, 2, 2, 0},
+               (struct four){2 + 2, 2, 4 + 2 + 2, 3});
 }
 
 static void test_one_stage_is_sequential(void **state)
 {
     (void)state;
-    check_four((int[]){1, 1, 1, 1}, 1, (int[]){0, 0, 0, 0}, 0, 0);
+    check_four((int[]){1, 1, 1, 1}, 1, (int[]){0, 0, 0, 0}, (struct four){0, 0, 0, 0});
 }
 
 /* Activation words: (2S+1) * batch * (input + relu mask) for a dense layer. */
@@ -153,6 +188,38 @@ static void test_skip_edge_over_two_boundaries(void **state)
                          edge(&p, 2, 3)->forward_delay);
     assert_int_equal(p.layers[3].delay, 0);
     assert_int_equal(p.layers[0].delay, 4);
+    plan_free(&p);
+    net_free(&n);
+}
+
+/* In a graph, a layer keeps history when some input is a layer: a (conv, reads
+ * only the network input, d = 4) keeps none although its output also feeds the
+ * add; b (d = 2) keeps its weights only; c and the add have d = 0 or no weights. */
+static void test_history_in_a_residual_graph(void **state)
+{
+    (void)state;
+    struct net n;
+    struct plan p;
+    residual(&n);
+    assert_int_equal(plan_build(&p, &n, (int[]){1, 2, 3, 3}, 3, 2, NULL), 0);
+    const int64_t w = 4 * 4 * 3 * 3, par = w + 4;   /* each conv: 144 weights, 4 biases */
+    static const int propagates[4] = {0, 1, 1, 1}, delay[4] = {4, 2, 0, 0};
+    for (int l = 0; l < 4; l++) {
+        assert_int_equal(p.layers[l].propagates, propagates[l]);
+        assert_int_equal(plan_propagates(&n, l), propagates[l]);
+        assert_int_equal(p.layers[l].delay, delay[l]);
+    }
+    assert_int_equal(p.layers[0].params, par);
+    assert_int_equal(p.layers[0].weights, w);
+    assert_int_equal(p.layers[0].stash_words, 0);
+    assert_int_equal(p.layers[0].ema_words, 0);
+    assert_int_equal(p.layers[1].stash_words, 2 * w);
+    assert_int_equal(p.layers[1].ema_words, w);
+    assert_int_equal(p.layers[3].weights, 0);
+    assert_int_equal(p.totals.stash_words, 2 * w);
+    assert_int_equal(p.totals.ema_words, w);
+    assert_int_equal(p.totals.paper_stash_words, 4 * par + 2 * par);
+    assert_int_equal(p.totals.paper_ema_words, 2 * par);
     plan_free(&p);
     net_free(&n);
 }
@@ -308,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_one_stage_is_sequential),
         cmocka_unit_test(test_activation_words),
         cmocka_unit_test(test_skip_edge_over_two_boundaries),
+        cmocka_unit_test(test_history_in_a_residual_graph),
         cmocka_unit_test(test_refuses_backward_flow),
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_schedule_pipelined),

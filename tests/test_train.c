@@ -219,6 +219,7 @@ static void test_one_stage_equals_sequential(void **state)
 /* ---- b. stash: the backward reads the forward's weights ---- */
 
 struct observed {
+    const struct net *net;
     int L;
     int64_t n_mb;
     uint64_t *hash[2];    /* [backward][layer * n_mb + minibatch] */
@@ -235,6 +236,9 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
+/* The forward reports the weights and biases it reads; the backward only the
+ * weights its input gradient reads (no biases), and only where it propagates an
+ * error. Both are hashed over the weights. */
 static void observe(void *ctx, enum train_probe kind, int layer_index, int64_t minibatch,
                     const void *params, int64_t count)
 {
@@ -246,17 +250,24 @@ static void observe(void *ctx, enum train_probe kind, int layer_index, int64_t m
         ob->errors++;
         return;
     }
+    const struct net_layer *nl = &ob->net->layers[layer_index];
+    if (count != (backward ? nl->weights : nl->params) ||
+        (backward && !plan_propagates(ob->net, layer_index))) {
+        ob->errors++;
+        return;
+    }
     int64_t at = layer_index * ob->n_mb + minibatch;
     if (ob->seen[backward][at])
         ob->errors++;
     ob->seen[backward][at] = 1;
-    ob->hash[backward][at] = fnv1a(params, 4 * (size_t)count);   /* count words of 4 bytes */
+    ob->hash[backward][at] = fnv1a(params, 4 * (size_t)nl->weights);   /* words of 4 bytes */
 }
 
-static void observed_init(struct observed *ob, int L, int64_t n_mb)
+static void observed_init(struct observed *ob, const struct net *n, int64_t n_mb)
 {
+    int L = n->n_layers;
     memset(ob, 0, sizeof *ob);
-    ob->L = L, ob->n_mb = n_mb;
+    ob->net = n, ob->L = L, ob->n_mb = n_mb;
     for (int b = 0; b < 2; b++) {
         ob->hash[b] = calloc((size_t)(L * n_mb), sizeof *ob->hash[b]);
         ob->seen[b] = calloc((size_t)(L * n_mb), 1);
@@ -271,15 +282,19 @@ static void observed_free(struct observed *ob)
 }
 
 /* Minibatches of layer l whose backward read other weights than its forward.
- * Every minibatch of a layer with parameters must have been seen both ways. */
+ * Every minibatch of a layer with parameters must have been seen forward, and
+ * backward exactly when the layer propagates an error (the first layer does not:
+ * its backward reads no weights, so reports none). */
 static int64_t mismatches(const struct observed *ob, const struct net *n, int l)
 {
     int64_t bad = 0;
     int has_params = n->layers[l].params > 0;
+    int reads = has_params && plan_propagates(n, l);
     for (int64_t m = 0; m < ob->n_mb; m++) {
         int64_t at = l * ob->n_mb + m;
-        if (!has_params) {
-            assert_false(ob->seen[0][at] || ob->seen[1][at]);
+        if (!reads) {
+            assert_false(ob->seen[1][at]);
+            assert_int_equal(ob->seen[0][at], has_params);
             continue;
         }
         if (!ob->seen[0][at] || !ob->seen[1][at])
@@ -298,7 +313,7 @@ static void observe_run(const struct net *n, enum plan_policy policy, struct obs
     struct dataset d;
     int stage_of[4] = {1, 2, 3, 4};
     dataset_for(&d, n, MB_PER_EPOCH * BATCH);
-    observed_init(ob, n->n_layers, (int64_t)EPOCHS * MB_PER_EPOCH);
+    observed_init(ob, n, (int64_t)EPOCHS * MB_PER_EPOCH);
     struct train_opts o = default_opts(policy);
     o.probe = observe, o.probe_ctx = ob;
     o.diagnostics = 1;
@@ -326,8 +341,8 @@ static void stash_exact(net_builder build, const char *what)
         at += snprintf(line + at, sizeof line - (size_t)at, " %s(d%d) %lld/%lld", n.layers[l].name,
                        delay, (long long)a, (long long)b);
         assert_int_equal(a, 0);   /* stash: bit-identical, every layer, every minibatch */
-        if (n.layers[l].params == 0)
-            continue;
+        if (n.layers[l].params == 0 || !plan_propagates(&n, l))
+            continue;   /* no backward weight read to compare */
         if (delay > 0)
             assert_true(b > 0);   /* the same check does see stale's differences */
         else
@@ -457,6 +472,13 @@ static void test_ema_in_trainer(void **state)
     for (int l = 0; l < n.n_layers; l++) {
         const struct train_layer_stats *e = &ema_st[l], *s = &stale_st[l];
         int delay = 2 * (4 - (l + 1));
+        if (!plan_propagates(&n, l)) {   /* fc1: its backward reads no weights */
+            assert_int_equal(e->recon_count, 0);
+            assert_int_equal(s->recon_count, 0);
+            assert_int_equal(stash_st[l].recon_count, 0);
+            assert_int_equal(mismatches(&ema_ob, &n, l), 0);
+            continue;
+        }
         /* The stats are those of the last epoch: one per backward. */
         assert_int_equal(e->recon_count, MB_PER_EPOCH);
         assert_int_equal(s->recon_count, MB_PER_EPOCH);
@@ -612,16 +634,20 @@ static void test_alloc_matches_plan(void **state)
     check_alloc(&n, (int[]){1, 1, 2, 2}, 2, 8);
     check_alloc(&n, (int[]){1, 2, 2, 3}, 3, 3);
     /* LAYERPIPE.md s. 4: stash keeps d*|W_l| per layer, ema |W_l| per delayed
-     * layer. fc1 has 20*16+16 = 336 params, fc2 and fc3 272, fc4 85. */
+     * layer, where the backward reads them: not fc1 (it propagates no error),
+     * weights only. fc1 has 20*16 = 320 weights and 16 biases, fc2 and fc3 256
+     * and 16, fc4 80 and 5. The paper's count takes every layer's params. */
     static const struct {
         int stage_of[4], M;
-        int64_t stash, ema;
-    } mem[] = {{{1, 2, 3, 4}, 4, 6 * 336 + 4 * 272 + 2 * 272, 336 + 272 + 272},
-               {{1, 1, 2, 2}, 2, 2 * 336 + 2 * 272, 336 + 272}};
+        int64_t stash, ema, paper_stash, paper_ema;
+    } mem[] = {{{1, 2, 3, 4}, 4, 4 * 256 + 2 * 256, 256 + 256, 6 * 336 + 4 * 272 + 2 * 272,
+                336 + 272 + 272},
+               {{1, 1, 2, 2}, 2, 2 * 256, 256, 2 * 336 + 2 * 272, 336 + 272}};
     for (int k = 0; k < 2; k++) {
         struct trainer *t;
         struct train_alloc a;
         struct lp_err e;
+        struct plan p;
         struct train_opts o = default_opts(PLAN_STASH);
         assert_int_equal(trainer_create(&t, &n, mem[k].stage_of, mem[k].M, &o, &e), 0);
         trainer_alloc(t, &a);
@@ -632,6 +658,10 @@ static void test_alloc_matches_plan(void **state)
         trainer_alloc(t, &a);
         assert_int_equal(a.ema_words, mem[k].ema);
         trainer_destroy(t);
+        assert_int_equal(plan_build(&p, &n, mem[k].stage_of, mem[k].M, 8, &e), 0);
+        assert_int_equal(p.totals.paper_stash_words, mem[k].paper_stash);
+        assert_int_equal(p.totals.paper_ema_words, mem[k].paper_ema);
+        plan_free(&p);
     }
     net_free(&n);
     resnet(&n);   /* the skip edge fc1 -> add crosses two boundaries */
@@ -640,6 +670,74 @@ static void test_alloc_matches_plan(void **state)
     cnn(&n);
     check_alloc(&n, (int[]){1, 2, 3, 4}, 4, 2);
     check_alloc(&n, (int[]){1, 1, 2, 2}, 2, 2);
+    net_free(&n);
+}
+
+/* History only where it is read (LAYERPIPE.md s. 4): what the trainer allocates
+ * under stash and ema is d*weights and weights of each delayed layer with an input
+ * that is a layer, counted here from the net alone, and equals the planner's. */
+static void check_history_words(const struct net *n, const int *stage_of, int M)
+{
+    struct plan p;
+    struct lp_err e;
+    int64_t stash = 0, ema = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        const struct net_layer *nl = &n->layers[l];
+        int d = 2 * (M - stage_of[l]), reads = 0;
+        for (int i = 0; i < nl->n_inputs; i++)
+            reads |= nl->inputs[i] != NET_INPUT;
+        stash += reads ? d * nl->weights : 0;
+        ema += reads && d > 0 ? nl->weights : 0;
+    }
+    assert_int_equal(plan_build(&p, n, stage_of, M, BATCH, &e), 0);
+    assert_int_equal(p.layers[0].stash_words, 0);   /* the first layer: none */
+    assert_int_equal(p.layers[0].ema_words, 0);
+    assert_int_equal(p.totals.stash_words, stash);
+    assert_int_equal(p.totals.ema_words, ema);
+    for (enum plan_policy pol = PLAN_STASH; pol <= PLAN_EMA; pol++) {
+        struct trainer *t;
+        struct train_alloc a;
+        struct train_opts o = default_opts(pol);
+        assert_int_equal(trainer_create(&t, n, stage_of, M, &o, &e), 0);
+        trainer_alloc(t, &a);
+        assert_int_equal(a.stash_words, pol == PLAN_STASH ? stash : 0);
+        assert_int_equal(a.ema_words, pol == PLAN_EMA ? ema : 0);
+        trainer_destroy(t);
+    }
+    print_message("  %s .. %s, M = %d: stash %lld, ema %lld words (paper's count %lld, %lld)\n",
+                  n->layers[0].name, n->layers[n->n_layers - 1].name, M, (long long)stash,
+                  (long long)ema, (long long)p.totals.paper_stash_words,
+                  (long long)p.totals.paper_ema_words);
+    plan_free(&p);
+}
+
+static void test_history_only_where_read(void **state)
+{
+    (void)state;
+    static const net_builder builds[] = {mlp, cnn, resnet};
+    for (int k = 0; k < 3; k++) {
+        struct net n;
+        builds[k](&n);
+        check_history_words(&n, (int[]){1, 2, 3, 4}, 4);
+        check_history_words(&n, (int[]){1, 1, 2, 2}, 2);
+        check_history_words(&n, (int[]){1, 2, 2, 2}, 2);
+        net_free(&n);
+    }
+    /* Two layers in two stages: only fc1 is delayed, and it reads the network
+     * input, so nothing is kept, where the paper counts 2 versions and one buffer. */
+    struct net n;
+    assert_int_equal(net_init(&n, 2), 0);
+    n.input.rank = 1, n.input.dim[0] = 6;
+    dense(&n.layers[0], "fc1", NET_INPUT, 5, NET_ACT_RELU);
+    dense(&n.layers[1], "fc2", 0, 3, NET_ACT_NONE);
+    assert_int_equal(net_infer(&n, NULL), 0);
+    check_history_words(&n, (int[]){1, 2}, 2);
+    struct plan p;
+    assert_int_equal(plan_build(&p, &n, (int[]){1, 2}, 2, BATCH, NULL), 0);
+    assert_int_equal(plan_history_words(&p, PLAN_STASH) + plan_history_words(&p, PLAN_EMA), 0);
+    assert_int_equal(p.totals.paper_stash_words, 2 * (6 * 5 + 5));
+    assert_int_equal(p.totals.paper_ema_words, 6 * 5 + 5);
+    plan_free(&p);
     net_free(&n);
 }
 
@@ -1108,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_ema_in_trainer),
         cmocka_unit_test(test_delayed_lms_stability),
         cmocka_unit_test(test_alloc_matches_plan),
+        cmocka_unit_test(test_history_only_where_read),
         cmocka_unit_test(test_pipeline_is_delayed_sgd),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_evaluate_independent_of_batch),
