@@ -16,9 +16,11 @@
 /* Per layer: the state the RTL keeps, and what each minibatch produced. */
 struct rlayer {
     int in, out, params, d, stage;
+    int weights;                       /* in * out: what the input gradient reads */
     int32_t *w, *master, *vel, *m;     /* params each */
     int64_t live, *tag;                /* tag[mb]: the version its forward read */
-    int32_t *act, *dy, *dx, *wbwd;     /* per minibatch: [mb * size] */
+    int32_t *act, *dy, *dx;            /* per minibatch: [mb * size] */
+    int32_t *wbwd;                     /* per minibatch: the weights dx read [mb * weights] */
     struct sim_stash_ring *stash;
 };
 
@@ -140,19 +142,19 @@ static void backward_weights(struct replay *r, int l, int64_t mb, int32_t *wb)
     int64_t v = ly->tag[mb], gap = ly->live - v;
     const struct fixed_spec *q = r->s->q;
     if (gap == 0 || pol == PLAN_STALE || pol == PLAN_SEQUENTIAL) {
-        memcpy(wb, ly->w, sizeof *wb * (size_t)ly->params);
+        memcpy(wb, ly->w, sizeof *wb * (size_t)ly->weights);
         return;
     }
     /* The block harnesses return, in call t, what a word presented in call
-     * t - LATENCY produced. */
+     * t - LATENCY produced. Only the weights: the input gradient reads no bias. */
     int lat = pol == PLAN_STASH ? SIM_STASH_RING_LATENCY : SIM_EMA_UNIT_LATENCY;
-    for (int i = 0; i < ly->params + lat; i++) {
+    for (int i = 0; i < ly->weights + lat; i++) {
         int at = i - lat, valid;
         int32_t word;
         if (pol == PLAN_STASH) {
             struct sim_stash_ring_in in = {0};
             struct sim_stash_ring_out out;
-            in.rd_valid = i < ly->params;
+            in.rd_valid = i < ly->weights;
             in.rd_ver = (uint32_t)v, in.rd_idx = in.rd_valid ? i : 0;
             in.rd_live = (uint32_t)ly->w[in.rd_idx];
             sim_stash_ring_cycle(ly->stash, &in, &out);
@@ -164,7 +166,7 @@ static void backward_weights(struct replay *r, int l, int64_t mb, int32_t *wb)
             in.round_even = q->rounding == FIXED_NEAREST_EVEN;
             in.master_bits = q->master.bits, in.master_frac = q->master.frac;
             in.weight_bits = q->weight.bits, in.weight_frac = q->weight.frac;
-            in.rb_valid = i < ly->params;
+            in.rb_valid = i < ly->weights;
             if (in.rb_valid)
                 in.rb_master = ly->master[i], in.rb_m = ly->m[i], in.rb_gap = (uint32_t)gap;
             sim_ema_unit_cycle(r->ema, &in, &out);
@@ -203,7 +205,7 @@ static int gradient(struct replay *r, int l, int64_t mb, int32_t *g)
     }
     /* dx [B x I] = dy W_bwd^T, for the layer before */
     if (!rc && l > 0) {
-        const int32_t *wb = ly->wbwd + mb * ly->params;
+        const int32_t *wb = ly->wbwd + mb * ly->weights;
         for (int i = 0; i < I; i++)
             for (int o = 0; o < O; o++)
                 wt[(int64_t)o * I + i] = wb[(int64_t)i * O + o];
@@ -278,7 +280,7 @@ static int setup(struct replay *r, const struct replay_setup *s, struct lp_err *
         if (nl->kind != NET_DENSE)
             return lp_fail(e, l, NULL, "layer %s: the replay runs dense layers only", nl->name);
         ly->in = (int)net_shape_elems(&nl->in_shape), ly->out = nl->out;
-        ly->params = (int)nl->params;
+        ly->params = (int)nl->params, ly->weights = (int)nl->weights;
         ly->stage = M == 1 ? 1 : s->stage_of[l];
         ly->d = 2 * (M - ly->stage);
         size_t p = (size_t)ly->params, act = (size_t)(nmb * r->B * ly->out);
@@ -286,7 +288,7 @@ static int setup(struct replay *r, const struct replay_setup *s, struct lp_err *
         ly->m = calloc(p, 4), ly->tag = calloc((size_t)nmb, sizeof *ly->tag);
         ly->act = calloc(act, 4), ly->dy = calloc(act, 4);
         ly->dx = calloc((size_t)(nmb * r->B * ly->in), 4);
-        ly->wbwd = calloc((size_t)nmb * p, 4);
+        ly->wbwd = calloc((size_t)nmb * (size_t)ly->weights + 1, 4);
         if (!ly->w || !ly->master || !ly->vel || !ly->m || !ly->tag || !ly->act || !ly->dy ||
             !ly->dx || !ly->wbwd)
             return lp_fail(e, -1, NULL, "out of memory for the replay");
@@ -363,8 +365,14 @@ static int step_record(struct replay *r, const struct replay_record *rec, struct
         break;
     }
     case TRAIN_PROBE_BWD_WEIGHTS:
-        backward_weights(r, l, mb, ly->wbwd + mb * ly->params);
-        compare(r, rec, ly->wbwd + mb * ly->params);
+        /* The weights only, and none for the first layer: its backward reads none. */
+        if (l == 0 || rec->count != ly->weights) {
+            rc = lp_fail(e, l, NULL, "a bwd_weights record of %lld words for layer %d",
+                         (long long)rec->count, l);
+            break;
+        }
+        backward_weights(r, l, mb, ly->wbwd + mb * ly->weights);
+        compare(r, rec, ly->wbwd + mb * ly->weights);
         break;
     case TRAIN_PROBE_GRADIENT:
         rc = gradient(r, l, mb, tmp);

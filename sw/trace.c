@@ -157,7 +157,9 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
 
 /* ---- reading ---- */
 
-/* Words a record of this kind must hold for layer l (-1: not a valid pair). */
+/* Words a record of this kind must hold for layer l (-1: not a valid pair). A
+ * backward reports the weights (no biases) its input gradient read, and only a
+ * layer that propagates an error has one. */
 static int64_t expected_count(const struct config *c, enum train_probe kind, int l)
 {
     const struct net *n = &c->net;
@@ -173,6 +175,8 @@ static int64_t expected_count(const struct config *c, enum train_probe kind, int
         return B * net_shape_elems(&ly->out_shape);
     case TRAIN_PROBE_LOSS_GRAD:
         return l == n->n_layers - 1 ? B * net_shape_elems(&ly->out_shape) : -1;
+    case TRAIN_PROBE_BWD_WEIGHTS:
+        return plan_propagates(n, l) ? ly->weights : -1;
     default:
         return ly->params;
     }
@@ -238,6 +242,10 @@ static int parse_records(struct trace *tr, const char *path, size_t len, struct 
         if (p[at] >= TRAIN_N_PROBES)
             return bad(d, path, at, "record %lld: unknown kind %d", (long long)i, p[at]);
         int64_t want = expected_count(c, rec->kind, rec->layer);
+        if (want < 0 && rec->kind == TRAIN_PROBE_BWD_WEIGHTS && rec->layer >= 0 &&
+            rec->layer < c->net.n_layers)
+            return bad(d, path, at, "bwd_weights record for layer %d, whose backward "
+                       "propagates no error (it reads no weights)", rec->layer);
         if (want < 0)
             return bad(d, path, at, "%s record: layer %d does not fit (%d layers)",
                        trace_kind_name(rec->kind), rec->layer, c->net.n_layers);
