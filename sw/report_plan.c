@@ -23,22 +23,34 @@ static const char *bwd_reads(char *buf, size_t size, enum plan_policy pol, int d
     return buf;
 }
 
+/* Whether a layer keeps weight history when delayed: "yes"; "no (no dx)" when
+ * its backward propagates no error, so reads no weights; "no (d = 0)" when it
+ * reads the live ones; "-" without weights. */
+static const char *history_note(const struct plan_layer *pl)
+{
+    if (pl->weights == 0)
+        return "-";
+    if (!pl->propagates)
+        return "no (no dx)";
+    return pl->delay > 0 ? "yes" : "no (d = 0)";
+}
+
 static int layers_table(FILE *out, const struct config *c, const struct plan *p)
 {
     const struct net *n = &c->net;
     const struct plan_totals *t = &p->totals;
     struct table tb;
     int rc = 0;
-    table_init(&tb, 10);
+    table_init(&tb, 11);
     rc |= table_row(&tb, "layer|type|stage|S|delay|params|stash_words|ema_words|act_words|"
-                         "train_MACs/sample");
+                         "train_MACs/sample|history");
     for (int l = 0; l < n->n_layers; l++) {
         const struct plan_layer *pl = &p->layers[l];
-        rc |= table_row(&tb, "%s|%s|%d|%d|%d|%lld|%lld|%lld|%lld|%lld", n->layers[l].name,
+        rc |= table_row(&tb, "%s|%s|%d|%d|%d|%lld|%lld|%lld|%lld|%lld|%s", n->layers[l].name,
                         net_kind_name(n->layers[l].kind), pl->stage, pl->S, pl->delay,
                         (long long)pl->params, (long long)pl->stash_words,
                         (long long)pl->ema_words, (long long)pl->act_words,
-                        (long long)pl->train_macs);
+                        (long long)pl->train_macs, history_note(pl));
     }
     table_rule(&tb);
     int64_t macs = 0;
@@ -50,6 +62,30 @@ static int layers_table(FILE *out, const struct config *c, const struct plan *p)
     table_print(&tb, out);
     table_free(&tb);
     return rc;
+}
+
+/* Our history count against the paper's, and the layers that keep none. */
+static void history_notes(FILE *out, const struct config *c, const struct plan *p)
+{
+    const struct plan_totals *t = &p->totals;
+    char names[512] = "";
+    int none = 0;
+    for (int l = 0; l < p->n_layers; l++)
+        if (p->layers[l].weights > 0 && !p->layers[l].propagates) {
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     none ? ", " : "", c->net.layers[l].name);
+            none++;
+        }
+    fprintf(out, "history words: stash %lld (paper's count %lld), ema %lld (paper's count "
+            "%lld)\n", (long long)t->stash_words, (long long)t->paper_stash_words,
+            (long long)t->ema_words, (long long)t->paper_ema_words);
+    fputs("  only the input gradient dx = dy W^T reads an old weight version: the history holds\n"
+          "  weights (no biases) of the layers that propagate an error; the paper counts the\n"
+          "  params of every delayed layer\n", out);
+    if (none)
+        fprintf(out, "  no history for %s: %s only the network input, so %s backward "
+                "propagates no error\n", names, none > 1 ? "they read" : "it reads",
+                none > 1 ? "their" : "its");
 }
 
 static int edges_table(FILE *out, const struct config *c, const struct plan *p)
@@ -167,6 +203,7 @@ int report_plan_text(FILE *out, const struct config *c, const struct plan *p, in
             "words are tensor elements\n\n", p->n_layers, p->n_stages, p->batch,
             plan_policy_name(c->pipeline.policy));
     rc |= layers_table(out, c, p);
+    history_notes(out, c, p);
     fputc('\n', out);
     rc |= stages_table(out, c, p);
     fputc('\n', out);
@@ -235,6 +272,10 @@ int report_plan_json(FILE *out, const struct config *c, const struct plan *p, in
         json_int(&j, "params", pl->params);
         json_int(&j, "stash_words", pl->stash_words);
         json_int(&j, "ema_words", pl->ema_words);
+        json_int(&j, "weights", pl->weights);
+        json_bool(&j, "propagates", pl->propagates);
+        json_int(&j, "paper_stash_words", pl->paper_stash_words);
+        json_int(&j, "paper_ema_words", pl->paper_ema_words);
         json_int(&j, "act_words", pl->act_words);
         json_int(&j, "train_macs", pl->train_macs);
         json_end_object(&j);
@@ -265,11 +306,18 @@ int report_plan_json(FILE *out, const struct config *c, const struct plan *p, in
     json_int(&j, "act_words", t->act_words);
     json_int(&j, "forward_reg_words", t->forward_reg_words);
     json_int(&j, "backward_reg_words", t->backward_reg_words);
+    json_int(&j, "paper_stash_words", t->paper_stash_words);
+    json_int(&j, "paper_ema_words", t->paper_ema_words);
     json_end_object(&j);
     json_begin_object(&j, "history_words");
     for (int pol = 0; pol < PLAN_N_POLICIES; pol++)
         json_int(&j, plan_policy_name((enum plan_policy)pol),
                  plan_history_words(p, (enum plan_policy)pol));
+    json_end_object(&j);
+    json_begin_object(&j, "paper_history_words");
+    for (int pol = 0; pol < PLAN_N_POLICIES; pol++)
+        json_int(&j, plan_policy_name((enum plan_policy)pol),
+                 plan_paper_history_words(p, (enum plan_policy)pol));
     json_end_object(&j);
     if (steps > 0)
         json_schedule(&j, c, p, steps);

@@ -16,7 +16,8 @@
 #define SYNTH_TRAIN 8192
 #define SYNTH_TEST 2048
 
-/* One epoch's figures. recon holds L means then L maxima. */
+/* One epoch's figures. recon holds L means then L maxima; NAN for a layer whose
+ * backward read no weights (it propagates no error, or has none). */
 struct epoch_row {
     double lr, train_loss, train_acc, test_loss, test_acc;
     double *recon;
@@ -167,7 +168,7 @@ static void print_epoch(FILE *out, const struct config *c, const struct policy_r
     if (r->policy == PLAN_STALE || r->policy == PLAN_EMA) {
         fputs("  recon", out);
         for (int l = 0; l < L; l++)
-            if (c->net.layers[l].params > 0 && row->recon[l] > 0)
+            if (!isnan(row->recon[l]) && row->recon[l] > 0)
                 fprintf(out, " %s %.2e", c->net.layers[l].name, row->recon[l]);
     }
     if (c->numerics.format == CFG_FIXED) {
@@ -241,8 +242,8 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
         for (int l = 0; l < L; l++) {
             const struct train_layer_stats *ls = &st.layer[l];
             row->sat[l] = ls->saturations;
-            row->recon[l] = ls->recon_count ? ls->recon_sum / (double)ls->recon_count : 0;
-            row->recon[L + l] = ls->recon_max;
+            row->recon[l] = ls->recon_count ? ls->recon_sum / (double)ls->recon_count : NAN;
+            row->recon[L + l] = ls->recon_count ? ls->recon_max : NAN;
         }
         print_epoch(out, c, r, ep);
     }
@@ -291,8 +292,10 @@ static void csv_rows(FILE *f, const struct config *c, const struct policy_run *r
                 json_shortest(b, sizeof b, row->lr));
         fprintf(f, ",%.6f,%.4f,%.6f,%.4f", row->train_loss, row->train_acc, row->test_loss,
                 row->test_acc);
-        for (int l = 0; l < L; l++)
-            if (c->net.layers[l].params > 0)
+        for (int l = 0; l < L; l++)   /* empty: the backward read no weights */
+            if (c->net.layers[l].params > 0 && isnan(row->recon[l]))
+                fputs(",,", f);
+            else if (c->net.layers[l].params > 0)
                 fprintf(f, ",%.6e,%.6e", row->recon[l], row->recon[L + l]);
         for (int l = 0; l < L; l++)
             fprintf(f, ",%lld", (long long)row->sat[l]);
@@ -450,21 +453,25 @@ static void print_comparison(FILE *out, const struct config *c, const struct pol
     for (int i = 0; i < n; i++)
         if (runs[i].policy == PLAN_SEQUENTIAL)
             seq = runs[i].rows[runs[i].epochs - 1].test_acc;
+    /* The reconstruction of the first layer that reads old weights (the one with
+     * the largest delay): the first layer of a chain propagates no error. */
+    int first = -1;
+    for (int l = 0; l < c->net.n_layers && first < 0; l++)
+        if (c->net.layers[l].params > 0 && plan_propagates(&c->net, l))
+            first = l;
     table_init(&tb, 6);
     table_row(&tb, "policy|test_acc_%%|vs_sequential_pts|train_loss|history_words|"
-                   "recon_mean_first_layer");
+                   "recon_mean%s%s", first < 0 ? "" : "_",
+              first < 0 ? "" : c->net.layers[first].name);
     for (int i = 0; i < n; i++) {
         const struct epoch_row *last = &runs[i].rows[runs[i].epochs - 1];
         struct train_alloc a;
-        char vs[32] = "", rec[32] = "";
+        char vs[32] = "", rec[32] = "-";
         trainer_alloc(runs[i].t, &a);
         if (seq >= 0)
             snprintf(vs, sizeof vs, "%+.2f", last->test_acc - seq);
-        for (int l = 0; l < c->net.n_layers; l++)
-            if (c->net.layers[l].params > 0) {
-                snprintf(rec, sizeof rec, "%.2e", last->recon[l]);
-                break;
-            }
+        if (first >= 0 && !isnan(last->recon[first]))
+            snprintf(rec, sizeof rec, "%.2e", last->recon[first]);
         table_row(&tb, "%s|%.2f|%s|%.4f|%lld|%s", plan_policy_name(runs[i].policy),
                   last->test_acc, vs, last->train_loss,
                   (long long)(a.stash_words + a.ema_words), rec);
