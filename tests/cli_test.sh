@@ -59,19 +59,29 @@ for f in configs/*.yaml; do
     "$LP" plan "$f" | awk '/^total/ {print $2, $3, $4, $5; exit}' >"$tmp/text_totals"
     jq -r '.totals | "\(.params) \(.stash_words) \(.ema_words) \(.act_words)"' "$tmp/a.json" >"$tmp/json_totals"
     check "plan $f: text totals = JSON totals" cmp -s "$tmp/text_totals" "$tmp/json_totals"
-    # Every layer: S = M - stage, delay = 2S, history words by the formulas.
-    check "plan $f: delays follow the stages" jqc '
-        .stages as $m | all(.layers[];
-            .S == $m - .stage and .delay == 2 * .S and .stash_words == .delay * .params
-            and .ema_words == (if .delay > 0 then .params else 0 end))' "$tmp/a.json"
+    # Every layer: S = M - stage, delay = 2S, history words by the formulas: ours only
+    # where the backward propagates an error (an input that is a layer), weights only;
+    # the paper's for every layer, weights and biases.
+    check "plan $f: delays follow the stages, history only where it is read" jqc '
+        .stages as $m | .edges as $e | all(.layers[];
+            .name as $n | ([$e[] | select(.to == $n and .from != "input")] | length > 0) as $dx
+            | .S == $m - .stage and .delay == 2 * .S and .propagates == $dx
+            and .stash_words == (if $dx then .delay * .weights else 0 end)
+            and .ema_words == (if $dx and .delay > 0 then .weights else 0 end)
+            and .paper_stash_words == .delay * .params
+            and .paper_ema_words == (if .delay > 0 then .params else 0 end))' "$tmp/a.json"
     check "plan $f: totals are the sums of the layers" jqc '
         .totals.params == ([.layers[].params] | add)
         and .totals.stash_words == ([.layers[].stash_words] | add)
         and .totals.ema_words == ([.layers[].ema_words] | add)
+        and .totals.paper_stash_words == ([.layers[].paper_stash_words] | add)
+        and .totals.paper_ema_words == ([.layers[].paper_ema_words] | add)
         and .totals.act_words == ([.layers[].act_words] | add)
         and .history_words.stash == .totals.stash_words
         and .history_words.ema == .totals.ema_words
-        and .history_words.stale == 0 and .history_words.sequential == 0' "$tmp/a.json"
+        and .history_words.stale == 0 and .history_words.sequential == 0
+        and .paper_history_words.stash == .totals.paper_stash_words
+        and .paper_history_words.ema == .totals.paper_ema_words' "$tmp/a.json"
     # The effective config reads back to the same effective config and hash.
     "$LP" config "$f" >"$tmp/eff1.yaml"
     "$LP" config "$tmp/eff1.yaml" >"$tmp/eff2.yaml"
@@ -82,6 +92,20 @@ for f in configs/*.yaml; do
     h2=$("$LP" plan "$tmp/eff1.yaml" --json | jq -r .config_hash)
     check "config $f: effective config has the same hash" test "$h1" = "$h2"
 done
+
+# --- fmnist-mlp4: fc1 reads the network input, so it keeps no weight history
+run plan configs/fmnist-mlp4.yaml --json
+check "fmnist-mlp4: fc1 keeps no history; ours beside the paper's count" jqc '
+    .layers[0].name == "fc1" and .layers[0].propagates == false
+    and .layers[0].stash_words == 0 and .layers[0].ema_words == 0
+    and .layers[0].paper_stash_words == 6 * 200960
+    and .totals.stash_words == 4 * 32768 + 2 * 8192 and .totals.ema_words == 32768 + 8192
+    and .totals.paper_stash_words == 6 * 200960 + 4 * 32896 + 2 * 8256' "$tmp/out"
+run plan configs/fmnist-mlp4.yaml
+check "fmnist-mlp4: the text names the layer without history and gives both counts" sh -c "
+    grep -q '^history words: stash 147456 (paper.s count 1353856), ema 40960 (paper.s count 242112)\$' '$tmp/out' &&
+    grep -q 'no history for fc1: ' '$tmp/out' &&
+    grep -q '^fc1 .* no (no dx)\$' '$tmp/out'"
 
 # --- ResNet-18: its skip edges and a schedule in JSON
 run plan configs/resnet18.yaml --json
@@ -170,14 +194,16 @@ check "systemc: the EMA design keeps its history on chip, no traffic, no memory 
          ([.per_stage[].stalled_for.memory] | add) == 0' "$tmp/ema.json"
 check "systemc: the stash ring spills, so the stash design moves data and stalls for memory" \
     jqc -n --slurpfile e "$tmp/ema.json" --slurpfile s "$tmp/stash.json" \
-    '$s[0].per_stage[0].offchip_words.history > 0 and $s[0].per_stage[0].stalled_for.memory > 0 and
+    '$s[0].per_stage[1].offchip_words.history > 0 and $s[0].per_stage[1].stalled_for.memory > 0 and
      $s[0].total_cycles > $e[0].total_cycles'
-# Each backward of fc1 reads one stashed version and writes one: of the ring's d = 6
-# versions, the off-chip share; over 8 minibatches, 8 backwards.
-check "systemc: the traffic difference = 8 backwards x 2 versions x off-chip history bytes / 6" \
+# Each backward of fc2 reads one stashed version and writes one: of the ring's d = 4
+# versions, the off-chip share; over 8 minibatches, 8 backwards. (fc1 reads the
+# network input: it keeps no ring.)
+check "systemc: the traffic difference = 8 backwards x 2 versions x off-chip history bytes / 4" \
     jqc -n --slurpfile e "$tmp/ema.json" --slurpfile s "$tmp/stash.json" \
     '($s[0].offchip.read_bytes + $s[0].offchip.write_bytes) - ($e[0].offchip.read_bytes + $e[0].offchip.write_bytes)
-     == 8 * 2 * ($s[0].per_stage[0].offchip_words.history * 4) / 6 and
+     == 8 * 2 * ($s[0].per_stage[1].offchip_words.history * 4) / 4 and
+     $s[0].per_stage[0].offchip_words.history == 0 and
      $s[0].offchip.read_bytes == $s[0].offchip.write_bytes'
 "$LP" sim "$off" --model analytic --policy stash --json >"$tmp/an.json"
 check "systemc: memory stalls are what the off-chip model adds to the analytic cycles" \
