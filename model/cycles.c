@@ -3,37 +3,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Latencies of the RTL blocks a layer's backward waits for (rtl/README.md). */
-#define STASH_READ_LATENCY 1   /* stash_ring */
-#define EMA_READ_LATENCY 2     /* ema_unit's rebuild path */
+/* Latencies of the RTL blocks (rtl/README.md). */
+#define FETCH_LATENCY 1        /* a beat's operands: one SRAM read */
+#define EMA_LANE_LATENCY 2     /* ema_unit's rebuild path, on the operand path */
 #define UPDATE_LATENCY 6       /* sgd_update */
+#define ENGINE_TAIL 3          /* capture, the drain register, the layer seeing it idle */
+#define COMMAND_CYCLES 2       /* a stage's command cycle and the cycle it sees it done */
 
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
 }
 
-int64_t cyc_product(const struct cyc_hw *hw, int64_t Md, int64_t Nd, int64_t K)
+static int64_t ceil_div(int64_t a, int64_t b)
 {
-    if (Md <= 0 || Nd <= 0 || K <= 0)
+    return (a + b - 1) / b;
+}
+
+int64_t cyc_beats(const struct cyc_hw *hw, const struct cyc_product *p)
+{
+    return ceil_div(p->md, hw->rows) * ceil_div(p->nd, hw->cols) * p->k;
+}
+
+/* The rows of a product's last tile. */
+static int64_t last_rows(const struct cyc_hw *hw, const struct cyc_product *p)
+{
+    int64_t rr = p->md % hw->rows;
+    return rr ? rr : hw->rows;
+}
+
+int64_t cyc_products(const struct cyc_hw *hw, int fetch, const struct cyc_product *p, int n)
+{
+    /* Tiles go rows outer: a product has ncol tiles in each row block, nfull blocks of
+     * Rows rows and one of rr rows when Rows does not divide md. A tile's last beat is
+     * max(K, rows of the tile before) after the last beat before it (the capture buffer
+     * drains a row a cycle), the first at K - 1. */
+    int64_t last = -1, prev_rows = 0;
+    for (int i = 0; i < n; i++) {
+        const struct cyc_product *q = &p[i];
+        if (q->md <= 0 || q->nd <= 0 || q->k <= 0)
+            continue;
+        int64_t R = hw->rows, ncol = ceil_div(q->nd, hw->cols), nfull = q->md / R,
+                rr = q->md % R, tiles = ncol * (nfull + (rr > 0));
+        /* the first tile of this product follows the last one before, if any */
+        last += last < 0 ? q->k : max64(q->k, prev_rows);
+        /* then every tile after the first, each paying for the rows of the one before */
+        int64_t steps = ncol * nfull * max64(q->k, R) + ncol * (rr > 0) * max64(q->k, rr);
+        last += steps - max64(q->k, last_rows(hw, q));
+        prev_rows = last_rows(hw, q);
+        (void)tiles;
+    }
+    if (last < 0)
         return 0;
-    int64_t R = hw->rows, C = hw->cols, m = hw->mac_latency - 1;
-    /* Tiles, rows outer: nrf row blocks of R rows (+1 of rr), ncf column blocks of C
-     * (+1 of cr). A tile of D = rows x cols sums drains one sum a cycle; the next
-     * tile's last beat waits for that drain: the step between two last beats is
-     * max(K, m + 2 + D) of the earlier tile. */
-    int64_t nrf = Md / R, rr = Md % R, ncf = Nd / C, cr = Nd % C;
-    struct {
-        int64_t n, d;
-    } kind[4] = {{nrf * ncf, R * C}, {nrf * (cr > 0), R * cr}, {(rr > 0) * ncf, rr * C},
-                 {(rr > 0) * (cr > 0), rr * cr}};
-    int64_t d_last = (rr > 0 ? rr : R) * (cr > 0 ? cr : C), sum = 0;
-    for (int i = 0; i < 4; i++)
-        sum += kind[i].n * max64(K, m + 2 + kind[i].d);
-    sum -= max64(K, m + 2 + d_last);   /* the last tile has no successor */
-    /* first last beat at K-1; the last sum leaves m + 1 + D + 1 cycles after the last
-     * beat, and the engine sees itself done one cycle later */
-    return (K - 1) + sum + m + d_last + 4;
+    /* the last beat reaches the array after fetch cycles, leaves it after its latency,
+     * drains prev_rows rows, and the layer sees itself idle */
+    return last + fetch + hw->mac_latency + prev_rows + ENGINE_TAIL;
+}
+
+static void product(struct cyc_product *p, int64_t md, int64_t nd, int64_t k)
+{
+    p->md = md, p->nd = nd, p->k = k;
 }
 
 static void layer_costs(struct cyc_model *m, int l)
@@ -43,32 +72,38 @@ static void layer_costs(struct cyc_model *m, int l)
     const struct cyc_hw *hw = &m->hw;
     int64_t B = m->batch, in = net_shape_elems(&nl->in_shape), out = net_shape_elems(&nl->out_shape);
     int d = m->sequential ? 0 : 2 * (m->M - m->stage_of[l]);
-    int hist = d > 0 && (m->policy == PLAN_STASH || m->policy == PLAN_EMA);
-    int64_t Md, Nd, K;   /* the forward product: Md x Nd over K beats */
+    int propagates = plan_propagates(m->net, l);
+    int ema = d > 0 && propagates && m->policy == PLAN_EMA;
+    int64_t Md, Nd, K, kb = nl->bias != 0;
     memset(c, 0, sizeof *c);
     switch (nl->kind) {
     case NET_DENSE:
-    case NET_CONV:
+    case NET_CONV: {
         if (nl->kind == NET_DENSE)
             Md = B, Nd = nl->out, K = in;
         else   /* im2col: one row per output position, one beat per kernel tap */
             Md = B * nl->out_shape.dim[1] * nl->out_shape.dim[2], Nd = nl->out,
             K = (int64_t)nl->in_shape.dim[0] * nl->kernel * nl->kernel;
-        c->fwd = cyc_product(hw, Md, Nd, K + (nl->bias != 0));
-        c->hist = hist ? nl->params + (m->policy == PLAN_STASH ? STASH_READ_LATENCY
-                                                                : EMA_READ_LATENCY) + 1
-                       : 0;
-        c->dx = l == 0 ? 0 : cyc_product(hw, Md, K, Nd);
-        c->dw = cyc_product(hw, K, Nd, Md);
-        c->db = nl->bias ? cyc_product(hw, 1, Nd, Md) : 0;
+        int fetch = FETCH_LATENCY + (ema ? EMA_LANE_LATENCY : 0);
+        c->n_fwd = 1;
+        product(&c->fp[0], Md, Nd, K + kb);
+        if (propagates)
+            product(&c->bp[c->n_bwd++], Md, K, Nd);
+        product(&c->bp[c->n_bwd++], K + kb, Nd, Md);   /* the bias gradient is row K */
+        c->fwd = cyc_products(hw, fetch, c->fp, c->n_fwd);
         c->update = UPDATE_LATENCY;
-        break;
-    default:   /* no MACs: one output word per cycle each way */
-        c->fwd = B * out;
-        c->dx = l == 0 ? 0 : B * in * nl->n_inputs;
+        c->bwd = cyc_products(hw, fetch, c->bp, c->n_bwd) + c->update;
+        c->fwd_beats = cyc_beats(hw, &c->fp[0]);
+        c->dx_beats = propagates ? cyc_beats(hw, &c->bp[0]) : 0;
+        c->dw_beats = cyc_beats(hw, &c->bp[c->n_bwd - 1]);
+        c->lane_latency = ema ? EMA_LANE_LATENCY : 0;
         break;
     }
-    c->bwd = c->hist + c->dx + c->dw + c->db + c->update;
+    default:   /* no MACs: a row of Cols words a cycle each way */
+        c->fwd = ceil_div(B * out, hw->cols);
+        c->bwd = propagates ? ceil_div(B * in * nl->n_inputs, hw->cols) : 0;
+        break;
+    }
 }
 
 int cyc_build(struct cyc_model *m, const struct net *net, const int *stage_of, int M, int batch,
@@ -96,8 +131,13 @@ int cyc_build(struct cyc_model *m, const struct net *net, const int *stage_of, i
     }
     for (int l = 0; l < m->L; l++)
         layer_costs(m, l);
-    m->in_words = (int64_t)batch * net_shape_elems(&net->input);
-    m->out_words = (int64_t)batch * net_shape_elems(&net->layers[m->L - 1].out_shape);
+    int64_t in = net_shape_elems(&net->input);
+    int64_t classes = net_shape_elems(&net->layers[m->L - 1].out_shape);
+    m->in_words = (int64_t)batch * in;
+    m->out_words = (int64_t)batch * classes;
+    /* the host writes a row segment of Cols words a cycle */
+    m->in_rows = (int64_t)batch * ceil_div(in, hw->cols);
+    m->loss_rows = (int64_t)batch * ceil_div(classes, hw->cols);
     return 0;
 }
 
@@ -112,49 +152,27 @@ int64_t cyc_steps(const struct cyc_model *m, int64_t n)
     return n <= 0 ? 0 : m->sequential ? n : n + 2 * (m->M - 1);
 }
 
-/* Words a stage copies in at a load: the tensors that cross into it forward (from
- * earlier stages or the network input) and backward (errors of its outputs that later
- * stages read). For a chain: its first layer's input and its last layer's output. */
-void cyc_stage_io(const struct cyc_model *m, int k, int64_t *fwd_in, int64_t *bwd_in)
+int64_t cyc_host_cycles(const struct cyc_model *m)
 {
-    *fwd_in = *bwd_in = 0;
-    for (int l = 0; l < m->L; l++) {
-        const struct net_layer *nl = &m->net->layers[l];
-        for (int i = 0; i < nl->n_inputs; i++) {
-            int from = nl->inputs[i], fs = from == NET_INPUT ? 0 : m->stage_of[from];
-            int64_t words = (int64_t)m->batch *
-                            (from == NET_INPUT ? net_shape_elems(&m->net->input)
-                                               : net_shape_elems(&m->net->layers[from].out_shape));
-            if (m->stage_of[l] == k && fs < k)
-                *fwd_in += words;
-            if (fs == k && m->stage_of[l] > k)
-                *bwd_in += words;
-        }
-    }
+    return m->in_rows + 1 + m->loss_rows + 2;
 }
 
-/* A stage's run: forward its layers, the loss (last stage), backward them. */
-static int64_t stage_run(const struct cyc_model *m, int k, int fwd, int bwd, int64_t *loss_wait)
+/* A stage's run: forward its layers, the loss (last stage), backward them; each command
+ * also costs the cycle that issues it and the one that sees it done. */
+static void stage_run(const struct cyc_model *m, int k, int fwd, int bwd,
+                      struct cyc_stage_step *x)
 {
-    int64_t run = 0;
-    *loss_wait = 0;
+    x->run = x->loss_wait = x->mac_bound = 0;
     for (int j = 0; j < m->count[k]; j++) {
         const struct cyc_layer *c = &m->layer[m->first[k] + j];
-        run += (fwd ? c->fwd + 2 : 0) + (bwd ? c->bwd + 2 : 0);   /* + command, done */
+        x->run += (fwd ? c->fwd + COMMAND_CYCLES : 0) + (bwd ? c->bwd + COMMAND_CYCLES : 0);
+        x->mac_bound += (fwd ? c->fwd_beats : 0) + (bwd ? c->dx_beats + c->dw_beats : 0);
     }
     if (k == m->M && fwd) {
-        /* the host sees the wait, writes the gradient one word a cycle, then says
-         * ready; the stage copies it in */
-        *loss_wait = m->out_words + 2;
-        run += *loss_wait + m->out_words + 1;
+        /* the host sees the wait, writes the gradient a row a cycle, then says ready */
+        x->loss_wait = m->loss_rows + 2;
+        x->run += x->loss_wait;
     }
-    return run;
-}
-
-static int64_t load_cycles(int64_t fwd_words, int64_t bwd_words)
-{
-    int64_t w = max64(fwd_words, bwd_words);
-    return fwd_words || bwd_words ? w + 1 : 0;
 }
 
 int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_stage_step *st)
@@ -165,50 +183,45 @@ int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_sta
         o = buf;
     if (!o)
         return -1;
-    int64_t host = 1;   /* the start cycle */
+    int64_t host = 1 + (s < n ? m->in_rows : 0);   /* the start cycle, the input rows */
+    int64_t counted;
     if (m->sequential) {
-        /* one minibatch, stage by stage: forward 1..M, the loss at M, backward M-1..1 */
-        int64_t counted = 1;   /* the end of the step */
+        /* one minibatch, stage by stage: forward 1..M, the loss and the backward at M,
+         * backward M-1..1; a phase is its run cycle, its run and the cycle seeing it end */
+        counted = 1;   /* the end of the step */
         for (int k = 1; k <= M; k++) {
-            int64_t fi, bi, lw, none;
-            cyc_stage_io(m, k, &fi, &bi);
-            struct cyc_stage_step *x = &o[k - 1];
+            struct cyc_stage_step *x = &o[k - 1], back;
             memset(x, 0, sizeof *x);
             x->fwd = 1, x->bwd = 1;
-            int64_t lf = load_cycles(fi, 0), rf = stage_run(m, k, 1, k == M, &lw);
-            int64_t lb = k < M ? load_cycles(0, bi) : 0, rb = k < M ? stage_run(m, k, 0, 1, &none) : 0;
-            x->load = lf + lb, x->run = rf + rb, x->loss_wait = lw;
-            counted += (1 + lf + 1 + 1 + rf + 1) + (k < M ? 1 + lb + 1 + 1 + rb + 1 : 0);
-            x->busy = x->load + x->run - lw;
-            x->stall = lw;
+            stage_run(m, k, 1, k == M, x);
+            counted += x->run + 2;
+            if (k < M) {
+                stage_run(m, k, 0, 1, &back);
+                counted += back.run + 2;
+                x->run += back.run, x->mac_bound += back.mac_bound;
+            }
+            x->busy = x->run - x->loss_wait;
+            x->stall = x->loss_wait;
         }
-        for (int k = 0; k < M; k++)
-            o[k].idle = counted - o[k].busy - o[k].stall;
-        return counted + host + (s < n ? m->in_words : 0);
+    } else {
+        int64_t maxrun = 0;
+        for (int k = 1; k <= M; k++) {
+            struct cyc_stage_step *x = &o[k - 1];
+            int64_t jf = s - (k - 1), jb = s - (2 * M - 1 - k);
+            memset(x, 0, sizeof *x);
+            x->fwd = jf >= 0 && jf < n;
+            x->bwd = k == M ? x->fwd : jb >= 0 && jb < n;
+            stage_run(m, k, x->fwd, x->bwd, x);
+            x->busy = x->run - x->loss_wait;
+            x->stall = x->loss_wait;
+            maxrun = max64(maxrun, x->run);
+        }
+        /* the run issued (1), every stage done (maxrun + 1), the end of the step (1) */
+        counted = maxrun + 3;
     }
-    int64_t maxload = 0, maxrun = 0;
-    for (int k = 1; k <= M; k++) {
-        struct cyc_stage_step *x = &o[k - 1];
-        int64_t fi, bi, jf = s - (k - 1), jb = s - (2 * M - 1 - k);
-        memset(x, 0, sizeof *x);
-        x->fwd = jf >= 0 && jf < n;
-        x->bwd = k == M ? x->fwd : jb >= 0 && jb < n;
-        cyc_stage_io(m, k, &fi, &bi);
-        x->load = load_cycles(x->fwd ? fi : 0, k < M && x->bwd ? bi : 0);
-        x->run = stage_run(m, k, x->fwd, x->bwd, &x->loss_wait);
-        maxload = max64(maxload, x->load);
-        maxrun = max64(maxrun, x->run);
-    }
-    /* load issued (1), every stage loaded (maxload + 1), run issued (1), every stage
-     * done (maxrun + 1), the end of the step (1) */
-    int64_t counted = maxload + maxrun + 5;
-    for (int k = 0; k < M; k++) {
-        struct cyc_stage_step *x = &o[k];
-        x->busy = x->load + x->run - x->loss_wait;
-        x->stall = (maxload + 1 - x->load) + 1 + x->loss_wait;
-        x->idle = counted - x->busy - x->stall;
-    }
-    return counted + host + (s < n ? m->in_words : 0);
+    for (int k = 0; k < M; k++)
+        o[k].idle = counted - o[k].busy - o[k].stall;
+    return counted + host;
 }
 
 int64_t cyc_total(const struct cyc_model *m, int64_t n)

@@ -3,9 +3,9 @@
  * on the same hardware, exact to the RTL (docs/cycle-model.md gives every formula;
  * tests check it against the Verilated RTL step by step).
  *
- * Dense layers are the RTL's; conv layers are costed as the same engine would run
- * them through an im2col address generator (docs/cycle-model.md, "Conv"), pools and
- * adds as one output word per cycle. Nothing here allocates except cyc_build.
+ * Dense layers are the RTL's; conv layers are costed as the same engine would run them
+ * through an im2col address generator (docs/cycle-model.md, "Conv"), pools and adds as
+ * a row of Cols words per cycle. Nothing here allocates except cyc_build.
  */
 #ifndef LP_CYCLES_H
 #define LP_CYCLES_H
@@ -21,19 +21,27 @@ struct cyc_hw {
     int mac_latency;           /* mac_array's: MulStages + 1, >= 2 */
 };
 
+/* One product on the array: C[md x nd] summed over k beats. */
+struct cyc_product {
+    int64_t md, nd, k;
+};
+
 /* One layer's work, in cycles of its engine. */
 struct cyc_layer {
-    int64_t fwd;               /* a forward command: the forward product */
-    int64_t hist;              /* backward: the history read (stash / ema, d > 0) */
-    int64_t dx, dw, db;        /* backward: the three products (0 when absent) */
-    int64_t update;            /* backward: the update's tail after the last gradient */
-    int64_t bwd;               /* a backward command: hist + dx + dw + db + update */
+    int64_t fwd;               /* a forward command: first beat to the layer idle again */
+    int64_t bwd;               /* a backward command: dx and dw back to back, the update */
+    int64_t fwd_beats, dx_beats, dw_beats;   /* the MAC-bound: tiles x beats per product */
+    int64_t lane_latency;      /* what the EMA rebuild lanes add to each command (0: none) */
+    int64_t update;            /* the update's tail after the last gradient row */
+    int n_fwd, n_bwd;          /* its products */
+    struct cyc_product fp[1], bp[2];
 };
 
 struct cyc_stage_step {
     int fwd, bwd;              /* what the stage does in the step */
     int64_t busy, stall, idle; /* counted cycles, as the RTL's counters */
-    int64_t load, run, loss_wait;
+    int64_t run, loss_wait;
+    int64_t mac_bound;         /* tiles x beats of the products it runs */
 };
 
 struct cyc_model {
@@ -44,6 +52,7 @@ struct cyc_model {
     int *first, *count;        /* per stage: its first layer and layer count */
     struct cyc_layer *layer;   /* L */
     int64_t in_words, out_words;   /* one minibatch's input and loss gradient */
+    int64_t in_rows, loss_rows;    /* the host's row writes of each */
 };
 
 /* Build the model of net on partition stage_of (M stages) under a policy.
@@ -62,12 +71,16 @@ int64_t cyc_step(const struct cyc_model *m, int64_t n, int64_t s, struct cyc_sta
 /* Every step of a run of n minibatches, fill and drain included. */
 int64_t cyc_total(const struct cyc_model *m, int64_t n);
 
-/* Words stage k (1..M) copies in at a load: forward (the tensors crossing into it)
- * and backward (the errors of the tensors it sends to later stages). */
-void cyc_stage_io(const struct cyc_model *m, int k, int64_t *fwd_in, int64_t *bwd_in);
+/* The host's cycles in a step that takes a minibatch in: its input rows, the start
+ * cycle, the last stage's wait for the loss gradient. */
+int64_t cyc_host_cycles(const struct cyc_model *m);
 
-/* Cycles of one product C[Md x Nd] over K beats on the array, from the first beat to
- * the cycle its last result has left (docs/cycle-model.md, "A product"). */
-int64_t cyc_product(const struct cyc_hw *hw, int64_t Md, int64_t Nd, int64_t K);
+/* Products run back to back on one layer's engine whose operands reach the array fetch
+ * cycles after their beat: the cycles from the first beat to the layer idle again, the
+ * update's tail not included (docs/cycle-model.md, "Products"). */
+int64_t cyc_products(const struct cyc_hw *hw, int fetch, const struct cyc_product *p, int n);
+
+/* Tiles x beats of a product: the cycles the array needs for it, its MAC-bound. */
+int64_t cyc_beats(const struct cyc_hw *hw, const struct cyc_product *p);
 
 #endif

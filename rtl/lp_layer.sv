@@ -1,37 +1,45 @@
-// lp_layer: one dense layer of a pipeline stage: its weights and optimizer state, its
-// activation delay line, its weight history (stash ring or EMA buffer) and the engine
-// that runs its forward, backward, weight gradient and update (LAYERPIPE.md s. 3 and 7,
-// docs/numerics.md; bit-exact with model/fixed.c, docs/rtl.md describes the schedule).
+// lp_layer: one dense layer of a pipeline stage (LAYERPIPE.md s. 3 and 7, docs/numerics.md;
+// bit-exact with model/fixed.c; docs/rtl.md describes the schedule): its memories, its weight
+// history, the product engine (lp_engine) and the lanes that run beside it at the array's
+// rate.
 //
-// Memories (32-bit words; the formats are runtime inputs, at most 32 bits):
-//   w, master, vel   Params words each: W[i*Out + o], then the bias at In*Out + o
-//   m                the EMA buffer, Params words (Policy ema and Delay > 0 only)
-//   act              the activation delay line: Delay+1 slots, each the minibatch's
-//                    input (Batch*In) and, with Relu, its output (Batch*Out) for the mask
-//   dy               the output error of the minibatch in backward (Batch*Out)
-//   wb               the backward's weights, read once per backward out of the stash ring
-//                    or rebuilt by the EMA unit (Policy stash/ema and Delay > 0 only)
-// A tag (minibatch, learning rate, weight version, slot) follows each forward through a
+// Memories (skew_mem, banked so that rows and columns both move a row a cycle; 32-bit
+// words; W has a row In for the bias when Bias):
+//   w, master, vel   (In + KB) x Out           datapath weights, master weights, momentum
+//   m                In x Out                  the EMA buffer (ema, history read)
+//   stash ring       Delay versions of In x Out   (stash, history read; stash_ring)
+//   x                XSlots x Batch x In       the activation delay line: the minibatch's
+//                                              input, per minibatch in flight; XSpare adds
+//                                              the slot the stage before writes into (the
+//                                              forward register between stages)
+//   y                (Delay+1) x Batch x Out   with Relu: the output, for the mask
+//   dy               DyBufs x Batch x Out      the output error; DyBufs = 2 at a stage's last
+//                                              layer before the last stage: the second is
+//                                              the backward register the next stage writes
+// A layer whose backward propagates no error (First) or has no delay keeps no history.
+// A tag (minibatch, learning rate, weight version, x slot) follows each forward through a
 // delay_line of Delay steps to the matching backward.
 //
-// Commands (cmd_i with cmd_fwd_i: 1 forward, 0 backward; busy_o until done):
-//   forward   acc[b][o] = sum_i x[b][i]*W[i][o] + bias[o] << act_frac on the MAC array,
-//             narrowed to the activation format, relu; each word is written to the act
-//             slot and leaves on fo_* (index b*Out + o).
-//   backward  1. (history) wb <- the forward's weights, one word a cycle
-//             2. (not the first layer) dx[b][i] = sum_o dy[b][o]*Wb[i][o], narrowed to the
-//                error format, leaves on bo_* (index b*In + i)
-//             3. dW[i][o] = sum_b x[b][i]*dy[b][o] and db[o] = sum_b dy[b][o], narrowed to
-//                the gradient format, each word straight into sgd_update (the stash ring
-//                takes the live word in the same cycle), which writes back 6 cycles later
-// Inputs: in_* writes the forward's input into the current slot (before the forward);
-// bi_* writes dy through the relu mask of the backward minibatch's stored output.
-// step_i ends a pipeline step: the forward's tag enters the delay line.
+// Commands (cmd_i; cmd_fwd_i: 1 forward, 0 backward; busy_o until done):
+//   forward   the engine's Fwd product; each drained row (a sample b, Cols outputs) is
+//             written to y and leaves on fo_*
+//   backward  Dx (except First): the weights it reads come from memory to the array through
+//             the history lanes, in the cycles the array takes them: the live weights
+//             (stale, no delay), the stash ring's version (stash) or narrow(master + gap*m)
+//             rebuilt by Cols ema_unit lanes (ema, gap = updates since the forward); each
+//             drained row of dx leaves on bo_*. Then Dw: each drained row of the weight
+//             gradient (an input i or the bias row, Cols outputs) goes straight into Cols
+//             sgd_update lanes with the row's vel, master and m (read the cycle before), the
+//             stash ring takes the live row in the same cycle, and the lanes' results are
+//             written back 6 cycles later.
+// Inputs: xin_* writes a row of the input into the x slot being filled; ein_* writes a row
+// of the output error through the relu mask into dy (one register stage: the mask's read).
+// step_i ends a pipeline step: slot and buffer counters advance, the tag enters the line.
 //
-// obs_*: every value the golden model's probe reports, as produced (kind = enum
-// train_probe: 2 activation, 4 error, 5 backward weights, 6 gradient) and obsw_*: each
-// update written back (7 weights, 8 master), for the co-simulation; nothing inside
-// depends on them.
+// Observation (for the co-simulation; nothing inside reads it): obs_* the engine's values
+// (kind 2 activation row, 6 gradient row, 5 the backward's weights as they reach the array,
+// lane c at obs_idx_o + c*obs_stride_o), obse_* each error row written (kind 4), obsw_*
+// each update row written back (kinds 7 and 8). Lanes 0 .. *_n_o - 1 are valid.
 module lp_layer #(
   parameter int unsigned In        = 8,
   parameter int unsigned Out       = 6,
@@ -40,24 +48,24 @@ module lp_layer #(
   parameter int unsigned Policy    = 0,   // 0 stale, 1 stash, 2 ema (sequential: Delay 0)
   parameter int unsigned Relu      = 1,
   parameter int unsigned Bias      = 1,
-  parameter int unsigned First     = 0,    // the network's first layer: no dx
+  parameter int unsigned First     = 0,   // the network's first layer: no dx, no history
+  parameter int unsigned XSpare    = 0,   // 1: the stage's first layer after stage 1
+  parameter int unsigned DyBufs    = 1,   // 2: the stage's last layer before the last stage
   parameter int unsigned Rows      = 4,
   parameter int unsigned Cols      = 4,
-  parameter int unsigned MulStages = 2,   // mac_array's: its latency is MulStages + 1
-  parameter int unsigned OpW       = 32,  // MAC operands: wide enough for every format used
-  parameter int unsigned AccW      = 64,  // MAC accumulators: numerics.accumulator_bits
+  parameter int unsigned MulStages = 2,
+  parameter int unsigned OpW       = 32,
+  parameter int unsigned AccW      = 64,
+  localparam int unsigned KB       = (Bias != 0) ? 1 : 0,
   localparam bit          HasRelu  = (Relu != 0),
-  localparam bit          HasBias  = (Bias != 0),
-  localparam bit          IsFirst  = (First != 0),
-  localparam int unsigned Params   = In * Out + (HasBias ? Out : 0),
-  localparam bit          Hist     = (Policy != 0) && (Delay > 0),
-  localparam bit          Ema      = (Policy == 2) && (Delay > 0),
-  localparam int unsigned Slots    = Delay + 1,
-  localparam int unsigned SlotW    = Batch * In + (HasRelu ? Batch * Out : 0),
-  localparam int unsigned ActWords = Slots * SlotW,
-  localparam int unsigned EmaWords = Ema ? Params : 0,
-  localparam int unsigned StashWords = (Policy == 1) ? Delay * Params : 0,
-  localparam int unsigned WbWords  = Hist ? Params : 1
+  localparam bit          Hist     = (Policy != 0) && (Delay > 0) && (First == 0),
+  localparam bit          Ema      = Hist && (Policy == 2),
+  localparam bit          Stash    = Hist && (Policy == 1),
+  localparam int unsigned FetchLat = Ema ? 3 : 1,
+  localparam int unsigned Nx       = 1 << $clog2((Rows > Cols) ? Rows : Cols),
+  localparam int unsigned Nw       = 1 << $clog2(Cols),
+  localparam int unsigned XSlots   = Delay + 1 + XSpare,
+  localparam int unsigned YSlots   = Delay + 1
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -78,11 +86,13 @@ module lp_layer #(
   input  logic [15:0]        mu_i,
   input  logic [15:0]        beta_i,
 
-  // Initial weights (host, between steps): w and master at init_idx_i; vel and m <- 0.
+  // Initial weights (host, between steps): a row segment of w and master at (row, col);
+  // vel and m <- 0.
   input  logic               init_valid_i,
-  input  logic [31:0]        init_idx_i,
-  input  logic [31:0]        init_w_i,
-  input  logic [31:0]        init_master_i,
+  input  logic [31:0]        init_row_i,
+  input  logic [31:0]        init_col_i,
+  input  logic [Cols*32-1:0] init_w_i,
+  input  logic [Cols*32-1:0] init_master_i,
 
   input  logic               cmd_i,
   input  logic               cmd_fwd_i,
@@ -91,75 +101,108 @@ module lp_layer #(
   output logic               busy_o,
   input  logic               step_i,
 
-  input  logic               in_valid_i,
-  input  logic [31:0]        in_idx_i,
-  input  logic [31:0]        in_data_i,
-  input  logic               bi_valid_i,
-  input  logic [31:0]        bi_idx_i,
-  input  logic [31:0]        bi_data_i,
+  input  logic               xin_valid_i,   // x[row][col + l], l < Cols
+  input  logic [31:0]        xin_row_i,
+  input  logic [31:0]        xin_col_i,
+  input  logic [Cols*32-1:0] xin_data_i,
+  input  logic               ein_valid_i,   // dy[row][col + l] before the mask
+  input  logic [31:0]        ein_row_i,
+  input  logic [31:0]        ein_col_i,
+  input  logic [Cols*32-1:0] ein_data_i,
+  input  logic [31:0]        ein_mb_i,
 
-  output logic               fo_valid_o,
-  output logic [31:0]        fo_idx_o,
-  output logic [31:0]        fo_data_o,
-  output logic               bo_valid_o,
-  output logic [31:0]        bo_idx_o,
-  output logic [31:0]        bo_data_o,
-
-  // The forward's tag, for the stage's output register.
-  output logic [31:0]        fwd_mb_o,
-  output logic [63:0]        fwd_lr_o,
+  output logic               fo_valid_o,    // y[row][col + l]
+  output logic [31:0]        fo_row_o,
+  output logic [31:0]        fo_col_o,
+  output logic [Cols*32-1:0] fo_data_o,
+  output logic               bo_valid_o,    // dx[row][col + l]
+  output logic [31:0]        bo_row_o,
+  output logic [31:0]        bo_col_o,
+  output logic [Cols*32-1:0] bo_data_o,
   output logic [31:0]        bwd_mb_o,      // the minibatch the backward serves
-  output logic               bwd_ready_o,   // a forward's tag has come out of the delay line
 
   output logic               obs_valid_o,
   output logic [3:0]         obs_kind_o,
   output logic [31:0]        obs_mb_o,
   output logic [31:0]        obs_idx_o,
-  output logic [31:0]        obs_data_o,
-  output logic               obsw_valid_o,  // an update written back (kind 7 and 8)
+  output logic [31:0]        obs_stride_o,
+  output logic [31:0]        obs_n_o,
+  output logic [Cols*32-1:0] obs_data_o,
+  output logic               obse_valid_o,
+  output logic [31:0]        obse_mb_o,
+  output logic [31:0]        obse_idx_o,
+  output logic [31:0]        obse_n_o,
+  output logic [Cols*32-1:0] obse_data_o,
+  output logic               obsw_valid_o,
+  output logic [31:0]        obsw_mb_o,
   output logic [31:0]        obsw_idx_o,
-  output logic [31:0]        obsw_w_o,
-  output logic [31:0]        obsw_master_o,
+  output logic [31:0]        obsw_n_o,
+  output logic [Cols*32-1:0] obsw_w_o,
+  output logic [Cols*32-1:0] obsw_master_o,
   output logic               error_o,       // sticky: a stash read missed its version
 
-  // What this layer instantiated, in words.
+  // What this layer holds, in words: the activation delay line (x and y, without the
+  // spare slot), the inter-stage registers it holds, its history.
   output logic [31:0]        act_words_o,
+  output logic [31:0]        fwd_reg_words_o,
+  output logic [31:0]        bwd_reg_words_o,
   output logic [31:0]        stash_words_o,
   output logic [31:0]        ema_words_o
 );
-  localparam logic [3:0] KAct = 4'd2, KErr = 4'd4, KBwdW = 4'd5, KGrad = 4'd6;
-  localparam int unsigned RC = Rows * Cols;
+  localparam logic [1:0] OpFwd = 2'd0, OpDx = 2'd1, OpDw = 2'd2;
+  localparam logic [3:0] KAct = 4'd2, KBwdW = 4'd5, KGrad = 4'd6;
+  localparam int unsigned WRows = In + KB;
 
-  assign act_words_o   = 32'(ActWords);
-  assign stash_words_o = 32'(StashWords);
-  assign ema_words_o   = 32'(EmaWords);
+  assign act_words_o     = 32'((Delay + 1) * Batch * (In + (HasRelu ? Out : 0)));
+  assign fwd_reg_words_o = 32'(XSpare * Batch * In);
+  assign bwd_reg_words_o = 32'((DyBufs - 1) * Batch * Out);
+  assign stash_words_o   = 32'(Stash ? Delay * In * Out : 0);
+  assign ema_words_o     = 32'(Ema ? In * Out : 0);
 
-  logic [31:0] w_mem      [Params];
-  logic [31:0] master_mem [Params];
-  logic [31:0] vel_mem    [Params];
-  logic [31:0] act_mem    [ActWords];
-  logic [31:0] dy_mem     [Batch * Out];
-  logic [31:0] wb_mem     [WbWords];
+  function automatic logic [31:0] min32(logic [31:0] a, logic [31:0] b);
+    min32 = (a < b) ? a : b;
+  endfunction
 
-  // ---------------------------------------------------------------- tags and slots
-  localparam int unsigned TagDataW = 64 + 32 + 32;   // lr, version, slot
+  // Lane l of a bank-order vector of Nw words whose lane 0 sits in bank base, and back.
+  function automatic logic [Cols*32-1:0] to_lanes(logic [Nw*32-1:0] banks, logic [31:0] base);
+    for (int unsigned l = 0; l < Cols; l++) begin
+      logic [31:0] b;
+      b = (base + 32'(l)) & 32'(Nw - 1);
+      to_lanes[l*32 +: 32] = banks[b*32 +: 32];
+    end
+  endfunction
+  function automatic logic [Nw*32-1:0] to_banks(logic [Cols*32-1:0] lanes, logic [31:0] base);
+    to_banks = '0;
+    for (int unsigned b = 0; b < Nw; b++) begin
+      logic [31:0] l;
+      l = (32'(b) - base) & 32'(Nw - 1);
+      if (l < 32'(Cols)) begin
+        to_banks[b*32 +: 32] = lanes[l*32 +: 32];
+      end
+    end
+  endfunction
+
+  // ---------------------------------------------------------------- counters and tags
+  logic        fwd_ran_q, bwd_ran_q, xrcv_q, ercv_q;
+  logic [7:0]  fx_q, fy_q, ix_q, ry_q;    // slots: next forward (x, y), incoming x, error
+  logic        rpar_q, bpar_q;            // dy buffers: receiving, backward
   logic [31:0] live_q;                    // updates applied
-  logic [31:0] wp_q;                      // the slot the next forward writes
-  logic        fwd_ran_q;                 // a forward ran in this step
-  logic [31:0] fmb_q;
+  logic [31:0] fmb_q, fver_q;
   logic [63:0] flr_q;
-  logic [31:0] fver_q;
-  logic        bv;                        // the backward minibatch's tag
-  logic [31:0] bmb;
-  logic [TagDataW-1:0] bdata;
+  logic        bv;
+  logic [31:0] bmb, bver, bslot;
   logic [63:0] blr;
-  logic [31:0] bver, bslot;
+  logic [127:0] bdata;
 
-  delay_line #(.Depth(Delay), .Width(TagDataW), .TagW(32)) u_tags (
+  function automatic logic [7:0] next_slot(logic [7:0] s, int unsigned n);
+    next_slot = (32'(s) + 32'd1 == 32'(n)) ? 8'd0 : s + 8'd1;
+  endfunction
+
+  delay_line #(.Depth(Delay), .Width(128), .TagW(32)) u_tags (
     .clk_i, .rst_ni, .step_i,
     .valid_i (fwd_ran_q),
     .tag_i   (fmb_q),
-    .data_i  ({flr_q, fver_q, wp_q}),
+    .data_i  ({flr_q, fver_q, 24'd0, fx_q}),
     .valid_o (bv),
     .tag_o   (bmb),
     .data_o  (bdata)
@@ -167,426 +210,476 @@ module lp_layer #(
   assign blr   = bdata[127:64];
   assign bver  = bdata[63:32];
   assign bslot = bdata[31:0];
-  assign fwd_mb_o    = fmb_q;
-  assign fwd_lr_o    = flr_q;
-  assign bwd_mb_o    = bmb;
-  assign bwd_ready_o = bv;
+  assign bwd_mb_o = bmb;
 
-  // ---------------------------------------------------------------- control
-  typedef enum logic [2:0] {SIdle, SFwd, SWb, SDx, SDw, SDb, SWait} state_e;
-  state_e st_q;
-  localparam logic [1:0] OpFwd = 2'd0, OpDx = 2'd1, OpDw = 2'd2, OpDb = 2'd3;
+  // ---------------------------------------------------------------- the engine
+  logic        eng_start, eng_busy;
+  logic        beat_v, arr_v, pre_v, dr_v;
+  logic [1:0]  beat_op, arr_op, pre_op, dr_op;
+  logic [31:0] beat_k, beat_i0, beat_j0, arr_k, arr_i0, arr_j0;
+  logic [31:0] pre_row, pre_col, dr_row, dr_col;
+  logic [Cols*32-1:0] dr_data;
+  logic [Rows*OpW-1:0] a_op;
+  logic [Cols*OpW-1:0] b_op;
 
-  // The product engine: C[Mdim x Ndim] over Kdim beats (+1 bias beat), tile by tile.
-  logic        pe_run_q;                  // issuing beats
-  logic [1:0]  op_q;
-  logic [31:0] mdim, ndim, kdim;
-  logic [31:0] i0_q, j0_q, k_q;
-  logic        inflight_q;                // a tile's last beat is in the MAC array
-  logic [31:0] fi0_q, fj0_q;              // that tile's origin
-  logic [31:0] dr_q, dc_q, drows_q, dcols_q;   // drain position and extent
-  logic        dbusy_q;
-  logic [RC*AccW-1:0] dbuf_q;             // the captured tile's sums
-  logic [31:0] di0_q, dj0_q;
+  lp_engine #(.In(In), .Out(Out), .Batch(Batch), .Bias(Bias), .Relu(Relu), .First(First),
+              .Rows(Rows), .Cols(Cols), .MulStages(MulStages), .OpW(OpW), .AccW(AccW),
+              .FetchLat(FetchLat)) u_eng (
+    .clk_i, .rst_ni, .round_even_i,
+    .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_frac_i, .grad_bits_i,
+    .grad_frac_i,
+    .start_i (eng_start), .start_fwd_i (cmd_fwd_i), .busy_o (eng_busy),
+    .beat_valid_o (beat_v), .beat_op_o (beat_op), .beat_k_o (beat_k), .beat_i0_o (beat_i0),
+    .beat_j0_o (beat_j0),
+    .arr_valid_o (arr_v), .arr_op_o (arr_op), .arr_k_o (arr_k), .arr_i0_o (arr_i0),
+    .arr_j0_o (arr_j0), .a_i (a_op), .b_i (b_op),
+    .pre_valid_o (pre_v), .pre_op_o (pre_op), .pre_row_o (pre_row), .pre_col_o (pre_col),
+    .dr_valid_o (dr_v), .dr_op_o (dr_op), .dr_row_o (dr_row), .dr_col_o (dr_col),
+    .dr_data_o (dr_data)
+  );
 
+  // Receivers and update lanes (defined below).
+  logic               e1_v;
+  logic [31:0]        e1_row, e1_col, e1_mb;
+  logic [Cols*32-1:0] e1_data, e1_masked;
+  logic [Nw*32-1:0]   y_rd;
+  logic               up1_v;
+  logic [31:0]        up1_row, up1_col, up1_n, up1_base;
+
+  // Lane-order vectors widened to a memory's banks.
+  logic [Nx*32-1:0] xin_wide, e1_wide;
+  logic [Nw*32-1:0] dr_wide;
   always_comb begin
-    mdim = 32'(Batch);
-    ndim = 32'(Out);
-    kdim = 32'(In) + (HasBias ? 32'd1 : 32'd0);
-    case (op_q)
-      OpDx: begin mdim = 32'(Batch); ndim = 32'(In);  kdim = 32'(Out);   end
-      OpDw: begin mdim = 32'(In);    ndim = 32'(Out); kdim = 32'(Batch); end
-      OpDb: begin mdim = 32'd1;      ndim = 32'(Out); kdim = 32'(Batch); end
-      default: ;
-    endcase
+    xin_wide = '0;
+    e1_wide  = '0;
+    dr_wide  = '0;
+    xin_wide[Cols*32-1:0] = xin_data_i;
+    e1_wide[Cols*32-1:0]  = e1_masked;
+    dr_wide[Cols*32-1:0]  = dr_data;
   end
 
-  // Operands of beat k_q of tile (i0_q, j0_q).
-  logic [31:0] fslot_base, bslot_base;
-  assign fslot_base = wp_q * 32'(SlotW);
-  assign bslot_base = bslot * 32'(SlotW);
+  // ---------------------------------------------------------------- memories
+  // Reads for the beat issued this cycle, and for the update of the row selected this
+  // cycle (Dw drain), which never coincide with a beat that reads the same memory.
+  logic up_rd;                            // the update reads its row
+  assign up_rd = pre_v && pre_op == OpDw;
+  logic [7:0] dy_rd_buf, dy_wr_buf;
+  assign dy_rd_buf = (DyBufs == 2) ? {7'd0, bpar_q} : 8'd0;
+  assign dy_wr_buf = (DyBufs == 2) ? {7'd0, rpar_q} : 8'd0;
 
-  // Operands are the low OpW bits of the 32-bit words (the values fit: the formats
-  // are at most OpW bits wide, and 1 << act_frac below 2^(OpW-1)).
-  logic [Rows*OpW-1:0] a_beat;
-  logic [Cols*OpW-1:0] b_beat;
+  logic [Nx*32-1:0] x_rd, dy_rd, unused_xb, unused_dyb;
+  logic [Nw*32-1:0] w_rd, w_bank, ms_rd, ms_bank, vel_bank, m_rd, m_bank;
+  logic [Nw*32-1:0] unused_vel_rd;
+
+  // Write-back of the update (bank order), or the host's initial weights (lane order).
+  logic             wb_v;
+  logic [31:0]      wb_row, wb_col, wb_n;
+  logic [Nw*32-1:0] wb_w, wb_ms, wb_vel, wb_m;
+  logic             wb_ema;
+
+  skew_mem #(.N(Nx), .P(Batch), .Q(In), .Slots(XSlots)) u_x (
+    .clk_i,
+    .rd_valid_i (beat_v && beat_op != OpDx),
+    .rd_col_i   (beat_op == OpFwd),
+    .rd_slot_i  (beat_op == OpFwd ? fx_q : bslot[7:0]),
+    .rd_p_i     (beat_op == OpFwd ? beat_i0 : beat_k),
+    .rd_q_i     (beat_op == OpFwd ? beat_k : beat_i0),
+    .rd_data_o  (x_rd), .rd_bank_o (unused_xb),
+    .wr_valid_i (xin_valid_i), .wr_bank_i (1'b0),
+    .wr_slot_i  ((XSpare != 0) ? ix_q : fx_q),
+    .wr_p_i     (xin_row_i), .wr_q_i (xin_col_i),
+    .wr_n_i     (min32(32'(Cols), 32'(In) - xin_col_i)),
+    .wr_data_i  (xin_wide)
+  );
+
+  skew_mem #(.N(Nx), .P(Batch), .Q(Out), .Slots(DyBufs)) u_dy (
+    .clk_i,
+    .rd_valid_i (beat_v && beat_op != OpFwd),
+    .rd_col_i   (beat_op == OpDx),
+    .rd_slot_i  (dy_rd_buf),
+    .rd_p_i     (beat_op == OpDx ? beat_i0 : beat_k),
+    .rd_q_i     (beat_op == OpDx ? beat_k : beat_j0),
+    .rd_data_o  (dy_rd), .rd_bank_o (unused_dyb),
+    .wr_valid_i (e1_v), .wr_bank_i (1'b0),
+    .wr_slot_i  (dy_wr_buf),
+    .wr_p_i     (e1_row), .wr_q_i (e1_col),
+    .wr_n_i     (min32(32'(Cols), 32'(Out) - e1_col)),
+    .wr_data_i  (e1_wide)
+  );
+
+  // The W family: the beat reads a row (Fwd) or a column (Dx) in lane order; the update
+  // reads and writes rows in bank order.
+  logic        wf_rd, wf_col;
+  logic [31:0] wf_p, wf_q;
   always_comb begin
-    a_beat = '0;
-    b_beat = '0;
-    for (int unsigned r = 0; r < Rows; r++) begin
-      logic [31:0] i, w;
-      i = i0_q + 32'(r);
-      case (op_q)
-        OpFwd:   w = (k_q == 32'(In)) ? (32'd1 << act_frac_i)
-                                      : act_mem[fslot_base + i * 32'(In) + k_q];
-        OpDx:    w = dy_mem[i * 32'(Out) + k_q];
-        OpDw:    w = act_mem[bslot_base + k_q * 32'(In) + i];
-        default: w = 32'd1;
-      endcase
-      if (i < mdim) begin
-        a_beat[r*OpW +: OpW] = OpW'(w);
+    wf_rd  = up_rd || (beat_v && beat_op != OpDw);
+    wf_col = !up_rd && beat_op == OpDx;
+    wf_p   = up_rd ? pre_row : (beat_op == OpDx) ? beat_j0 : beat_k;
+    wf_q   = up_rd ? pre_col : (beat_op == OpDx) ? beat_k : beat_j0;
+  end
+
+  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_w (
+    .clk_i,
+    .rd_valid_i (wf_rd), .rd_col_i (wf_col), .rd_slot_i (8'd0),
+    .rd_p_i (wf_p), .rd_q_i (wf_q),
+    .rd_data_o (w_rd), .rd_bank_o (w_bank),
+    .wr_valid_i (wb_v), .wr_bank_i (!init_valid_i), .wr_slot_i (8'd0),
+    .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_w)
+  );
+  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_master (
+    .clk_i,
+    .rd_valid_i (wf_rd), .rd_col_i (wf_col), .rd_slot_i (8'd0),
+    .rd_p_i (wf_p), .rd_q_i (wf_q),
+    .rd_data_o (ms_rd), .rd_bank_o (ms_bank),
+    .wr_valid_i (wb_v), .wr_bank_i (!init_valid_i), .wr_slot_i (8'd0),
+    .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_ms)
+  );
+  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_vel (
+    .clk_i,
+    .rd_valid_i (up_rd), .rd_col_i (1'b0), .rd_slot_i (8'd0),
+    .rd_p_i (pre_row), .rd_q_i (pre_col),
+    .rd_data_o (unused_vel_rd), .rd_bank_o (vel_bank),
+    .wr_valid_i (wb_v), .wr_bank_i (1'b1), .wr_slot_i (8'd0),
+    .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_vel)
+  );
+
+  // ---------------------------------------------------------------- the beat's operands
+  // One cycle after the issue the memories answer; the descriptor is registered beside.
+  logic        o1_v;
+  logic [1:0]  o1_op;
+  logic [31:0] o1_k, o1_i0;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      o1_v  <= 1'b0;
+      o1_op <= OpFwd;
+      o1_k  <= '0;
+      o1_i0 <= '0;
+    end else begin
+      o1_v <= beat_v;
+      if (beat_v) begin
+        o1_op <= beat_op;
+        o1_k  <= beat_k;
+        o1_i0 <= beat_i0;
       end
+    end
+  end
+
+  logic [31:0] one_act;                   // the bias beat's operand: 1.0 as an activation
+  assign one_act = 32'd1 << act_frac_i;
+
+  // a: Rows lanes, b: Cols lanes, 32-bit words (the history lanes' output replaces b for
+  // Dx when they rebuild).
+  logic [Rows*32-1:0] a1;
+  logic [Cols*32-1:0] b1, bhist;
+  logic               hist_live;          // stash: this backward reads the live weights
+  always_comb begin
+    for (int unsigned r = 0; r < Rows; r++) begin
+      case (o1_op)
+        OpFwd:   a1[r*32 +: 32] = (o1_k == 32'(In)) ? one_act : x_rd[r*32 +: 32];
+        OpDx:    a1[r*32 +: 32] = dy_rd[r*32 +: 32];
+        default: a1[r*32 +: 32] = (o1_i0 + 32'(r) == 32'(In)) ? one_act : x_rd[r*32 +: 32];
+      endcase
     end
     for (int unsigned c = 0; c < Cols; c++) begin
-      logic [31:0] j, w;
-      j = j0_q + 32'(c);
-      case (op_q)
-        OpFwd:   w = w_mem[k_q * 32'(Out) + j];   // the bias row: k = In
-        OpDx:    w = Hist ? wb_mem[j * 32'(Out) + k_q] : w_mem[j * 32'(Out) + k_q];
-        default: w = dy_mem[k_q * 32'(Out) + j];
+      case (o1_op)
+        OpFwd:   b1[c*32 +: 32] = w_rd[c*32 +: 32];
+        OpDx:    b1[c*32 +: 32] = (Stash && !hist_live) ? bhist[c*32 +: 32] : w_rd[c*32 +: 32];
+        default: b1[c*32 +: 32] = dy_rd[c*32 +: 32];
       endcase
-      if (j < ndim) begin
-        b_beat[c*OpW +: OpW] = OpW'(w);
-      end
     end
   end
 
-  logic        beat_last, can_last, issue;
-  assign beat_last = (k_q + 32'd1 == kdim);
-  assign can_last  = !inflight_q && !dbusy_q;
-  assign issue     = pe_run_q && (!beat_last || can_last);
+  // Operands as the array takes them (FetchLat cycles after the issue), 32-bit words.
+  logic [Rows*32-1:0] a_w;
+  logic [Cols*32-1:0] b_w;
+  logic               stash_miss;
+  logic [31:0]        gap;
+  assign gap = live_q - bver;
 
-  logic               mac_valid;
-  logic [RC*AccW-1:0] mac_acc;
-  logic [7:0]         unused_mac_tag;
-  mac_array #(.Rows(Rows), .Cols(Cols), .OpW(OpW), .AccW(AccW), .MulStages(MulStages),
-              .TagW(8)) u_mac (
-    .clk_i, .rst_ni,
-    .in_valid_i  (issue),
-    .clear_i     (k_q == 32'd0),
-    .last_i      (beat_last),
-    .tag_i       (8'd0),
-    .a_i         (a_beat),
-    .b_i         (b_beat),
-    .out_valid_o (mac_valid),
-    .out_tag_o   (unused_mac_tag),
-    .acc_o       (mac_acc)
-  );
-
-  // Drain: one sum a cycle through the narrowing unit.
-  logic signed [7:0]  nshift;
-  logic        [5:0]  nbits;
-  always_comb begin
-    case (op_q)
-      OpFwd:   begin nshift = 8'(weight_frac_i); nbits = act_bits_i; end
-      OpDx:    begin nshift = 8'(weight_frac_i); nbits = err_bits_i; end
-      OpDw:    begin nshift = 8'(act_frac_i) + 8'(err_frac_i) - 8'(grad_frac_i);
-                     nbits = grad_bits_i; end
-      default: begin nshift = 8'(err_frac_i) - 8'(grad_frac_i); nbits = grad_bits_i; end
-    endcase
-  end
-  logic signed [31:0] ny;
-  // The drained sum, sign-extended into fx_narrow: a mux of the RC sums by their index
-  // (a part-select at a computed offset would synthesise to a barrel shifter across the
-  // whole RC*AccW-bit tile).
-  logic signed [AccW-1:0] dsum;
-  logic [31:0]            dsel;
-  assign dsel = dr_q * 32'(Cols) + dc_q;
-  always_comb begin
-    dsum = '0;
-    for (int unsigned x = 0; x < RC; x++) begin
-      if (dsel == 32'(x)) begin
-        dsum = dbuf_q[x*AccW +: AccW];
-      end
-    end
-  end
-  logic               unused_nsat;
-  fx_narrow u_narrow (
-    .x_i          (64'(dsum)),
-    .shift_i      (nshift),
-    .bits_i       (nbits),
-    .round_even_i,
-    .y_o          (ny),
-    .sat_o        (unused_nsat)
-  );
-  logic [31:0] di, dj;                    // the drained word's row and column
-  assign di = di0_q + dr_q;
-  assign dj = dj0_q + dc_q;
-
-  // The drained word, registered: it leaves as an output word or enters the update.
-  logic        dv_q;
-  logic [1:0]  dop_q;
-  logic [31:0] didx_q, dval_q;
-  logic        dlast_q;                   // the last gradient word of the backward
-
-  // ---- history read (backward step 1): P words through the stash ring or EMA unit
-  logic [31:0] hr_q, hw_q;                // words issued, words written
-  logic        hr_valid;
-  logic        hist_out_valid;
-  logic [31:0] hist_out;
-  logic [31:0] hr_idx;                    // hr_q, kept in range when no read is issued
-  assign hr_valid = (st_q == SWb) && (hr_q < 32'(Params));
-  assign hr_idx   = hr_valid ? hr_q : 32'd0;
-
-  // ---- update (backward step 3)
-  logic        up_valid;
-  logic [31:0] up_idx;
-  assign up_valid = dv_q && (dop_q == OpDw || dop_q == OpDb);
-  assign up_idx   = didx_q;
-  logic        su_valid;
-  logic [31:0] su_master, su_w, su_vel, su_m;
-  logic [2:0]  unused_sat_cnt;
-  logic [31:0] up_m_in;
-  sgd_update #(.HasEma(Ema)) u_sgd (
-    .clk_i, .rst_ni,
-    .valid_i       (up_valid),
-    .grad_i        (dval_q),
-    .vel_i         (vel_mem[up_idx]),
-    .master_i      (master_mem[up_idx]),
-    .m_i           (up_m_in),
-    .lr_i          (blr),
-    .wd_i, .mu_i, .beta_i,
-    .ema_en_i      (Ema),
-    .round_even_i,
-    .weight_bits_i, .weight_frac_i, .master_bits_i, .master_frac_i,
-    .grad_bits_i, .grad_frac_i,
-    .valid_o       (su_valid),
-    .master_o      (su_master),
-    .w_o           (su_w),
-    .vel_o         (su_vel),
-    .m_o           (su_m),
-    .sat_cnt_o     (unused_sat_cnt)
-  );
-  // The update's index, 6 cycles behind (sgd_update's latency).
-  logic [6*32-1:0] uidx_q;
-  logic [31:0]     su_idx, uw_q;          // updates written back
-  assign su_idx = uidx_q[5*32 +: 32];
-
-  logic stash_miss;
   if (Ema) begin : gen_ema
-    logic [31:0] m_mem [Params];
-    logic        unused_st;
-    logic [31:0] unused_st_m;
-    logic        unused_rb_sat, unused_st_sat;
-    assign up_m_in = m_mem[up_idx];
-    ema_unit #(.RebuildEn(1'b1), .StepEn(1'b0)) u_ema (
-      .clk_i, .rst_ni, .round_even_i,
-      .master_bits_i, .master_frac_i, .weight_bits_i, .weight_frac_i,
-      .rb_valid_i  (hr_valid),
-      .rb_master_i (master_mem[hr_idx]),
-      .rb_m_i      (m_mem[hr_idx]),
-      .rb_gap_i    (16'(live_q - bver)),
-      .rb_valid_o  (hist_out_valid),
-      .rb_w_o      (hist_out),
-      .rb_sat_o    (unused_rb_sat),
-      .st_valid_i  (1'b0),
-      .st_m_i      (32'sd0),
-      .st_u_i      (32'sd0),
-      .st_beta_i   (16'd0),
-      .st_valid_o  (unused_st),
-      .st_m_o      (unused_st_m),
-      .st_sat_o    (unused_st_sat)
+    // The EMA buffer, and Cols rebuild lanes narrow(master + gap*m) on the path to the
+    // array; a and the other products' b wait the lanes' two cycles in registers.
+    logic [Cols*32-1:0] rb_w;
+    logic [Cols-1:0]    unused_rb_v, unused_rb_sat, unused_st_v, unused_st_sat;
+    logic [Cols*32-1:0] unused_st_m;
+    logic [Rows*32-1:0] a2_q, a3_q;
+    logic [Cols*32-1:0] b2_q, b3_q;
+    logic [1:0]         op2_q, op3_q;
+
+    skew_mem #(.N(Nw), .P(In), .Q(Out)) u_m (
+      .clk_i,
+      .rd_valid_i (wf_rd && (up_rd ? pre_row < 32'(In) : beat_op == OpDx)),
+      .rd_col_i (wf_col), .rd_slot_i (8'd0),
+      .rd_p_i (wf_p), .rd_q_i (wf_q),
+      .rd_data_o (m_rd), .rd_bank_o (m_bank),
+      .wr_valid_i (wb_v && wb_ema), .wr_bank_i (!init_valid_i), .wr_slot_i (8'd0),
+      .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_m)
     );
-    always_ff @(posedge clk_i) begin
-      if (init_valid_i) begin
-        m_mem[init_idx_i] <= 32'd0;
-      end else if (su_valid) begin
-        m_mem[su_idx] <= su_m;
-      end
+
+    for (genvar c = 0; c < Cols; c++) begin : gen_rebuild
+      ema_unit #(.RebuildEn(1'b1), .StepEn(1'b0)) u_rb (
+        .clk_i, .rst_ni, .round_even_i,
+        .master_bits_i, .master_frac_i, .weight_bits_i, .weight_frac_i,
+        .rb_valid_i  (o1_v && o1_op == OpDx),
+        .rb_master_i (ms_rd[c*32 +: 32]),
+        .rb_m_i      (m_rd[c*32 +: 32]),
+        .rb_gap_i    (16'(gap)),
+        .rb_valid_o  (unused_rb_v[c]),
+        .rb_w_o      (rb_w[c*32 +: 32]),
+        .rb_sat_o    (unused_rb_sat[c]),
+        .st_valid_i  (1'b0), .st_m_i (32'sd0), .st_u_i (32'sd0), .st_beta_i (16'd0),
+        .st_valid_o  (unused_st_v[c]), .st_m_o (unused_st_m[c*32 +: 32]),
+        .st_sat_o    (unused_st_sat[c])
+      );
     end
+
+    always_ff @(posedge clk_i) begin
+      a2_q  <= a1;
+      a3_q  <= a2_q;
+      b2_q  <= b1;
+      b3_q  <= b2_q;
+      op2_q <= o1_op;
+      op3_q <= op2_q;
+    end
+    assign a_w = a3_q;
+    assign b_w = (op3_q == OpDx) ? rb_w : b3_q;
+    assign bhist = '0;
+    assign hist_live = 1'b0;
     assign stash_miss = 1'b0;
-  end else if (Policy == 1 && Delay > 0) begin : gen_stash
+    logic unused_ema;
+    assign unused_ema = ^{unused_rb_v, unused_rb_sat, unused_st_v, unused_st_sat, unused_st_m};
+  end else begin : gen_no_ema
+    assign m_rd = '0;
+    assign m_bank = '0;
+    assign a_w = a1;
+    assign b_w = b1;
+    logic unused_ema;
+    assign unused_ema = ^{beta_i, gap, ms_rd};
+  end
+
+  if (Stash) begin : gen_stash
+    logic [Nw*32-1:0] bhist_banks;
     logic [31:0] unused_live;
-    assign up_m_in = 32'd0;
-    stash_ring #(.Depth(Delay), .Words(Params), .Width(32), .VersionWidth(32)) u_stash (
+    logic        unused_sv;
+    stash_ring #(.Depth(Delay), .P(In), .Q(Out), .N(Nw)) u_stash (
       .clk_i, .rst_ni,
-      .push_valid_i (up_valid),
-      .push_idx_i   ($clog2(Params > 1 ? Params : 2)'(up_idx)),
-      .push_data_i  (w_mem[up_idx]),
-      .push_last_i  (dlast_q),
-      .rd_valid_i   (hr_valid),
+      .push_valid_i (up1_v && up1_row < 32'(In)),
+      .push_p_i     (up1_row),
+      .push_q_i     (up1_col),
+      .push_n_i     (up1_n),
+      .push_data_i  (w_bank),
+      .push_last_i  (up1_row + 32'd1 == 32'(In) && up1_col + 32'(Cols) >= 32'(Out)),
+      .rd_valid_i   (beat_v && beat_op == OpDx),
       .rd_ver_i     (bver),
-      .rd_idx_i     ($clog2(Params > 1 ? Params : 2)'(hr_idx)),
-      .rd_live_i    (w_mem[hr_idx]),
-      .rd_valid_o   (hist_out_valid),
-      .rd_data_o    (hist_out),
+      .rd_p_i       (beat_j0),
+      .rd_q_i       (beat_k),
+      .rd_valid_o   (unused_sv),
+      .rd_data_o    (bhist_banks),
+      .rd_live_o    (hist_live),
       .rd_miss_o    (stash_miss),
       .live_o       (unused_live)
     );
-  end else begin : gen_no_hist
-    logic unused_hist;
-    assign unused_hist = ^{beta_i, hr_valid, bver};
-    assign up_m_in = 32'd0;
-    assign hist_out_valid = 1'b0;
-    assign hist_out = 32'd0;
+    assign bhist = bhist_banks[Cols*32-1:0];
+    logic unused_stash;
+    assign unused_stash = ^{unused_live, unused_sv,
+                            bhist_banks};
+  end else if (!Ema) begin : gen_no_hist
+    assign bhist = '0;
+    assign hist_live = 1'b0;
     assign stash_miss = 1'b0;
   end
 
-  // ---- the sequencer
-  logic [31:0] ng_q;                      // gradient words sent to the update
-  logic        pe_done;
-  assign pe_done = !pe_run_q && !inflight_q && !dbusy_q && !dv_q;
+  for (genvar r = 0; r < Rows; r++) begin : gen_a
+    assign a_op[r*OpW +: OpW] = OpW'(a_w[r*32 +: 32]);
+  end
+  for (genvar c = 0; c < Cols; c++) begin : gen_b
+    assign b_op[c*OpW +: OpW] = OpW'(b_w[c*32 +: 32]);
+  end
+
+  // ---------------------------------------------------------------- the update lanes
+  // Cycle s: the engine selects a Dw row (pre_*) and the memories read it; s + 1: its
+  // gradient (dr_*) meets them in Cols sgd_update lanes, in bank order; s + 7: written back.
+  assign up1_v    = dr_v && dr_op == OpDw;
+  assign up1_row  = dr_row;
+  assign up1_col  = dr_col;
+  assign up1_n    = min32(32'(Cols), 32'(Out) - dr_col);
+  assign up1_base = dr_row + dr_col;
+
+  logic [Nw*32-1:0] g_bank;
+  assign g_bank = to_banks(dr_data, up1_base);
+
+  logic [Nw-1:0]    su_v;
+  logic [Nw*32-1:0] su_w, su_ms, su_vel, su_m;
+  for (genvar b = 0; b < Nw; b++) begin : gen_update
+    logic [2:0] unused_cnt;
+    logic       lane_on;
+    assign lane_on = up1_v && (((32'(b) - up1_base) & 32'(Nw - 1)) < up1_n);
+    sgd_update #(.HasEma(Ema)) u_sgd (
+      .clk_i, .rst_ni,
+      .valid_i   (lane_on),
+      .grad_i    (g_bank[b*32 +: 32]),
+      .vel_i     (vel_bank[b*32 +: 32]),
+      .master_i  (ms_bank[b*32 +: 32]),
+      .m_i       (m_bank[b*32 +: 32]),
+      .lr_i      (blr),
+      .wd_i, .mu_i, .beta_i,
+      .ema_en_i  (Ema && up1_row < 32'(In)),
+      .round_even_i,
+      .weight_bits_i, .weight_frac_i, .master_bits_i, .master_frac_i,
+      .grad_bits_i, .grad_frac_i,
+      .valid_o   (su_v[b]),
+      .master_o  (su_ms[b*32 +: 32]),
+      .w_o       (su_w[b*32 +: 32]),
+      .vel_o     (su_vel[b*32 +: 32]),
+      .m_o       (su_m[b*32 +: 32]),
+      .sat_cnt_o (unused_cnt)
+    );
+  end
+
+  // The row's address travels beside the lanes: stage s holds the row entered s cycles ago.
+  localparam int unsigned UpLat = 6;      // sgd_update's
+  logic [UpLat-1:0]    uv_q;
+  logic [UpLat*32-1:0] urow_q, ucol_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      uv_q   <= '0;
+      urow_q <= '0;
+      ucol_q <= '0;
+    end else begin
+      uv_q   <= {uv_q[UpLat-2:0], up1_v};
+      urow_q <= {urow_q[(UpLat-1)*32-1:0], up1_row};
+      ucol_q <= {ucol_q[(UpLat-1)*32-1:0], up1_col};
+    end
+  end
+  logic        wbu_v;
+  logic [31:0] wbu_row, wbu_col;
+  assign wbu_v   = uv_q[UpLat-1];
+  assign wbu_row = urow_q[(UpLat-1)*32 +: 32];
+  assign wbu_col = ucol_q[(UpLat-1)*32 +: 32];
+
+  always_comb begin
+    if (init_valid_i) begin
+      wb_v   = 1'b1;
+      wb_row = init_row_i;
+      wb_col = init_col_i;
+      wb_w   = '0;
+      wb_ms  = '0;
+      wb_w[Cols*32-1:0]  = init_w_i;
+      wb_ms[Cols*32-1:0] = init_master_i;
+      wb_vel = '0;
+      wb_m   = '0;
+      wb_ema = init_row_i < 32'(In);
+    end else begin
+      wb_v   = wbu_v;
+      wb_row = wbu_row;
+      wb_col = wbu_col;
+      wb_w   = su_w;
+      wb_ms  = su_ms;
+      wb_vel = su_vel;
+      wb_m   = su_m;
+      wb_ema = wbu_row < 32'(In);
+    end
+    wb_n = min32(32'(Cols), 32'(Out) - wb_col);
+  end
+
+  // ---------------------------------------------------------------- receivers
+  // An error row: the mask's read of y, then the write of dy one cycle later.
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      e1_v   <= 1'b0;
+      e1_row <= '0;
+      e1_col <= '0;
+      e1_mb  <= '0;
+    end else begin
+      e1_v <= ein_valid_i;
+      if (ein_valid_i) begin
+        e1_row <= ein_row_i;
+        e1_col <= ein_col_i;
+        e1_mb  <= ein_mb_i;
+      end
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (ein_valid_i) begin
+      e1_data <= ein_data_i;
+    end
+  end
+
+  if (HasRelu) begin : gen_y
+    logic [Nw*32-1:0] unused_yb;
+    skew_mem #(.N(Nw), .P(Batch), .Q(Out), .Slots(YSlots), .Skew(1'b0)) u_y (
+      .clk_i,
+      .rd_valid_i (ein_valid_i), .rd_col_i (1'b0), .rd_slot_i (ry_q),
+      .rd_p_i (ein_row_i), .rd_q_i (ein_col_i),
+      .rd_data_o (y_rd), .rd_bank_o (unused_yb),
+      .wr_valid_i (dr_v && dr_op == OpFwd), .wr_bank_i (1'b0), .wr_slot_i (fy_q),
+      .wr_p_i (dr_row), .wr_q_i (dr_col),
+      .wr_n_i (min32(32'(Cols), 32'(Out) - dr_col)),
+      .wr_data_i (dr_wide)
+    );
+    logic unused_y;
+    assign unused_y = ^unused_yb;
+  end else begin : gen_no_y
+    assign y_rd = '0;
+  end
+
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      e1_masked[c*32 +: 32] = (HasRelu && $signed(y_rd[c*32 +: 32]) <= 0) ? 32'd0
+                                                                           : e1_data[c*32 +: 32];
+    end
+  end
+
+  // ---------------------------------------------------------------- the sequencer
+  typedef enum logic [1:0] {SIdle, SFwd, SBwd} state_e;
+  state_e st_q;
+  assign eng_start = cmd_i;
+  logic up_busy;
+  assign up_busy = up1_v || (|uv_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       st_q <= SIdle;
-      pe_run_q <= 1'b0;
-      op_q <= OpFwd;
-      i0_q <= '0; j0_q <= '0; k_q <= '0;
-      inflight_q <= 1'b0;
-      fi0_q <= '0; fj0_q <= '0;
-      dbusy_q <= 1'b0;
-      dr_q <= '0; dc_q <= '0; drows_q <= '0; dcols_q <= '0;
-      di0_q <= '0; dj0_q <= '0;
-      dv_q <= 1'b0; dop_q <= OpFwd; didx_q <= '0; dval_q <= '0; dlast_q <= 1'b0;
-      hr_q <= '0; hw_q <= '0; ng_q <= '0; uw_q <= '0; uidx_q <= '0;
-      live_q <= '0; wp_q <= '0; fwd_ran_q <= 1'b0;
+      live_q <= '0;
+      fwd_ran_q <= 1'b0; bwd_ran_q <= 1'b0; xrcv_q <= 1'b0; ercv_q <= 1'b0;
+      fx_q <= '0; fy_q <= '0; ix_q <= '0; ry_q <= '0;
+      rpar_q <= 1'b0; bpar_q <= 1'b0;
       fmb_q <= '0; flr_q <= '0; fver_q <= '0;
       error_o <= 1'b0;
     end else begin
-      // Step end: the forward's tag has entered the delay line; the slot advances.
+      if (xin_valid_i) xrcv_q <= 1'b1;
+      if (ein_valid_i) ercv_q <= 1'b1;
+      if (stash_miss) error_o <= 1'b1;
       if (step_i) begin
-        fwd_ran_q <= 1'b0;
+        fwd_ran_q <= 1'b0; bwd_ran_q <= 1'b0; xrcv_q <= 1'b0; ercv_q <= 1'b0;
         if (fwd_ran_q) begin
-          wp_q <= (wp_q + 32'd1 == 32'(Slots)) ? 32'd0 : wp_q + 32'd1;
+          fx_q <= next_slot(fx_q, XSlots);
+          fy_q <= next_slot(fy_q, YSlots);
         end
-      end
-      if (stash_miss) begin
-        error_o <= 1'b1;
-      end
-
-      // Issue.
-      if (issue) begin
-        if (!beat_last) begin
-          k_q <= k_q + 32'd1;
-        end else begin
-          k_q <= '0;
-          inflight_q <= 1'b1;
-          fi0_q <= i0_q;
-          fj0_q <= j0_q;
-          if (j0_q + 32'(Cols) < ndim) begin
-            j0_q <= j0_q + 32'(Cols);
-          end else begin
-            j0_q <= '0;
-            if (i0_q + 32'(Rows) < mdim) begin
-              i0_q <= i0_q + 32'(Rows);
-            end else begin
-              i0_q <= '0;
-              pe_run_q <= 1'b0;
-            end
-          end
+        if (xrcv_q) ix_q <= next_slot(ix_q, XSlots);
+        if (ercv_q) begin
+          ry_q <= next_slot(ry_q, YSlots);
+          rpar_q <= !rpar_q;
         end
+        if (bwd_ran_q) bpar_q <= !bpar_q;
       end
-
-      // Capture a finished tile; drain it one word a cycle.
-      dv_q <= 1'b0;
-      dlast_q <= 1'b0;
-      if (mac_valid) begin
-        dbuf_q <= mac_acc;
-        inflight_q <= 1'b0;
-        dbusy_q <= 1'b1;
-        dr_q <= '0;
-        dc_q <= '0;
-        di0_q <= fi0_q;
-        dj0_q <= fj0_q;
-        drows_q <= (mdim - fi0_q < 32'(Rows)) ? mdim - fi0_q : 32'(Rows);
-        dcols_q <= (ndim - fj0_q < 32'(Cols)) ? ndim - fj0_q : 32'(Cols);
-      end else if (dbusy_q) begin
-        dv_q <= 1'b1;
-        dop_q <= op_q;
-        case (op_q)
-          OpFwd: begin
-            didx_q <= di * 32'(Out) + dj;
-            dval_q <= (HasRelu && ny[31]) ? 32'd0 : ny;
-          end
-          OpDx: begin
-            didx_q <= di * 32'(In) + dj;
-            dval_q <= ny;
-          end
-          OpDw: begin
-            didx_q <= di * 32'(Out) + dj;
-            dval_q <= ny;
-            dlast_q <= !HasBias && (ng_q + 32'd1 == 32'(Params));
-            ng_q <= ng_q + 32'd1;
-          end
-          default: begin
-            didx_q <= 32'(In * Out) + dj;
-            dval_q <= ny;
-            dlast_q <= (ng_q + 32'd1 == 32'(Params));
-            ng_q <= ng_q + 32'd1;
-          end
-        endcase
-        if (dc_q + 32'd1 < dcols_q) begin
-          dc_q <= dc_q + 32'd1;
-        end else begin
-          dc_q <= '0;
-          if (dr_q + 32'd1 < drows_q) begin
-            dr_q <= dr_q + 32'd1;
-          end else begin
-            dbusy_q <= 1'b0;
-          end
-        end
-      end
-
-      // History reads.
-      if (hr_valid) begin
-        hr_q <= hr_q + 32'd1;
-      end
-      if (hist_out_valid) begin
-        hw_q <= hw_q + 32'd1;
-      end
-
-      // Update write-back.
-      uidx_q <= {uidx_q[0 +: 5*32], up_idx};
-      if (su_valid) begin
-        uw_q <= uw_q + 32'd1;
-      end
-
-      // Commands and phases.
       case (st_q)
         SIdle: begin
           if (cmd_i && cmd_fwd_i) begin
             st_q <= SFwd;
-            op_q <= OpFwd;
-            pe_run_q <= 1'b1;
             fwd_ran_q <= 1'b1;
             fmb_q <= cmd_mb_i;
             flr_q <= cmd_lr_i;
             fver_q <= live_q;
           end else if (cmd_i) begin
-            hr_q <= '0; hw_q <= '0; ng_q <= '0; uw_q <= '0;
-            if (Hist) begin
-              st_q <= SWb;
-            end else if (!IsFirst) begin
-              st_q <= SDx;
-              op_q <= OpDx;
-              pe_run_q <= 1'b1;
-            end else begin
-              st_q <= SDw;
-              op_q <= OpDw;
-              pe_run_q <= 1'b1;
-            end
+            st_q <= SBwd;
+            bwd_ran_q <= 1'b1;
           end
         end
-        SFwd: if (pe_done) st_q <= SIdle;
-        SWb: begin
-          if (hw_q == 32'(Params)) begin
-            st_q <= IsFirst ? SDw : SDx;
-            op_q <= IsFirst ? OpDw : OpDx;
-            pe_run_q <= 1'b1;
-          end
-        end
-        SDx: begin
-          if (pe_done) begin
-            st_q <= SDw;
-            op_q <= OpDw;
-            pe_run_q <= 1'b1;
-          end
-        end
-        SDw: begin
-          if (pe_done) begin
-            if (HasBias) begin
-              st_q <= SDb;
-              op_q <= OpDb;
-              pe_run_q <= 1'b1;
-            end else begin
-              st_q <= SWait;
-            end
-          end
-        end
-        SDb: if (pe_done) st_q <= SWait;
-        SWait: begin
-          if (uw_q == 32'(Params)) begin
+        SFwd: if (!eng_busy) st_q <= SIdle;
+        SBwd: begin
+          if (!eng_busy && !up_busy) begin
             st_q <= SIdle;
             live_q <= live_q + 32'd1;
           end
@@ -595,70 +688,64 @@ module lp_layer #(
       endcase
     end
   end
-
   assign busy_o = (st_q != SIdle);
 
-  // Indices are 32 bits wide at the ports; a memory uses the bits it needs.
-  // Which of these a configuration reads depends on its policy and delay.
-  logic unused_idx;
-  assign unused_idx = ^{init_idx_i, hr_idx, dlast_q, su_m};
+  // ---------------------------------------------------------------- outputs
+  assign fo_valid_o = dr_v && dr_op == OpFwd;
+  assign fo_row_o   = dr_row;
+  assign fo_col_o   = dr_col;
+  assign fo_data_o  = dr_data;
+  assign bo_valid_o = dr_v && dr_op == OpDx;
+  assign bo_row_o   = dr_row;
+  assign bo_col_o   = dr_col;
+  assign bo_data_o  = dr_data;
 
-  // ---- memory writes
-  logic [31:0] bi_mask_src;               // the stored output the relu mask reads
-  assign bi_mask_src = HasRelu ? act_mem[bslot_base + 32'(Batch * In) + bi_idx_i] : 32'd1;
-
-  always_ff @(posedge clk_i) begin
-    if (init_valid_i) begin
-      w_mem[init_idx_i] <= init_w_i;
-      master_mem[init_idx_i] <= init_master_i;
-      vel_mem[init_idx_i] <= 32'd0;
-    end else if (su_valid) begin
-      w_mem[su_idx] <= su_w;
-      master_mem[su_idx] <= su_master;
-      vel_mem[su_idx] <= su_vel;
-    end
-    if (in_valid_i) begin
-      act_mem[fslot_base + in_idx_i] <= in_data_i;
-    end else if (dv_q && dop_q == OpFwd && HasRelu) begin
-      act_mem[fslot_base + 32'(Batch * In) + didx_q] <= dval_q;
-    end
-    if (bi_valid_i) begin
-      dy_mem[bi_idx_i] <= ($signed(bi_mask_src) <= 0) ? 32'd0 : bi_data_i;
-    end
-    if (hist_out_valid) begin
-      wb_mem[hw_q] <= hist_out;
-    end
-  end
-
-  // ---- outputs
-  assign fo_valid_o = dv_q && dop_q == OpFwd;
-  assign fo_idx_o   = didx_q;
-  assign fo_data_o  = dval_q;
-  assign bo_valid_o = dv_q && dop_q == OpDx;
-  assign bo_idx_o   = didx_q;
-  assign bo_data_o  = dval_q;
-
-  assign obsw_valid_o  = su_valid;
-  assign obsw_idx_o    = su_idx;
-  assign obsw_w_o      = su_w;
-  assign obsw_master_o = su_master;
-
+  // Observation. The backward's weights: Dx's operands of the first row block, when it
+  // reads a history (the live weights of stale layers are checked from the writes).
   always_comb begin
-    obs_valid_o = 1'b0;
-    obs_kind_o  = KAct;
-    obs_mb_o    = bmb;
-    obs_idx_o   = '0;
-    obs_data_o  = '0;
-    if (bi_valid_i) begin
-      obs_valid_o = 1'b1; obs_kind_o = KErr; obs_idx_o = bi_idx_i;
-      obs_data_o = ($signed(bi_mask_src) <= 0) ? 32'd0 : bi_data_i;
-    end else if (hist_out_valid) begin
-      obs_valid_o = 1'b1; obs_kind_o = KBwdW; obs_idx_o = hw_q; obs_data_o = hist_out;
-    end else if (dv_q && dop_q == OpFwd) begin
-      obs_valid_o = 1'b1; obs_kind_o = KAct; obs_mb_o = fmb_q; obs_idx_o = didx_q;
-      obs_data_o = dval_q;
-    end else if (dv_q && (dop_q == OpDw || dop_q == OpDb)) begin
-      obs_valid_o = 1'b1; obs_kind_o = KGrad; obs_idx_o = didx_q; obs_data_o = dval_q;
+    obs_valid_o  = 1'b0;
+    obs_kind_o   = KAct;
+    obs_mb_o     = fmb_q;
+    obs_idx_o    = '0;
+    obs_stride_o = 32'd1;
+    obs_n_o      = '0;
+    obs_data_o   = dr_data;
+    if (dr_v && dr_op == OpFwd) begin
+      obs_valid_o = 1'b1;
+      obs_idx_o   = dr_row * 32'(Out) + dr_col;
+      obs_n_o     = min32(32'(Cols), 32'(Out) - dr_col);
+    end else if (dr_v && dr_op == OpDw) begin
+      obs_valid_o = 1'b1;
+      obs_kind_o  = KGrad;
+      obs_mb_o    = bmb;
+      obs_idx_o   = dr_row * 32'(Out) + dr_col;
+      obs_n_o     = min32(32'(Cols), 32'(Out) - dr_col);
+    end else if (Hist && arr_v && arr_op == OpDx && arr_i0 == 32'd0) begin
+      obs_valid_o  = 1'b1;
+      obs_kind_o   = KBwdW;
+      obs_mb_o     = bmb;
+      obs_idx_o    = arr_j0 * 32'(Out) + arr_k;
+      obs_stride_o = 32'(Out);
+      obs_n_o      = min32(32'(Cols), 32'(In) - arr_j0);
+      obs_data_o   = b_w;
     end
   end
+
+  assign obse_valid_o = e1_v;
+  assign obse_mb_o    = e1_mb;
+  assign obse_idx_o   = e1_row * 32'(Out) + e1_col;
+  assign obse_n_o     = min32(32'(Cols), 32'(Out) - e1_col);
+  assign obse_data_o  = e1_masked;
+
+  assign obsw_valid_o  = wbu_v && !init_valid_i;
+  assign obsw_mb_o     = bmb;
+  assign obsw_idx_o    = wbu_row * 32'(Out) + wbu_col;
+  assign obsw_n_o      = min32(32'(Cols), 32'(Out) - wbu_col);
+  assign obsw_w_o      = to_lanes(su_w, wbu_row + wbu_col);
+  assign obsw_master_o = to_lanes(su_ms, wbu_row + wbu_col);
+
+  logic unused;
+  assign unused = ^{bv, beat_i0, arr_k, unused_xb, unused_dyb, unused_vel_rd, su_v, pre_col,
+                    w_bank, m_rd, wb_m, wb_ema, o1_v, dr_wide, gap,
+                    bslot[31:8], o1_i0};
 endmodule

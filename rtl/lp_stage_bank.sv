@@ -1,8 +1,8 @@
 // lp_stage_bank: every stage of a configuration side by side (the lp_stage instances
 // lp_top would build, same parameters), each driven from outside: the SystemC system
-// model (sim/sc_pipeline.cpp) sequences them as Verilated RTL stages. Their register
-// inputs read 0 and their outputs go nowhere: a stage's cycles do not depend on the
-// values it computes. Stage k (1-based) is bit k-1 of each vector.
+// model (sim/sc_pipeline.cpp) sequences them as Verilated RTL stages. Their row inputs
+// are idle and their outputs go nowhere: a stage's cycles do not depend on the values it
+// computes. Stage k (1-based) is bit k-1 of each vector.
 module lp_stage_bank #(
   parameter int unsigned NLayers    = 4,
   parameter int unsigned NStages    /*verilator public*/ = 4,
@@ -21,9 +21,6 @@ module lp_stage_bank #(
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
-  input  logic [NStages-1:0] load_i,
-  input  logic [NStages-1:0] load_fwd_i,
-  input  logic [NStages-1:0] load_bwd_i,
   input  logic [NStages-1:0] run_i,
   input  logic [NStages-1:0] run_fwd_i,
   input  logic [NStages-1:0] run_bwd_i,
@@ -39,17 +36,20 @@ module lp_stage_bank #(
   for (genvar k = 1; k <= NStages; k++) begin : gen_stage
     localparam int unsigned F = first_of(k);
     localparam int unsigned N = count_of(k);
-    logic [31:0]    fin_idx, bin_idx, fo_idx, fo_data, fwd_mb, bo_idx, bo_data, bwd_mb;
-    logic [63:0]    fwd_lr;
-    logic           fo_valid, bo_valid, error;
-    logic [N-1:0]   obs_valid, obsw_valid;
-    logic [N*4-1:0] obs_kind;
-    logic [N*32-1:0] obs_mb, obs_idx, obs_data, obsw_idx, obsw_w, obsw_master;
-    logic [31:0]    act_words, stash_words, ema_words;
+    logic                 fo_valid, bo_valid, error;
+    logic [31:0]          fo_row, fo_col, bo_row, bo_col, bo_mb;
+    logic [Cols*32-1:0]   fo_data, bo_data;
+    logic [N-1:0]         obs_valid, obse_valid, obsw_valid;
+    logic [N*4-1:0]       obs_kind;
+    logic [N*32-1:0]      obs_mb, obs_idx, obs_stride, obs_n, obse_mb, obse_idx, obse_n,
+                          obsw_mb, obsw_idx, obsw_n;
+    logic [N*Cols*32-1:0] obs_data, obse_data, obsw_w, obsw_master;
+    logic [31:0]          act_words, fwd_reg_words, bwd_reg_words, stash_words, ema_words;
 
     lp_stage #(
       .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
       .Batch (Batch), .Delay (Sequential != 0 ? 0 : 2 * (NStages - k)), .Policy (Policy),
+      .FirstStage (k == 1 ? 1 : 0), .LastStage (k == NStages ? 1 : 0),
       .Rows (Rows), .Cols (Cols), .MulStages (MulStages),
       .OpW (OpW), .AccW (AccW)
     ) u_stage (
@@ -60,29 +60,36 @@ module lp_stage_bank #(
       .weight_bits_i (6'd16), .weight_frac_i (5'd14), .master_bits_i (6'd32),
       .master_frac_i (5'd28), .grad_bits_i (6'd32), .grad_frac_i (5'd20),
       .wd_i (64'd0), .mu_i (16'd0), .beta_i ('0),
-      .init_valid_i (1'b0), .init_layer_i (32'd0), .init_idx_i (32'd0), .init_w_i (32'd0),
-      .init_master_i (32'd0),
-      .load_i (load_i[k-1]), .load_fwd_i (load_fwd_i[k-1]), .load_bwd_i (load_bwd_i[k-1]),
+      .init_valid_i (1'b0), .init_layer_i (32'd0), .init_row_i (32'd0), .init_col_i (32'd0),
+      .init_w_i ('0), .init_master_i ('0),
       .run_i (run_i[k-1]), .run_fwd_i (run_fwd_i[k-1]), .run_bwd_i (run_bwd_i[k-1]),
-      .wait_loss_i (wait_loss_i[k-1]), .loss_ready_i (loss_ready_i[k-1]), .step_i,
+      .wait_loss_i (wait_loss_i[k-1]), .run_mb_i (32'd0), .run_lr_i (64'd0),
+      .loss_ready_i (loss_ready_i[k-1]), .step_i,
       .idle_o (idle_o[k-1]), .work_o (work_o[k-1]), .wait_loss_o (wait_loss_o[k-1]),
-      .fin_idx_o (fin_idx), .fin_data_i (32'd0), .fin_mb_i (32'd0), .fin_lr_i (64'd0),
-      .bin_idx_o (bin_idx), .bin_data_i (32'd0),
-      .fo_valid_o (fo_valid), .fo_idx_o (fo_idx), .fo_data_o (fo_data),
-      .fwd_mb_o (fwd_mb), .fwd_lr_o (fwd_lr),
-      .bo_valid_o (bo_valid), .bo_idx_o (bo_idx), .bo_data_o (bo_data), .bwd_mb_o (bwd_mb),
+      .xin_valid_i (1'b0), .xin_row_i (32'd0), .xin_col_i (32'd0), .xin_data_i ('0),
+      .ein_valid_i (1'b0), .ein_row_i (32'd0), .ein_col_i (32'd0), .ein_data_i ('0),
+      .ein_mb_i (32'd0),
+      .fo_valid_o (fo_valid), .fo_row_o (fo_row), .fo_col_o (fo_col), .fo_data_o (fo_data),
+      .bo_valid_o (bo_valid), .bo_row_o (bo_row), .bo_col_o (bo_col), .bo_data_o (bo_data),
+      .bo_mb_o (bo_mb),
       .obs_valid_o (obs_valid), .obs_kind_o (obs_kind), .obs_mb_o (obs_mb),
-      .obs_idx_o (obs_idx), .obs_data_o (obs_data), .obsw_valid_o (obsw_valid),
-      .obsw_idx_o (obsw_idx), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
+      .obs_idx_o (obs_idx), .obs_stride_o (obs_stride), .obs_n_o (obs_n),
+      .obs_data_o (obs_data),
+      .obse_valid_o (obse_valid), .obse_mb_o (obse_mb), .obse_idx_o (obse_idx),
+      .obse_n_o (obse_n), .obse_data_o (obse_data),
+      .obsw_valid_o (obsw_valid), .obsw_mb_o (obsw_mb), .obsw_idx_o (obsw_idx),
+      .obsw_n_o (obsw_n), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
       .error_o (error),
-      .act_words_o (act_words), .stash_words_o (stash_words), .ema_words_o (ema_words)
+      .act_words_o (act_words), .fwd_reg_words_o (fwd_reg_words),
+      .bwd_reg_words_o (bwd_reg_words), .stash_words_o (stash_words), .ema_words_o (ema_words)
     );
 
     // Only the timing is of interest here.
     logic unused;
-    assign unused = ^{fin_idx, bin_idx, fo_idx, fo_data, fwd_mb, bo_idx, bo_data, bwd_mb,
-                      fwd_lr, fo_valid, bo_valid, error, obs_valid, obsw_valid, obs_kind,
-                      obs_mb, obs_idx, obs_data, obsw_idx, obsw_w, obsw_master, act_words,
-                      stash_words, ema_words};
+    assign unused = ^{fo_valid, bo_valid, error, fo_row, fo_col, bo_row, bo_col, bo_mb, fo_data,
+                      bo_data, obs_valid, obse_valid, obsw_valid, obs_kind, obs_mb, obs_idx,
+                      obs_stride, obs_n, obse_mb, obse_idx, obse_n, obsw_mb, obsw_idx, obsw_n,
+                      obs_data, obse_data, obsw_w, obsw_master, act_words, fwd_reg_words,
+                      bwd_reg_words, stash_words, ema_words};
   end
 endmodule

@@ -1,28 +1,30 @@
-// lp_top: a dense network trained on NStages pipeline stages (lp_stage) joined by forward
-// and backward registers (lp_xreg), with the host's stream interface (docs/rtl.md):
+// lp_top: a dense network trained on NStages pipeline stages (lp_stage), each stage writing
+// straight into its neighbours' memories, with the host's stream interface (docs/rtl.md).
+// Every stream moves a row segment of Cols words a cycle:
 //
-//   in_*      the host writes the next minibatch into the input buffer (Batch x Dims[0])
+//   in_*      before a step, the host writes the minibatch entering stage 1 into the first
+//             layer's input slot (Batch x Dims[0]: row b, columns col .. col + Cols - 1)
 //   start_i   begins a step; start_fwd_i says a new minibatch (start_mb_i, start_lr_i: its
-//             number and learning rate per sample) is in the input buffer
-//   out_*     the last layer's outputs (the logits), one word a cycle as computed
-//   loss_*    the host writes the loss gradient (Batch x classes) and raises loss_ready_i
-//             once the last stage waits for it (loss_wait_o)
+//             number and learning rate per sample) was written
+//   out_*     the last layer's outputs (the logits), a row segment a cycle as computed
+//   loss_*    the host writes the loss gradient (Batch x classes) into the last layer's dy
+//             and raises loss_ready_i once the last stage waits for it (loss_wait_o)
 //   done_o    one cycle when the step has finished; idle_o while no step runs
 //
-// A pipelined step (Sequential = 0): every stage loads its registers (forward input, and
-// the backward input except at the last stage), all at once; when every stage has loaded,
-// every stage runs (forward of its new minibatch, then backward of its old one) with no
-// further waiting except the last stage's for the loss gradient. Fill and drain follow
-// from the registers' valid bits. The weight-history policy is Policy (0 stale, 1 stash,
-// 2 ema); layer l's delay is 2*(NStages - StageOf[l]).
+// A pipelined step (Sequential = 0): every stage runs at once (forward of its new
+// minibatch, then backward of its old one), waiting for nothing but, at the last stage,
+// the loss gradient. A stage's forward output goes into the next stage's spare input slot
+// and its input gradient into the stage before's second error buffer, both read a step
+// later: these are the registers between stages. Fill and drain follow from which stages
+// sent something in the step before. The weight-history policy is Policy (0 stale, 1
+// stash, 2 ema); layer l's delay is 2*(NStages - StageOf[l]).
 // A sequential step (Sequential = 1, the unpipelined baseline on the same hardware): one
 // minibatch through stages 1..NStages forward and back again, one stage at a time; every
 // delay is 0.
 //
 // Cycle counters per stage (cnt_*_o, 64 bits, since reset, only while a step runs):
-//   busy     the stage copies a register or one of its layers computes
-//   stalled  it waits for the loss gradient, or (pipelined) it has loaded and waits for
-//            the other stages to finish loading
+//   busy     one of its layers computes, or a command is being issued
+//   stalled  it waits for the loss gradient
 //   idle     anything else in a step: done, or nothing to do
 //
 // Parameters describe the network, as lp_stage's: Dims[l*32 +: 32] layer l's input width
@@ -66,52 +68,65 @@ module lp_top #(
 
   input  logic                   init_valid_i,
   input  logic [31:0]            init_layer_i,
-  input  logic [31:0]            init_idx_i,
-  input  logic [31:0]            init_w_i,
-  input  logic [31:0]            init_master_i,
+  input  logic [31:0]            init_row_i,
+  input  logic [31:0]            init_col_i,
+  input  logic [Cols*32-1:0]     init_w_i,
+  input  logic [Cols*32-1:0]     init_master_i,
 
   input  logic                   in_valid_i,
-  input  logic [31:0]            in_idx_i,
-  input  logic [31:0]            in_data_i,
+  input  logic [31:0]            in_row_i,
+  input  logic [31:0]            in_col_i,
+  input  logic [Cols*32-1:0]     in_data_i,
   input  logic                   start_i,
   input  logic                   start_fwd_i,
   input  logic [31:0]            start_mb_i,
   input  logic [63:0]            start_lr_i,
 
   output logic                   out_valid_o,
-  output logic [31:0]            out_idx_o,
-  output logic [31:0]            out_data_o,
+  output logic [31:0]            out_row_o,
+  output logic [31:0]            out_col_o,
+  output logic [Cols*32-1:0]     out_data_o,
   output logic                   loss_wait_o,
   input  logic                   loss_valid_i,
-  input  logic [31:0]            loss_idx_i,
-  input  logic [31:0]            loss_data_i,
+  input  logic [31:0]            loss_row_i,
+  input  logic [31:0]            loss_col_i,
+  input  logic [Cols*32-1:0]     loss_data_i,
   input  logic                   loss_ready_i,
   output logic                   done_o,
   output logic                   idle_o,
 
-  output logic [NLayers-1:0]     obs_valid_o,
-  output logic [NLayers*4-1:0]   obs_kind_o,
-  output logic [NLayers*32-1:0]  obs_mb_o,
-  output logic [NLayers*32-1:0]  obs_idx_o,
-  output logic [NLayers*32-1:0]  obs_data_o,
-  output logic [NLayers-1:0]     obsw_valid_o,
-  output logic [NLayers*32-1:0]  obsw_idx_o,
-  output logic [NLayers*32-1:0]  obsw_w_o,
-  output logic [NLayers*32-1:0]  obsw_master_o,
+  output logic [NLayers-1:0]         obs_valid_o,
+  output logic [NLayers*4-1:0]       obs_kind_o,
+  output logic [NLayers*32-1:0]      obs_mb_o,
+  output logic [NLayers*32-1:0]      obs_idx_o,
+  output logic [NLayers*32-1:0]      obs_stride_o,
+  output logic [NLayers*32-1:0]      obs_n_o,
+  output logic [NLayers*Cols*32-1:0] obs_data_o,
+  output logic [NLayers-1:0]         obse_valid_o,
+  output logic [NLayers*32-1:0]      obse_mb_o,
+  output logic [NLayers*32-1:0]      obse_idx_o,
+  output logic [NLayers*32-1:0]      obse_n_o,
+  output logic [NLayers*Cols*32-1:0] obse_data_o,
+  output logic [NLayers-1:0]         obsw_valid_o,
+  output logic [NLayers*32-1:0]      obsw_mb_o,
+  output logic [NLayers*32-1:0]      obsw_idx_o,
+  output logic [NLayers*32-1:0]      obsw_n_o,
+  output logic [NLayers*Cols*32-1:0] obsw_w_o,
+  output logic [NLayers*Cols*32-1:0] obsw_master_o,
   output logic                   error_o,
 
   output logic [NStages*64-1:0]  cnt_busy_o,
   output logic [NStages*64-1:0]  cnt_stall_o,
   output logic [NStages*64-1:0]  cnt_idle_o,
 
-  // What the design instantiated, in 32-bit words.
+  // What the design holds, in 32-bit words.
   output logic [31:0]            act_words_o,
   output logic [31:0]            stash_words_o,
   output logic [31:0]            ema_words_o,
   output logic [31:0]            fwd_reg_words_o,
   output logic [31:0]            bwd_reg_words_o,
-  output logic [31:0]            in_words_o,      // the input buffer: Batch x Dims[0]
-  output logic [31:0]            out_words_o      // the loss buffer: Batch x classes
+  output logic [31:0]            in_words_o,      // a minibatch's input: Batch x Dims[0]
+  output logic [31:0]            out_words_o      // its loss gradient: Batch x classes
 );
   `include "lp_partition.svh"
 
@@ -130,187 +145,173 @@ module lp_top #(
     end
   end
 
+  assign in_words_o  = 32'(Batch * InW);
+  assign out_words_o = 32'(Batch * OutW);
+
   // ---- the step sequencer
-  typedef enum logic [2:0] {TIdle, TLoad, TLoadWait, TRun, TRunWait, TStep} tstate_e;
+  typedef enum logic [1:0] {TIdle, TRun, TRunWait, TStep} tstate_e;
   tstate_e     ts_q;
   logic [31:0] k_q;           // sequential: the stage in turn (1..M)
   logic        back_q;        // sequential: on the way back
+  logic        sfwd_q;        // this step takes a new minibatch in
+  logic [31:0] smb_q;
+  logic [63:0] slr_q;
 
-  logic [M-1:0] s_idle, s_work, s_wait_loss, s_load, s_run;
-  logic [M-1:0] s_load_f, s_load_b, s_run_f, s_run_b, s_wl;
-  logic [M-1:0] fvalid, bvalid;   // stage k-1's inputs hold a minibatch
-  logic [M-1:0] s_err;
+  // What each stage does this step (pipelined): stage k forwards what stage k-1 sent in
+  // the step before (stage 1: the host's minibatch), backwards what stage k+1 sent back
+  // (the last stage: what it forwards).
+  logic [M-1:0]    fv_q, bv_q;            // sent in the step before, to stage k (index k-1)
+  logic [M*32-1:0] fmb_q;
+  logic [M*64-1:0] flr_q;
 
-  // Registers: fwd[k] and bwd[k] sit between stages k and k+1 (k = 1 .. M-1, index k-1).
-  logic [M*32-1:0] fin_idx, fin_data, fin_mb, bin_idx, bin_data;
-  logic [M*64-1:0] fin_lr;
-  logic [M-1:0]    fo_v, bo_v;
-  logic [M*32-1:0] fo_idx, fo_data, fo_mb, bo_idx, bo_data, bo_mb;
-  logic [M*64-1:0] fo_lr;
-  logic [M*32-1:0] s_act, s_stash, s_ema;
-  logic [M*32-1:0] xf_words, xb_words;    // entry k-1: the registers after stage k
-  logic            in_valid_q;            // the input buffer's valid bit
-  logic [31:0]     in_mb, unused_loss_mb;
-  logic [63:0]     in_lr, unused_loss_lr;
-  logic [31:0]     in_rd_data, loss_rd_data;
-  logic            unused_loss_valid;
+  logic [M-1:0]    s_idle, s_work, s_wait_loss, s_run, s_run_f, s_run_b, s_wl, s_err;
+  logic [M*32-1:0] s_mb;
+  logic [M*64-1:0] s_lr;
+  logic [M*32-1:0] s_act, s_freg, s_breg, s_stash, s_ema;
 
-  // The input buffer (stage 1's forward register) and the loss buffer.
-  lp_xreg #(.Words(Batch * InW)) u_in (
-    .clk_i, .rst_ni,
-    .set_i (start_i && ts_q == TIdle), .set_valid_i (start_fwd_i),
-    .set_mb_i (start_mb_i), .set_lr_i (start_lr_i),
-    .wr_valid_i (in_valid_i), .wr_idx_i (in_idx_i), .wr_data_i (in_data_i),
-    .rd_idx_i (fin_idx[0 +: 32]), .rd_data_o (in_rd_data),
-    .valid_o (in_valid_q), .mb_o (in_mb), .lr_o (in_lr), .words_o (in_words_o)
-  );
-  lp_xreg #(.Words(Batch * OutW)) u_loss (
-    .clk_i, .rst_ni,
-    .set_i (1'b0), .set_valid_i (1'b0), .set_mb_i (32'd0), .set_lr_i (64'd0),
-    .wr_valid_i (loss_valid_i), .wr_idx_i (loss_idx_i), .wr_data_i (loss_data_i),
-    .rd_idx_i (bin_idx[(M-1)*32 +: 32]), .rd_data_o (loss_rd_data),
-    .valid_o (unused_loss_valid), .mb_o (unused_loss_mb), .lr_o (unused_loss_lr),
-    .words_o (out_words_o)
-  );
-  assign fvalid[0] = in_valid_q;
-  assign fin_data[0 +: 32] = in_rd_data;
-  assign fin_mb[0 +: 32] = in_mb;
-  assign fin_lr[0 +: 64] = in_lr;
-  assign bin_data[(M-1)*32 +: 32] = loss_rd_data;
-  assign bvalid[M-1] = fvalid[M-1];
-
-  for (genvar k = 1; k < M; k++) begin : gen_reg
-    localparam int unsigned W = Batch * Dims[(first_of(k) + count_of(k))*32 +: 32];
-    logic        unused_bv;
-    logic [31:0] unused_bmb;
-    logic [63:0] unused_blr;
-    // Forward: written by stage k's last layer, read by stage k+1's load.
-    lp_xreg #(.Words(W)) u_fwd (
-      .clk_i, .rst_ni,
-      .set_i (s_run[k-1]), .set_valid_i (s_run_f[k-1]),
-      .set_mb_i (fo_mb[(k-1)*32 +: 32]), .set_lr_i (fo_lr[(k-1)*64 +: 64]),
-      .wr_valid_i (fo_v[k-1]), .wr_idx_i (fo_idx[(k-1)*32 +: 32]),
-      .wr_data_i (fo_data[(k-1)*32 +: 32]),
-      .rd_idx_i (fin_idx[k*32 +: 32]), .rd_data_o (fin_data[k*32 +: 32]),
-      .valid_o (fvalid[k]), .mb_o (fin_mb[k*32 +: 32]), .lr_o (fin_lr[k*64 +: 64]),
-      .words_o (xf_words[(k-1)*32 +: 32])
-    );
-    // Backward: written by stage k+1's first layer, read by stage k's load.
-    lp_xreg #(.Words(W)) u_bwd (
-      .clk_i, .rst_ni,
-      .set_i (s_run[k]), .set_valid_i (s_run_b[k]),
-      .set_mb_i (bo_mb[k*32 +: 32]), .set_lr_i (64'd0),
-      .wr_valid_i (bo_v[k]), .wr_idx_i (bo_idx[k*32 +: 32]), .wr_data_i (bo_data[k*32 +: 32]),
-      .rd_idx_i (bin_idx[(k-1)*32 +: 32]), .rd_data_o (bin_data[(k-1)*32 +: 32]),
-      .valid_o (bvalid[k-1]), .mb_o (unused_bmb), .lr_o (unused_blr),
-      .words_o (xb_words[(k-1)*32 +: 32])
-    );
-  end
-  assign xf_words[(M-1)*32 +: 32] = '0;
-  assign xb_words[(M-1)*32 +: 32] = '0;
+  // The row streams between stages: stage k's forward rows and backward rows (index k-1).
+  logic [M-1:0]         fo_v, bo_v;
+  logic [M*32-1:0]      fo_row, fo_col, bo_row, bo_col, bo_mb;
+  logic [M*Cols*32-1:0] fo_data, bo_data;
 
   // ---- the stages
   for (genvar k = 1; k <= M; k++) begin : gen_stage
     localparam int unsigned F = first_of(k);
     localparam int unsigned N = count_of(k);
+    logic               x_v, e_v;
+    logic [31:0]        x_row, x_col, e_row, e_col, e_mb;
+    logic [Cols*32-1:0] x_data, e_data;
+
+    if (k == 1) begin : gen_x_host
+      assign x_v = in_valid_i;
+      assign x_row = in_row_i;
+      assign x_col = in_col_i;
+      assign x_data = in_data_i;
+    end else begin : gen_x_prev
+      assign x_v = fo_v[k-2];
+      assign x_row = fo_row[(k-2)*32 +: 32];
+      assign x_col = fo_col[(k-2)*32 +: 32];
+      assign x_data = fo_data[(k-2)*Cols*32 +: Cols*32];
+    end
+    if (k == M) begin : gen_e_host
+      assign e_v = loss_valid_i;
+      assign e_row = loss_row_i;
+      assign e_col = loss_col_i;
+      assign e_data = loss_data_i;
+      assign e_mb = s_mb[(M-1)*32 +: 32];
+    end else begin : gen_e_next
+      assign e_v = bo_v[k];
+      assign e_row = bo_row[k*32 +: 32];
+      assign e_col = bo_col[k*32 +: 32];
+      assign e_data = bo_data[k*Cols*32 +: Cols*32];
+      assign e_mb = bo_mb[k*32 +: 32];
+    end
+
     lp_stage #(
       .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
       .Batch (Batch), .Delay (Sequential != 0 ? 0 : 2 * (M - k)), .Policy (Policy),
-      .Rows (Rows), .Cols (Cols), .MulStages (MulStages),
-      .OpW (OpW), .AccW (AccW)
+      .FirstStage (k == 1 ? 1 : 0), .LastStage (k == M ? 1 : 0),
+      .Rows (Rows), .Cols (Cols), .MulStages (MulStages), .OpW (OpW), .AccW (AccW)
     ) u_stage (
       .clk_i, .rst_ni, .round_even_i,
       .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_bits_i, .weight_frac_i,
       .master_bits_i, .master_frac_i, .grad_bits_i, .grad_frac_i, .wd_i, .mu_i,
       .beta_i        (beta_i[F*16 +: N*16]),
-      .init_valid_i, .init_layer_i, .init_idx_i, .init_w_i, .init_master_i,
-      .load_i        (s_load[k-1]),
-      .load_fwd_i    (s_load_f[k-1]),
-      .load_bwd_i    (s_load_b[k-1]),
+      .init_valid_i, .init_layer_i, .init_row_i, .init_col_i, .init_w_i, .init_master_i,
       .run_i         (s_run[k-1]),
       .run_fwd_i     (s_run_f[k-1]),
       .run_bwd_i     (s_run_b[k-1]),
       .wait_loss_i   (s_wl[k-1]),
+      .run_mb_i      (s_mb[(k-1)*32 +: 32]),
+      .run_lr_i      (s_lr[(k-1)*64 +: 64]),
       .loss_ready_i,
       .step_i        (ts_q == TStep),
       .idle_o        (s_idle[k-1]),
       .work_o        (s_work[k-1]),
       .wait_loss_o   (s_wait_loss[k-1]),
-      .fin_idx_o     (fin_idx[(k-1)*32 +: 32]),
-      .fin_data_i    (fin_data[(k-1)*32 +: 32]),
-      .fin_mb_i      (fin_mb[(k-1)*32 +: 32]),
-      .fin_lr_i      (fin_lr[(k-1)*64 +: 64]),
-      .bin_idx_o     (bin_idx[(k-1)*32 +: 32]),
-      .bin_data_i    (bin_data[(k-1)*32 +: 32]),
+      .xin_valid_i   (x_v), .xin_row_i (x_row), .xin_col_i (x_col), .xin_data_i (x_data),
+      .ein_valid_i   (e_v), .ein_row_i (e_row), .ein_col_i (e_col), .ein_data_i (e_data),
+      .ein_mb_i      (e_mb),
       .fo_valid_o    (fo_v[k-1]),
-      .fo_idx_o      (fo_idx[(k-1)*32 +: 32]),
-      .fo_data_o     (fo_data[(k-1)*32 +: 32]),
-      .fwd_mb_o      (fo_mb[(k-1)*32 +: 32]),
-      .fwd_lr_o      (fo_lr[(k-1)*64 +: 64]),
+      .fo_row_o      (fo_row[(k-1)*32 +: 32]),
+      .fo_col_o      (fo_col[(k-1)*32 +: 32]),
+      .fo_data_o     (fo_data[(k-1)*Cols*32 +: Cols*32]),
       .bo_valid_o    (bo_v[k-1]),
-      .bo_idx_o      (bo_idx[(k-1)*32 +: 32]),
-      .bo_data_o     (bo_data[(k-1)*32 +: 32]),
-      .bwd_mb_o      (bo_mb[(k-1)*32 +: 32]),
+      .bo_row_o      (bo_row[(k-1)*32 +: 32]),
+      .bo_col_o      (bo_col[(k-1)*32 +: 32]),
+      .bo_data_o     (bo_data[(k-1)*Cols*32 +: Cols*32]),
+      .bo_mb_o       (bo_mb[(k-1)*32 +: 32]),
       .obs_valid_o   (obs_valid_o[F +: N]),
       .obs_kind_o    (obs_kind_o[F*4 +: N*4]),
       .obs_mb_o      (obs_mb_o[F*32 +: N*32]),
       .obs_idx_o     (obs_idx_o[F*32 +: N*32]),
-      .obs_data_o    (obs_data_o[F*32 +: N*32]),
+      .obs_stride_o  (obs_stride_o[F*32 +: N*32]),
+      .obs_n_o       (obs_n_o[F*32 +: N*32]),
+      .obs_data_o    (obs_data_o[F*Cols*32 +: N*Cols*32]),
+      .obse_valid_o  (obse_valid_o[F +: N]),
+      .obse_mb_o     (obse_mb_o[F*32 +: N*32]),
+      .obse_idx_o    (obse_idx_o[F*32 +: N*32]),
+      .obse_n_o      (obse_n_o[F*32 +: N*32]),
+      .obse_data_o   (obse_data_o[F*Cols*32 +: N*Cols*32]),
       .obsw_valid_o  (obsw_valid_o[F +: N]),
+      .obsw_mb_o     (obsw_mb_o[F*32 +: N*32]),
       .obsw_idx_o    (obsw_idx_o[F*32 +: N*32]),
-      .obsw_w_o      (obsw_w_o[F*32 +: N*32]),
-      .obsw_master_o (obsw_master_o[F*32 +: N*32]),
+      .obsw_n_o      (obsw_n_o[F*32 +: N*32]),
+      .obsw_w_o      (obsw_w_o[F*Cols*32 +: N*Cols*32]),
+      .obsw_master_o (obsw_master_o[F*Cols*32 +: N*Cols*32]),
       .error_o       (s_err[k-1]),
       .act_words_o   (s_act[(k-1)*32 +: 32]),
+      .fwd_reg_words_o (s_freg[(k-1)*32 +: 32]),
+      .bwd_reg_words_o (s_breg[(k-1)*32 +: 32]),
       .stash_words_o (s_stash[(k-1)*32 +: 32]),
       .ema_words_o   (s_ema[(k-1)*32 +: 32])
     );
   end
 
-  // The first stage's backward output has nowhere to go (the network input needs no
-  // error); the last stage's forward output is the host's.
+  // The first stage's backward rows have nowhere to go (the network input needs no
+  // error); the last stage's forward rows are the host's.
   logic unused_out;
-  assign unused_out = ^{bo_v[0], bo_idx[0 +: 32], bo_data[0 +: 32], bo_mb[0 +: 32],
-                        fo_mb[(M-1)*32 +: 32], fo_lr[(M-1)*64 +: 64], unused_loss_valid, unused_loss_mb, unused_loss_lr};
+  assign unused_out = ^{bo_v[0], bo_row[0 +: 32], bo_col[0 +: 32], bo_data[0 +: Cols*32],
+                        bo_mb[0 +: 32]};
   assign out_valid_o = fo_v[M-1];
-  assign out_idx_o   = fo_idx[(M-1)*32 +: 32];
-  assign out_data_o  = fo_data[(M-1)*32 +: 32];
+  assign out_row_o   = fo_row[(M-1)*32 +: 32];
+  assign out_col_o   = fo_col[(M-1)*32 +: 32];
+  assign out_data_o  = fo_data[(M-1)*Cols*32 +: Cols*32];
   assign loss_wait_o = s_wait_loss[M-1];
   assign error_o     = |s_err;
 
   always_comb begin
-    act_words_o = '0;
-    stash_words_o = '0;
-    ema_words_o = '0;
+    act_words_o     = '0;
+    stash_words_o   = '0;
+    ema_words_o     = '0;
     fwd_reg_words_o = '0;
     bwd_reg_words_o = '0;
     for (int unsigned k = 0; k < M; k++) begin
       act_words_o     = act_words_o + s_act[k*32 +: 32];
       stash_words_o   = stash_words_o + s_stash[k*32 +: 32];
       ema_words_o     = ema_words_o + s_ema[k*32 +: 32];
-      fwd_reg_words_o = fwd_reg_words_o + xf_words[k*32 +: 32];
-      bwd_reg_words_o = bwd_reg_words_o + xb_words[k*32 +: 32];
+      fwd_reg_words_o = fwd_reg_words_o + s_freg[k*32 +: 32];
+      bwd_reg_words_o = bwd_reg_words_o + s_breg[k*32 +: 32];
     end
   end
 
-  // Commands to the stages. Pipelined: all stages at once (TLoad, TRun). Sequential:
-  // stage k_q alone, forward on the way out, backward on the way back.
+  // Commands to the stages. Pipelined: all stages at once. Sequential: stage k_q alone,
+  // forward on the way out, backward on the way back.
   always_comb begin
     for (int unsigned k = 0; k < M; k++) begin
       logic me;
       me = (Sequential == 0) || (k_q == 32'(k + 1));
-      s_load[k]   = (ts_q == TLoad) && me;
-      s_run[k]    = (ts_q == TRun) && me;
+      s_run[k] = (ts_q == TRun) && me;
       if (Sequential == 0) begin
-        s_load_f[k] = fvalid[k];
-        s_load_b[k] = (k + 1 < M) && bvalid[k];
-        s_run_f[k]  = fvalid[k];
-        s_run_b[k]  = bvalid[k];
+        s_run_f[k] = (k == 0) ? sfwd_q : fv_q[k];
+        s_run_b[k] = (k + 1 == M) ? s_run_f[k] : bv_q[k];
+        s_mb[k*32 +: 32] = (k == 0) ? smb_q : fmb_q[k*32 +: 32];
+        s_lr[k*64 +: 64] = (k == 0) ? slr_q : flr_q[k*64 +: 64];
       end else begin
-        s_load_f[k] = !back_q;
-        s_load_b[k] = back_q;
-        s_run_f[k]  = !back_q;
-        s_run_b[k]  = back_q || (k + 1 == M);
+        s_run_f[k] = !back_q;
+        s_run_b[k] = back_q || (k + 1 == M);
+        s_mb[k*32 +: 32] = smb_q;
+        s_lr[k*64 +: 64] = slr_q;
       end
       s_wl[k] = (k + 1 == M) && s_run_f[k];
     end
@@ -318,38 +319,55 @@ module lp_top #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ts_q <= TIdle;
-      k_q <= 32'd1;
+      ts_q   <= TIdle;
+      k_q    <= 32'd1;
       back_q <= 1'b0;
+      sfwd_q <= 1'b0;
+      smb_q  <= '0;
+      slr_q  <= '0;
+      fv_q   <= '0;
+      bv_q   <= '0;
+      fmb_q  <= '0;
+      flr_q  <= '0;
     end else begin
       case (ts_q)
         TIdle: begin
           if (start_i) begin
-            k_q <= 32'd1;
+            k_q    <= 32'd1;
             back_q <= 1'b0;
-            ts_q <= (Sequential != 0 && !start_fwd_i) ? TStep : TLoad;
+            sfwd_q <= start_fwd_i;
+            smb_q  <= start_mb_i;
+            slr_q  <= start_lr_i;
+            ts_q   <= (Sequential != 0 && !start_fwd_i) ? TStep : TRun;
           end
         end
-        TLoad: ts_q <= TLoadWait;
-        TLoadWait: if (&s_idle) ts_q <= TRun;
         TRun: ts_q <= TRunWait;
         TRunWait: begin
           if (&s_idle) begin
             if (Sequential == 0) begin
               ts_q <= TStep;
             end else if (!back_q && k_q != 32'(M)) begin
-              k_q <= k_q + 32'd1;
-              ts_q <= TLoad;
+              k_q  <= k_q + 32'd1;
+              ts_q <= TRun;
             end else if (k_q != 32'd1) begin
               back_q <= 1'b1;
-              k_q <= k_q - 32'd1;
-              ts_q <= TLoad;
+              k_q    <= k_q - 32'd1;
+              ts_q   <= TRun;
             end else begin
               ts_q <= TStep;
             end
           end
         end
-        TStep: ts_q <= TIdle;
+        TStep: begin
+          ts_q <= TIdle;
+          // What each stage sent this step is what its neighbour takes in the next.
+          for (int unsigned k = 1; k < M; k++) begin
+            fv_q[k]             <= (Sequential == 0) && s_run_f[k-1];
+            fmb_q[k*32 +: 32]   <= s_mb[(k-1)*32 +: 32];
+            flr_q[k*64 +: 64]   <= s_lr[(k-1)*64 +: 64];
+            bv_q[k-1]           <= (Sequential == 0) && s_run_b[k];
+          end
+        end
         default: ts_q <= TIdle;
       endcase
     end
@@ -357,18 +375,20 @@ module lp_top #(
   assign done_o = (ts_q == TStep);
   assign idle_o = (ts_q == TIdle);
 
+  logic unused_fv;
+  assign unused_fv = ^{fv_q[0], bv_q[M-1], fmb_q[0 +: 32], flr_q[0 +: 64]};
+
   // ---- cycle counters
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      cnt_busy_o <= '0;
+      cnt_busy_o  <= '0;
       cnt_stall_o <= '0;
-      cnt_idle_o <= '0;
+      cnt_idle_o  <= '0;
     end else if (ts_q != TIdle) begin
       for (int unsigned k = 0; k < M; k++) begin
         if (s_work[k]) begin
           cnt_busy_o[k*64 +: 64] <= cnt_busy_o[k*64 +: 64] + 64'd1;
-        end else if (s_wait_loss[k] ||
-                     (Sequential == 0 && (ts_q == TLoadWait || ts_q == TRun))) begin
+        end else if (s_wait_loss[k]) begin
           cnt_stall_o[k*64 +: 64] <= cnt_stall_o[k*64 +: 64] + 64'd1;
         end else begin
           cnt_idle_o[k*64 +: 64] <= cnt_idle_o[k*64 +: 64] + 64'd1;

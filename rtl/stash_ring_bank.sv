@@ -5,8 +5,9 @@
 // sim/blocks_stash_ring_bank.cpp: it lints and synthesises like every module, but is not
 // part of a design.
 //
-// The geometry is small on purpose: P = 5 rows (a column segment of N = 4 lanes starting
-// at row 2 or more runs past the matrix), Q = 6 columns (not a multiple of N, so each row
+// The geometry is small on purpose: P = 7 rows (a column segment of N = 4 lanes starting
+// at row 4 or more runs past the matrix; 7 x 6 also holds every layer of the golden vector
+// sets, which sim/replay.c replays through ring 3), Q = 6 columns (not a multiple of N, so each row
 // ends in padding words), 16-bit words, and VersionWidth 8, so that the version counters
 // wrap within a test run.
 //
@@ -19,7 +20,7 @@
 // P, Q, N, Width, VersionWidth, NumRings and Depths are public to Verilator so that the
 // C++ harness can check them at compile time.
 module stash_ring_bank #(
-  parameter int unsigned P            /*verilator public*/ = 5,
+  parameter int unsigned P            /*verilator public*/ = 7,
   parameter int unsigned Q            /*verilator public*/ = 6,
   parameter int unsigned N            /*verilator public*/ = 4,
   parameter int unsigned Width        /*verilator public*/ = 16,

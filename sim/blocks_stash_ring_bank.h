@@ -22,7 +22,7 @@ extern "C" {
 
 #define SIM_SRB_RINGS 4
 #define SIM_SRB_DEPTHS {1, 2, 3, 6}      /* ring i's Depth, as in the RTL */
-#define SIM_SRB_P 5                      /* rows of the weight matrix */
+#define SIM_SRB_P 7                      /* rows of the weight matrix */
 #define SIM_SRB_Q 6                      /* columns (not a multiple of N) */
 #define SIM_SRB_N 4                      /* banks: words per push or read */
 #define SIM_SRB_WIDTH 16                 /* bits per word */

@@ -228,6 +228,11 @@ struct cosim {
     struct lptop_counts *prev;
     struct cosim_result res;
     int oom;
+    /* Errors the RTL wrote a step before the model computes them: a stage receives the
+     * error of its output (through the mask) while the stage after runs its backward, and
+     * the model's probe reports it when the stage itself backwards, a step later. */
+    struct lptop_obs *early;
+    int64_t n_early, cap_early;
 };
 
 static struct expect *slot_of(struct cosim *c, enum train_probe kind, int layer)
@@ -282,6 +287,19 @@ static void compare(struct cosim *c, enum train_probe kind, int layer, int64_t m
                     int64_t index, int32_t actual)
 {
     struct expect *x = slot_of(c, kind, layer);
+    if (kind == TRAIN_PROBE_ERROR && (!x->present || x->mb != mb) && c->early) {
+        if (c->n_early == c->cap_early) {
+            int64_t cap = c->cap_early ? 2 * c->cap_early : 1024;
+            struct lptop_obs *e = realloc(c->early, sizeof *e * (size_t)cap);
+            if (!e) {
+                c->oom = 1;
+                return;
+            }
+            c->early = e, c->cap_early = cap;
+        }
+        c->early[c->n_early++] = (struct lptop_obs){layer, kind, mb, index, actual};
+        return;
+    }
     if (!x->present || x->mb != mb || index < 0 || index >= x->count || x->hit[index]) {
         mismatch(c, kind, layer, mb, index, 0, actual, 2);
         return;
@@ -406,7 +424,8 @@ int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
         if (!c->live[l] || !c->snap[l])
             return lp_fail(e, -1, NULL, "out of memory for the weights");
         memcpy(c->live[l], w->words, sizeof(int32_t) * (size_t)w->count);
-        c->api->load_weights(c->top, l, w->words, m->words, w->count);
+        int64_t out = s->net->layers[l].out;
+        c->api->load_weights(c->top, l, w->words, m->words, w->count / out, out);
         w->present = m->present = 0;
     }
     c->steps = trainer_epoch_begin(c->t, s->data, s->order, s->minibatches, 0, &c->st);
@@ -426,6 +445,9 @@ int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
     if (!c->step_cycles || !c->counts || !c->prev)
         return lp_fail(e, -1, NULL, "out of memory for the counters");
     c->res.steps = c->steps;
+    if (!s->bare && !(c->early = malloc(sizeof *c->early)))
+        return lp_fail(e, -1, NULL, "out of memory for the co-simulation");
+    c->cap_early = 1;
     return 0;
 }
 
@@ -479,6 +501,18 @@ int cosim_step(struct cosim *c, struct lp_err *e)
                 a->words[0] ^= 1;
         }
     }
+    /* The errors received a step early meet the model's values now; what still has no
+     * value is unexpected. */
+    int64_t n_early = c->n_early;
+    c->n_early = 0;
+    for (int64_t i = 0; i < n_early; i++) {
+        const struct lptop_obs *o = &c->early[i];
+        struct expect *x = slot_of(c, TRAIN_PROBE_ERROR, o->layer);
+        if (x->present && x->mb == o->minibatch)
+            compare(c, TRAIN_PROBE_ERROR, o->layer, o->minibatch, o->index, o->value);
+        else
+            mismatch(c, TRAIN_PROBE_ERROR, o->layer, o->minibatch, o->index, 0, o->value, 2);
+    }
     for (int l = 0; l < c->L; l++)
         memcpy(c->snap[l], c->live[l], sizeof(int32_t) * (size_t)c->params[l]);
     uint64_t lr = mb >= 0 ? fixed_const(train_lr_at(s->opts, mb) / s->opts->batch, FIXED_LR_FRAC)
@@ -516,6 +550,9 @@ int cosim_step(struct cosim *c, struct lp_err *e)
     }
     c->step++;
     c->res.steps_done = c->step;
+    for (int64_t i = 0; c->step == c->steps && i < c->n_early; i++)   /* never computed */
+        mismatch(c, TRAIN_PROBE_ERROR, c->early[i].layer, c->early[i].minibatch,
+                 c->early[i].index, 0, c->early[i].value, 2);
     return 0;
 }
 
@@ -546,6 +583,7 @@ void cosim_close(struct cosim *c)
     for (int l = 0; l < LPTOP_MAX_LAYERS; l++)
         free(c->live[l]), free(c->snap[l]);
     free(c->inputs);
+    free(c->early);
     free(c->step_cycles);
     free(c->counts);
     free(c->prev);

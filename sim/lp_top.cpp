@@ -54,6 +54,41 @@ static void set_bits(VlWide<N> &v, int lo, int n, uint64_t x)
     }
 }
 
+// Word i (32 bits) of a row port, any width.
+template <class T>
+static uint32_t word(const T &v, int i)
+{
+    return static_cast<uint32_t>(static_cast<uint64_t>(v) >> (32 * i));
+}
+
+template <std::size_t N>
+static uint32_t word(const VlWide<N> &v, int i)
+{
+    return v[static_cast<std::size_t>(i)];
+}
+
+template <class T>
+static void set_word(T &v, int i, uint32_t x)
+{
+    set_bits(v, 32 * i, 32, x);
+}
+
+template <std::size_t N>
+static void set_word(VlWide<N> &v, int i, uint32_t x)
+{
+    v[static_cast<std::size_t>(i)] = x;
+}
+
+static const int kCols = static_cast<int>(Params::Cols);
+
+// Row segment (row, col) of a rows x width matrix m into the lanes of a row port.
+template <class T>
+static void put_row(T &port, const int32_t *m, int64_t width, int64_t row, int64_t col)
+{
+    for (int c = 0; c < kCols; c++)
+        set_word(port, c, col + c < width ? static_cast<uint32_t>(m[row * width + col + c]) : 0u);
+}
+
 static void tick(lptop *t)
 {
     t->cycle();
@@ -126,43 +161,64 @@ static void configure(lptop *t, const lptop_cfg *c)
     top->eval();
 }
 
-static void load_weights(lptop *t, int l, const int32_t *w, const int32_t *master, int64_t n)
+static void load_weights(lptop *t, int l, const int32_t *w, const int32_t *master, int64_t rows,
+                         int64_t out)
 {
     Vlp_top *top = t->top.get();
     top->init_valid_i = 1;
     top->init_layer_i = static_cast<uint32_t>(l);
-    for (int64_t i = 0; i < n; i++) {
-        top->init_idx_i = static_cast<uint32_t>(i);
-        top->init_w_i = static_cast<uint32_t>(w[i]);
-        top->init_master_i = static_cast<uint32_t>(master[i]);
-        tick(t);
-    }
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t o = 0; o < out; o += kCols) {
+            top->init_row_i = static_cast<uint32_t>(i);
+            top->init_col_i = static_cast<uint32_t>(o);
+            put_row(top->init_w_i, w, out, i, o);
+            put_row(top->init_master_i, master, out, i, o);
+            tick(t);
+        }
     top->init_valid_i = 0;
+}
+
+// One observed row segment: n lanes, lane c at index idx + c*stride.
+template <class T>
+static void report(const lptop_host *h, lptop_obs &o, const T &data, int l, int64_t idx,
+                   int64_t stride, int64_t n)
+{
+    for (int64_t c = 0; c < n && c < kCols; c++) {
+        o.index = idx + c * stride;
+        o.value = static_cast<int32_t>(word(data, l * kCols + static_cast<int>(c)));
+        h->observe(h->ctx, &o);
+    }
 }
 
 static void observe(const Vlp_top *top, const lptop_host *h)
 {
     const int L = static_cast<int>(Params::NLayers);
-    const uint64_t v = get_bits(top->obs_valid_o, 0, L), vw = get_bits(top->obsw_valid_o, 0, L);
-    for (int l = 0; l < L && (v | vw); l++) {
+    const uint64_t v = get_bits(top->obs_valid_o, 0, L), ve = get_bits(top->obse_valid_o, 0, L),
+                   vw = get_bits(top->obsw_valid_o, 0, L);
+    for (int l = 0; l < L && (v | ve | vw); l++) {
         lptop_obs o;
         o.layer = l;
         if (v >> l & 1) {
             o.kind = static_cast<int>(get_bits(top->obs_kind_o, 4 * l, 4));
             o.minibatch = static_cast<int64_t>(get_bits(top->obs_mb_o, 32 * l, 32));
-            o.index = static_cast<int64_t>(get_bits(top->obs_idx_o, 32 * l, 32));
-            o.value = static_cast<int32_t>(get_bits(top->obs_data_o, 32 * l, 32));
-            h->observe(h->ctx, &o);
+            report(h, o, top->obs_data_o, l, static_cast<int64_t>(get_bits(top->obs_idx_o, 32 * l, 32)),
+                   static_cast<int64_t>(get_bits(top->obs_stride_o, 32 * l, 32)),
+                   static_cast<int64_t>(get_bits(top->obs_n_o, 32 * l, 32)));
+        }
+        if (ve >> l & 1) {
+            o.kind = 4;
+            o.minibatch = static_cast<int64_t>(get_bits(top->obse_mb_o, 32 * l, 32));
+            report(h, o, top->obse_data_o, l, static_cast<int64_t>(get_bits(top->obse_idx_o, 32 * l, 32)),
+                   1, static_cast<int64_t>(get_bits(top->obse_n_o, 32 * l, 32)));
         }
         if (vw >> l & 1) {
-            o.minibatch = static_cast<int64_t>(get_bits(top->obs_mb_o, 32 * l, 32));
-            o.index = static_cast<int64_t>(get_bits(top->obsw_idx_o, 32 * l, 32));
+            const int64_t idx = static_cast<int64_t>(get_bits(top->obsw_idx_o, 32 * l, 32)),
+                          n = static_cast<int64_t>(get_bits(top->obsw_n_o, 32 * l, 32));
+            o.minibatch = static_cast<int64_t>(get_bits(top->obsw_mb_o, 32 * l, 32));
             o.kind = 7;
-            o.value = static_cast<int32_t>(get_bits(top->obsw_w_o, 32 * l, 32));
-            h->observe(h->ctx, &o);
+            report(h, o, top->obsw_w_o, l, idx, 1, n);
             o.kind = 8;
-            o.value = static_cast<int32_t>(get_bits(top->obsw_master_o, 32 * l, 32));
-            h->observe(h->ctx, &o);
+            report(h, o, top->obsw_master_o, l, idx, 1, n);
         }
     }
 }
@@ -172,13 +228,16 @@ static int64_t step(lptop *t, const int32_t *in, int64_t mb, uint64_t lr, const 
 {
     Vlp_top *top = t->top.get();
     const uint64_t c0 = t->ncycles;
-    const int64_t nin = top->in_words_o, nout = top->out_words_o;
-    for (int64_t i = 0; in && i < nin; i++) {
-        top->in_valid_i = 1;
-        top->in_idx_i = static_cast<uint32_t>(i);
-        top->in_data_i = static_cast<uint32_t>(in[i]);
-        tick(t);
-    }
+    const int64_t B = Params::Batch, nin = top->in_words_o, nout = top->out_words_o;
+    const int64_t width = nin / B, classes = nout / B;
+    for (int64_t b = 0; in && b < B; b++)
+        for (int64_t i = 0; i < width; i += kCols) {
+            top->in_valid_i = 1;
+            top->in_row_i = static_cast<uint32_t>(b);
+            top->in_col_i = static_cast<uint32_t>(i);
+            put_row(top->in_data_i, in, width, b, i);
+            tick(t);
+        }
     top->in_valid_i = 0;
     top->start_i = 1;
     top->start_fwd_i = in ? 1 : 0;
@@ -188,21 +247,28 @@ static int64_t step(lptop *t, const int32_t *in, int64_t mb, uint64_t lr, const 
     top->start_i = 0;
 
     std::vector<int32_t> logits(static_cast<size_t>(nout)), loss(static_cast<size_t>(nout));
-    int64_t li = -1;   // the loss word to write next; nout: raise loss_ready; -1: none
+    // The loss row segment to write next (li over B x ceil(classes / cols)); the count:
+    // raise loss_ready; -1: none yet.
+    const int64_t segs = (classes + kCols - 1) / kCols, nseg = B * segs;
+    int64_t li = -1;
     for (;;) {
         if (static_cast<int64_t>(t->ncycles - c0) > max_cycles)
             return -1;
-        top->loss_valid_i = li >= 0 && li < nout;
-        top->loss_ready_i = li == nout;
+        top->loss_valid_i = li >= 0 && li < nseg;
+        top->loss_ready_i = li == nseg;
         if (top->loss_valid_i) {
-            top->loss_idx_i = static_cast<uint32_t>(li);
-            top->loss_data_i = static_cast<uint32_t>(loss[static_cast<size_t>(li)]);
+            const int64_t b = li / segs, c = li % segs * kCols;
+            top->loss_row_i = static_cast<uint32_t>(b);
+            top->loss_col_i = static_cast<uint32_t>(c);
+            put_row(top->loss_data_i, loss.data(), classes, b, c);
         }
-        if (li >= 0 && li <= nout)
+        if (li >= 0 && li <= nseg)
             li++;
         t->half(0);   // the inputs as driven, evaluated: what the rising edge will take
-        if (top->out_valid_o && top->out_idx_o < nout)
-            logits[top->out_idx_o] = static_cast<int32_t>(top->out_data_o);
+        if (top->out_valid_o && top->out_row_o < B)
+            for (int64_t c = 0; c < kCols && top->out_col_o + c < classes; c++)
+                logits[static_cast<size_t>(top->out_row_o * classes + top->out_col_o + c)] =
+                    static_cast<int32_t>(word(top->out_data_o, static_cast<int>(c)));
         if (h && h->observe)
             observe(top, h);
         const bool done = top->done_o;

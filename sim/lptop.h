@@ -6,11 +6,12 @@
  * loads it. Everything here is C so that the loader needs no C++.
  *
  * A step (lptop_api.step) is one pipeline step of the hardware: the host writes the
- * minibatch entering stage 1 (or none, while the pipeline drains), starts the step,
- * receives the last layer's outputs as they are computed, answers with the loss
- * gradient when the last stage asks for it, and waits for the step to end. Values
- * the datapath produces are reported one by one through observe (docs/rtl.md,
- * "observation port"); leaving it NULL runs the bare RTL.
+ * minibatch entering stage 1 (or none, while the pipeline drains), a row segment of
+ * `cols` words a cycle, starts the step, receives the last layer's outputs as they are
+ * computed, answers with the loss gradient (again a row segment a cycle) when the last
+ * stage asks for it, and waits for the step to end. Values the datapath produces are
+ * reported one by one through observe (docs/rtl.md, "Observation port"); leaving it
+ * NULL runs the bare RTL.
  */
 #ifndef LP_SIM_LPTOP_H
 #define LP_SIM_LPTOP_H
@@ -21,13 +22,13 @@
 extern "C" {
 #endif
 
-#define LPTOP_ABI 1
+#define LPTOP_ABI 2
 #define LPTOP_MAX_LAYERS 64
 
 struct lptop_geom {
     int n_layers, n_stages, batch, rows, cols, mul_stages, policy, sequential;
     int64_t in_words, out_words;       /* one minibatch's input, and its loss gradient */
-    /* memories the build instantiated, in 32-bit words */
+    /* what the build's memories hold, in 32-bit words */
     int64_t act_words, stash_words, ema_words, fwd_reg_words, bwd_reg_words;
 };
 
@@ -70,9 +71,10 @@ struct lptop_api {
     int (*trace_open)(struct lptop *t, const char *path);
     void (*geometry)(const struct lptop *t, struct lptop_geom *g);
     void (*configure)(struct lptop *t, const struct lptop_cfg *c);
-    /* Layer l's initial weights and master weights (n words each); vel, m <- 0. */
+    /* Layer l's initial weights and master weights, rows x out words each (row i, the
+     * bias after the weights: the layout of model/layers.h); vel, m <- 0. */
     void (*load_weights)(struct lptop *t, int l, const int32_t *w, const int32_t *master,
-                         int64_t n);
+                         int64_t rows, int64_t out);
     /* One step. in: in_words words entering as minibatch mb with learning rate lr
      * (per sample, 32 fraction bits), or NULL for none. Returns the step's cycles
      * (start to done, the host's writes of in and loss included), -1 when the step

@@ -8,10 +8,12 @@
 #include "blocks_ema_unit.h"
 #include "blocks_mac_array.h"
 #include "blocks_sgd_update.h"
-#include "blocks_stash_ring.h"
+#include "blocks_stash_ring_bank.h"
 
 #define R SIM_MAC_ROWS
 #define C SIM_MAC_COLS
+#define SRB_RING 3                     /* the stash_ring_bank's ring of depth 6 */
+#define SRB_N SIM_SRB_N
 
 /* Per layer: the state the RTL keeps, and what each minibatch produced. */
 struct rlayer {
@@ -21,7 +23,7 @@ struct rlayer {
     int64_t live, *tag;                /* tag[mb]: the version its forward read */
     int32_t *act, *dy, *dx;            /* per minibatch: [mb * size] */
     int32_t *wbwd;                     /* per minibatch: the weights dx read [mb * weights] */
-    struct sim_stash_ring *stash;
+    struct sim_srb *stash;             /* its ring SRB_RING holds the versions */
 };
 
 struct replay {
@@ -135,6 +137,33 @@ static int forward(struct replay *r, int l, int64_t mb, int32_t *y)
     return rc;
 }
 
+/* The words of version v of layer l's weights through the stash ring: column segments
+ * of SRB_N rows, one a cycle, each answered SIM_SRB_LATENCY cycles later. */
+static void stash_read(struct replay *r, int l, int64_t v, int32_t *wb)
+{
+    struct rlayer *ly = &r->ly[l];
+    int sh = 32 - r->s->q->weight.bits;   /* the stored word, sign-extended */
+    int nseg = (ly->in + SRB_N - 1) / SRB_N, n = ly->out * nseg;
+    for (int i = 0; i < n + SIM_SRB_LATENCY; i++) {
+        struct sim_srb_in in = {0};
+        struct sim_srb_out out;
+        in.rd_valid = i < n;
+        in.rd_ver = (uint32_t)v;
+        in.rd_q = in.rd_valid ? (uint32_t)(i / nseg) : 0;
+        in.rd_p = in.rd_valid ? (uint32_t)(i % nseg * SRB_N) : 0;
+        sim_srb_cycle(ly->stash, &in, &out);
+        int at = i - SIM_SRB_LATENCY, o = at / nseg, p0 = at % nseg * SRB_N;
+        if (at < 0 || !out.rd_valid[SRB_RING])
+            continue;
+        for (int lane = 0; lane < SRB_N && p0 + lane < ly->in; lane++) {
+            int64_t k = (int64_t)(p0 + lane) * ly->out + o;
+            wb[k] = out.rd_live[SRB_RING] ? ly->w[k]
+                    : out.rd_miss[SRB_RING] ? 0
+                    : (int32_t)(out.rd_data[SRB_RING][lane] << sh) >> sh;
+        }
+    }
+}
+
 static void backward_weights(struct replay *r, int l, int64_t mb, int32_t *wb)
 {
     struct rlayer *ly = &r->ly[l];
@@ -145,35 +174,25 @@ static void backward_weights(struct replay *r, int l, int64_t mb, int32_t *wb)
         memcpy(wb, ly->w, sizeof *wb * (size_t)ly->weights);
         return;
     }
-    /* The block harnesses return, in call t, what a word presented in call
-     * t - LATENCY produced. Only the weights: the input gradient reads no bias. */
-    int lat = pol == PLAN_STASH ? SIM_STASH_RING_LATENCY : SIM_EMA_UNIT_LATENCY;
+    if (pol == PLAN_STASH) {
+        stash_read(r, l, v, wb);
+        return;
+    }
+    /* The block harness returns, in call t, what a word presented in call t - LATENCY
+     * produced. Only the weights: the input gradient reads no bias. */
+    int lat = SIM_EMA_UNIT_LATENCY;
     for (int i = 0; i < ly->weights + lat; i++) {
-        int at = i - lat, valid;
-        int32_t word;
-        if (pol == PLAN_STASH) {
-            struct sim_stash_ring_in in = {0};
-            struct sim_stash_ring_out out;
-            in.rd_valid = i < ly->weights;
-            in.rd_ver = (uint32_t)v, in.rd_idx = in.rd_valid ? i : 0;
-            in.rd_live = (uint32_t)ly->w[in.rd_idx];
-            sim_stash_ring_cycle(ly->stash, &in, &out);
-            int sh = 32 - q->weight.bits;   /* the stored word, sign-extended */
-            valid = out.rd_valid, word = (int32_t)(out.rd_data << sh) >> sh;
-        } else {
-            struct sim_ema_unit_in in = {0};
-            struct sim_ema_unit_out out;
-            in.round_even = q->rounding == FIXED_NEAREST_EVEN;
-            in.master_bits = q->master.bits, in.master_frac = q->master.frac;
-            in.weight_bits = q->weight.bits, in.weight_frac = q->weight.frac;
-            in.rb_valid = i < ly->weights;
-            if (in.rb_valid)
-                in.rb_master = ly->master[i], in.rb_m = ly->m[i], in.rb_gap = (uint32_t)gap;
-            sim_ema_unit_cycle(r->ema, &in, &out);
-            valid = out.rb_valid, word = out.rb_w;
-        }
-        if (valid && at >= 0)
-            wb[at] = word;
+        struct sim_ema_unit_in in = {0};
+        struct sim_ema_unit_out out;
+        in.round_even = q->rounding == FIXED_NEAREST_EVEN;
+        in.master_bits = q->master.bits, in.master_frac = q->master.frac;
+        in.weight_bits = q->weight.bits, in.weight_frac = q->weight.frac;
+        in.rb_valid = i < ly->weights;
+        if (in.rb_valid)
+            in.rb_master = ly->master[i], in.rb_m = ly->m[i], in.rb_gap = (uint32_t)gap;
+        sim_ema_unit_cycle(r->ema, &in, &out);
+        if (out.rb_valid && i - lat >= 0)
+            wb[i - lat] = out.rb_w;
     }
 }
 
@@ -223,14 +242,20 @@ static void update(struct replay *r, int l, int64_t mb, const int32_t *grad)
     const struct fixed_spec *q = r->s->q;
     const struct train_opts *o = r->s->opts;
     int ema = o->policy == PLAN_EMA && ly->d > 0;
-    if (ly->stash)   /* the live weights become a stored version */
-        for (int i = 0; i < ly->params; i++) {
-            struct sim_stash_ring_in in = {0};
-            struct sim_stash_ring_out out;
-            in.push_valid = 1, in.push_idx = i, in.push_last = i == ly->params - 1;
-            in.push_data = (uint32_t)ly->w[i] & (uint32_t)((1ull << q->weight.bits) - 1);
-            sim_stash_ring_cycle(ly->stash, &in, &out);
-        }
+    if (ly->stash)   /* the live weights (no biases) become a stored version, a row
+                        segment a cycle in the ring's bank order */
+        for (int i = 0; i < ly->in; i++)
+            for (int q0 = 0; q0 < ly->out; q0 += SRB_N) {
+                struct sim_srb_in in = {0};
+                in.push_valid = 1, in.push_p = (uint32_t)i, in.push_q = (uint32_t)q0;
+                in.push_n = (uint32_t)(ly->out - q0 < SRB_N ? ly->out - q0 : SRB_N);
+                in.push_last = i == ly->in - 1 && q0 + SRB_N >= ly->out;
+                for (int lane = 0; lane < (int)in.push_n; lane++)
+                    in.push_data[(i + q0 + lane) % SRB_N] =
+                        (uint32_t)ly->w[(int64_t)i * ly->out + q0 + lane] &
+                        (uint32_t)((1ull << q->weight.bits) - 1);
+                sim_srb_cycle(ly->stash, &in, NULL);
+            }
     float beta = o->ema_beta_auto ? ema_beta_auto(ly->d) : (float)o->ema_beta;
     struct sim_sgd_update_in in = {0};
     in.lr = fixed_const(train_lr_at(o, mb) / o->batch, FIXED_LR_FRAC);
@@ -292,15 +317,16 @@ static int setup(struct replay *r, const struct replay_setup *s, struct lp_err *
         if (!ly->w || !ly->master || !ly->vel || !ly->m || !ly->tag || !ly->act || !ly->dy ||
             !ly->dx || !ly->wbwd)
             return lp_fail(e, -1, NULL, "out of memory for the replay");
-        if (s->opts->policy == PLAN_STASH && ly->d > 0) {
-            struct sim_stash_ring_geom g;
-            if (!(ly->stash = sim_stash_ring_create()))
+        if (s->opts->policy == PLAN_STASH && ly->d > 0 && plan_propagates(s->net, l)) {
+            static const int depths[] = SIM_SRB_DEPTHS;
+            if (ly->d > depths[SRB_RING] || ly->in > SIM_SRB_P || ly->out > SIM_SRB_Q ||
+                s->q->weight.bits > SIM_SRB_WIDTH)
+                return lp_fail(e, l, NULL, "layer %s needs a stash of %d versions of %d x %d "
+                               "words of %d bits; the RTL block holds %d of %d x %d of %d",
+                               nl->name, ly->d, ly->in, ly->out, s->q->weight.bits,
+                               depths[SRB_RING], SIM_SRB_P, SIM_SRB_Q, SIM_SRB_WIDTH);
+            if (!(ly->stash = sim_srb_create()))
                 return lp_fail(e, -1, NULL, "out of memory for the replay");
-            sim_stash_ring_geometry(ly->stash, &g);
-            if (g.depth < ly->d || g.words < ly->params || g.width < s->q->weight.bits)
-                return lp_fail(e, l, NULL, "layer %s needs a stash of %d versions of %d words; "
-                               "the RTL block holds %d of %d", nl->name, ly->d, ly->params,
-                               g.depth, g.words);
         }
     }
     return 0;
@@ -316,7 +342,7 @@ static void teardown(struct replay *r)
         struct rlayer *ly = &r->ly[l];
         free(ly->w), free(ly->master), free(ly->vel), free(ly->m), free(ly->tag);
         free(ly->act), free(ly->dy), free(ly->dx), free(ly->wbwd);
-        sim_stash_ring_destroy(ly->stash);
+        sim_srb_destroy(ly->stash);
     }
     free(r->ly), free(r->x), free(r->loss);
 }

@@ -40,11 +40,11 @@ bool bit_of(const T &v, int k)
 }
 
 struct Bank : sc_module, scp_bank {
-    using In = value_of<decltype(Vlp_stage_bank::load_i)>;
+    using In = value_of<decltype(Vlp_stage_bank::run_i)>;
     using Out = value_of<decltype(Vlp_stage_bank::idle_o)>;
     Vlp_stage_bank top;
     sc_signal<bool> rst{"rst"}, step_sig{"step"};
-    sc_signal<In> cmd[8];
+    sc_signal<In> cmd[5];
     sc_signal<Out> idle{"idle"}, work{"work"}, wait_loss{"wait_loss"};
     std::vector<unsigned> want;
     sc_event update;
@@ -56,9 +56,8 @@ struct Bank : sc_module, scp_bank {
         top.clk_i(*clk);
         top.rst_ni(rst);
         top.step_i(step_sig);
-        top.load_i(cmd[0]), top.load_fwd_i(cmd[1]), top.load_bwd_i(cmd[2]);
-        top.run_i(cmd[3]), top.run_fwd_i(cmd[4]), top.run_bwd_i(cmd[5]);
-        top.wait_loss_i(cmd[6]), top.loss_ready_i(cmd[7]);
+        top.run_i(cmd[0]), top.run_fwd_i(cmd[1]), top.run_bwd_i(cmd[2]);
+        top.wait_loss_i(cmd[3]), top.loss_ready_i(cmd[4]);
         top.idle_o(idle), top.work_o(work), top.wait_loss_o(wait_loss);
         want.assign(kStages, 0);
         SC_METHOD(apply);
@@ -76,7 +75,7 @@ struct Bank : sc_module, scp_bank {
     // Every stage's wanted bits into the vectors, once per delta.
     void apply()
     {
-        for (int b = 0; b < 8; b++) {
+        for (int b = 0; b < 5; b++) {
             In v = cmd[b].read();
             for (int k = 0; k < kStages; k++)
                 v = with_bit(v, k, (want[static_cast<size_t>(k)] >> b) & 1);

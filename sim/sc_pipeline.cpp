@@ -88,11 +88,11 @@ SC_MODULE(Stage) {
     sc_signal<Token> *fin = nullptr, *bin = nullptr, *fout = nullptr, *bout = nullptr;
     scp_bank *bank = nullptr;               // the Verilated stages, or none: behavioural
     sc_event cmd_ev, done_ev, *loss_wait_ev = nullptr, *loss_ready_ev = nullptr;
-    bool cmd_load = false, do_fwd = false, do_bwd = false, wait_loss = false, done = true;
+    bool do_fwd = false, do_bwd = false, wait_loss = false, done = true;
     int64_t fmb = -1, bmb = -1;             // what this step's forward and backward serve
     int64_t step = 0;
     // This step's accounting.
-    int64_t ld = 0, rn = 0, lw = 0, memw = 0, rd_bytes = 0, wr_bytes = 0;
+    int64_t rn = 0, lw = 0, memw = 0, rd_bytes = 0, wr_bytes = 0;
     double spill[3] = {0, 0, 0};            // off-chip fraction: weights, activations, history
     unsigned char dummy[8] = {0};
     std::deque<int64_t> bmbs;               // minibatches forwarded, waiting for their backward
@@ -141,10 +141,8 @@ SC_MODULE(Stage) {
     void rtl_command()
     {
         const sc_time t0 = sc_time_stamp();
-        const unsigned bits =
-            cmd_load ? SCP_LOAD | (do_fwd ? SCP_LOAD_FWD : 0u) | (do_bwd && k < p->M ? SCP_LOAD_BWD : 0u)
-                     : SCP_RUN | (do_fwd ? SCP_RUN_FWD : 0u) | (do_bwd ? SCP_RUN_BWD : 0u) |
-                           (wait_loss ? SCP_WAIT_LOSS : 0u);
+        const unsigned bits = SCP_RUN | (do_fwd ? SCP_RUN_FWD : 0u) | (do_bwd ? SCP_RUN_BWD : 0u) |
+                              (wait_loss ? SCP_WAIT_LOSS : 0u);
         bank->drive(k - 1, bits);
         wait(cyc(1));
         bank->drive(k - 1, 0);
@@ -164,7 +162,7 @@ SC_MODULE(Stage) {
                 break;
             wait(cyc(1));
         }
-        (cmd_load ? ld : rn) += cycles_of(sc_time_stamp() - t0) - 1;
+        rn += cycles_of(sc_time_stamp() - t0) - 1;
     }
 
     // The values of this stage's forward and backward, by the C model: forwards last
@@ -182,10 +180,13 @@ SC_MODULE(Stage) {
         p->stage_backward(p->ctx, k, step);
     }
 
-    // As a run starts, the registers after this stage say what it sends: its forward's
-    // minibatch onward, and back the one whose backward it runs (forwarded d steps ago).
+    // As a run starts, the stage takes what the register before it holds, and the registers
+    // after it say what it sends: its forward's minibatch onward, and back the one whose
+    // backward it runs (forwarded d steps ago).
     void write_tokens()
     {
+        if (do_fwd)
+            fmb = fin->read().mb;
         if (fout)
             fout->write(Token{do_fwd, fmb});
         if (do_fwd)
@@ -203,39 +204,28 @@ SC_MODULE(Stage) {
         const scp_stage &s = p->stage[k - 1];
         for (;;) {
             wait(cmd_ev);
-            if (cmd_load && do_fwd)
-                fmb = fin->read().mb;
-            if (!cmd_load)
-                write_tokens();
+            write_tokens();
             if (bank) {
                 rtl_command();
                 done = true;
                 done_ev.notify();
                 continue;
             }
-            wait(cyc(1));                   // the command's cycle
+            wait(cyc(1));                   // the run's cycle
             const sc_time t0 = sc_time_stamp();
-            if (cmd_load) {
-                const int64_t f = do_fwd ? s.fwd_in : 0, b = do_bwd && k < p->M ? s.bwd_in : 0;
-                if (f || b)
-                    wait(cyc(std::max(f, b) + 1));
-                ld += cycles_of(sc_time_stamp() - t0);
-            } else {
-                compute();
-                for (int j = 0; do_fwd && j < s.count; j++)
-                    command(p->layer[s.first + j].fwd, p->layer[s.first + j].fa);
-                if (wait_loss) {
-                    const sc_time w = sc_time_stamp();
-                    loss_wait_ev->notify();
-                    wait(*loss_ready_ev);
-                    wait(cyc(1));           // the cycle the stage sees ready
-                    lw += cycles_of(sc_time_stamp() - w);
-                    wait(cyc(p->out_words + 1));   // copy the loss gradient in
-                }
-                for (int j = s.count - 1; do_bwd && j >= 0; j--)
-                    command(p->layer[s.first + j].bwd, p->layer[s.first + j].ba);
-                rn += cycles_of(sc_time_stamp() - t0);
+            compute();
+            for (int j = 0; do_fwd && j < s.count; j++)
+                command(p->layer[s.first + j].fwd, p->layer[s.first + j].fa);
+            if (wait_loss) {
+                const sc_time w = sc_time_stamp();
+                loss_wait_ev->notify();
+                wait(*loss_ready_ev);
+                wait(cyc(1));               // the cycle the stage sees ready
+                lw += cycles_of(sc_time_stamp() - w);
             }
+            for (int j = s.count - 1; do_bwd && j >= 0; j--)
+                command(p->layer[s.first + j].bwd, p->layer[s.first + j].ba);
+            rn += cycles_of(sc_time_stamp() - t0);
             done = true;
             done_ev.notify();
         }
@@ -301,16 +291,15 @@ SC_MODULE(Pipeline) {
     {
         for (;;) {
             wait(loss_wait_ev);
-            wait(cyc(p->out_words + 1));   // the host writes the gradient, then says ready
+            wait(cyc(p->loss_rows + 1));   // the host writes the gradient, then says ready
             loss_ready_ev.notify();
         }
     }
 
-    void issue(const std::vector<int> &who, bool load)
+    void issue(const std::vector<int> &who)
     {
         for (int k : who) {
             Stage *s = stages[static_cast<size_t>(k - 1)].get();
-            s->cmd_load = load;
             s->done = false;
             s->cmd_ev.notify();
         }
@@ -338,7 +327,7 @@ SC_MODULE(Pipeline) {
             all.push_back(k);
         for (int64_t s = 0; s < steps; s++) {
             for (auto &st : stages)
-                st->ld = st->rn = st->lw = st->memw = st->rd_bytes = st->wr_bytes = 0;
+                st->rn = st->lw = st->memw = st->rd_bytes = st->wr_bytes = 0;
             const bool input = s < p->n;
             regs[0]->write(Token{input, input ? s : -1});
             if (p->step_input && !bank) {   // the values: the C model, in zero time
@@ -350,9 +339,8 @@ SC_MODULE(Pipeline) {
             }
             for (auto &st : stages)
                 st->step = s;
-            wait(cyc((input ? p->in_words : 0) + 1));   // the host's input, then start
+            wait(cyc((input ? p->in_rows : 0) + 1));   // the host's input rows, then start
             const sc_time t0 = sc_time_stamp();
-            int64_t maxld = 0, maxrn = 0;
             if (!p->sequential) {
                 for (int k = 1; k <= M; k++) {
                     Stage *x = stages[static_cast<size_t>(k - 1)].get();
@@ -360,13 +348,7 @@ SC_MODULE(Pipeline) {
                     x->do_bwd = k < M ? x->bin->read().valid : x->do_fwd;
                     x->wait_loss = k == M && x->do_fwd;
                 }
-                issue(all, true);                // the load's cycle, then the loads
-                for (auto &x : stages)
-                    maxld = std::max(maxld, x->ld);
-                wait(cyc(1));                    // seen: every stage loaded
-                issue(all, false);               // the run's cycle, then the runs
-                for (auto &x : stages)
-                    maxrn = std::max(maxrn, x->rn);
+                issue(all);                      // the run's cycle, then the runs
                 wait(cyc(1));                    // seen: every stage done
                 end_step();
             } else {
@@ -377,23 +359,20 @@ SC_MODULE(Pipeline) {
                         x->do_fwd = !dir;
                         x->do_bwd = dir || k == M;
                         x->wait_loss = !dir && k == M;
-                        issue({k}, true);
-                        wait(cyc(1));
-                        issue({k}, false);
+                        issue({k});
                         wait(cyc(1));
                     }
                 end_step();
             }
             const int64_t counted = cycles_of(sc_time_stamp() - t0);
-            r->cycles[s] = counted + 1 + (input ? p->in_words : 0);
+            r->cycles[s] = counted + 1 + (input ? p->in_rows : 0);
             for (int k = 1; k <= M; k++) {
                 const Stage *x = stages[static_cast<size_t>(k - 1)].get();
                 scp_stage_step *o = &r->stage[s * M + k - 1];
-                o->busy = x->ld + x->rn - x->lw - x->memw;
+                o->busy = x->rn - x->lw - x->memw;
                 o->stall_loss = x->lw;
                 o->stall_memory = x->memw;
-                o->stall_input = p->sequential ? 0 : (maxld + 1 - x->ld) + 1;
-                o->idle = counted - o->busy - o->stall_loss - o->stall_memory - o->stall_input;
+                o->idle = counted - o->busy - o->stall_loss - o->stall_memory;
                 o->read_bytes = x->rd_bytes;
                 o->write_bytes = x->wr_bytes;
             }

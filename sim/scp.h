@@ -1,7 +1,8 @@
 /* scp.h - the SystemC system model of the pipeline (sim/sc_pipeline.cpp) behind a C API.
  *
  * Each stage is an SC_MODULE that runs its layers with the analytic model's timing
- * (model/cycles.h); the registers between stages are channels carrying the valid bit
+ * (model/cycles.h); the registers between stages (in the RTL, the spare input slot and
+ * error buffer the neighbour writes while it runs) are channels carrying the valid bit
  * and minibatch of what they hold (so fill and drain follow from them, as in the RTL);
  * a sequencer module runs the steps; one off-chip memory module, shared by every
  * stage, serves TLM-2.0 blocking transports with an annotated delay of its latency and
@@ -41,14 +42,14 @@ struct scp_layer {
 
 struct scp_stage {
     int first, count;                /* its layers */
-    int64_t fwd_in, bwd_in;          /* words a load copies in */
     int64_t weight_words, act_words, hist_words;   /* what it keeps */
 };
 
 struct scp_params {
     int M, L, sequential;
     int64_t n;                       /* minibatches */
-    int64_t in_words, out_words;     /* the host's input and loss gradient per step */
+    int64_t in_rows, loss_rows;      /* the host's row writes of the input and the loss
+                                        gradient per step */
     const struct scp_layer *layer;   /* L */
     const struct scp_stage *stage;   /* M */
     int64_t onchip_words;            /* per stage */
@@ -71,7 +72,7 @@ struct scp_params {
 };
 
 struct scp_stage_step {
-    int64_t busy, stall_input, stall_loss, stall_memory, idle;
+    int64_t busy, stall_loss, stall_memory, idle;
     int64_t read_bytes, write_bytes;
 };
 

@@ -7,8 +7,8 @@
 #include <systemc.h>
 
 // Command bits of a stage (the lp_stage inputs of the same names).
-constexpr unsigned SCP_LOAD = 1, SCP_LOAD_FWD = 2, SCP_LOAD_BWD = 4, SCP_RUN = 8,
-                   SCP_RUN_FWD = 16, SCP_RUN_BWD = 32, SCP_WAIT_LOSS = 64, SCP_LOSS_READY = 128;
+constexpr unsigned SCP_RUN = 1, SCP_RUN_FWD = 2, SCP_RUN_BWD = 4, SCP_WAIT_LOSS = 8,
+                   SCP_LOSS_READY = 16;
 // Status bits (the lp_stage outputs).
 constexpr unsigned SCP_IDLE = 1, SCP_WORK = 2, SCP_WAITING_LOSS = 4;
 

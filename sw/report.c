@@ -90,7 +90,7 @@ struct pol {
     double logic[B_N], sram[B_N], area, logic_area, sram_area;
     int64_t sram_bits[B_N];
     double fmax_mhz, latency_ns, samples_per_s;
-    int64_t step_cycles, stage_busy[64], hist_cycles, latency_steps;
+    int64_t step_cycles, stage_busy[64], lane_cycles, latency_steps;
     /* words, the planner's */
     int64_t w_weights, w_opt, w_hist, w_act, w_regs;
     /* words, the RTL's memories as Yosys read them */
@@ -212,8 +212,8 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
     P->step_cycles = cyc_step(&cm, n, seq ? 0 : n - 1, st);
     for (int j = 0; j < r->M && j < 64; j++)
         P->stage_busy[j] = st[j].busy;
-    for (int l = 0; l < r->L; l++)
-        P->hist_cycles += cm.layer[l].hist;
+    for (int l = 0; l < r->L; l++)   /* the EMA lanes lengthen a forward and a backward */
+        P->lane_cycles += 2 * cm.layer[l].lane_latency;
     cyc_free(&cm);
     P->latency_steps = seq ? 1 : 2 * (int64_t)r->M - 1;
     P->latency_ns = (double)(P->latency_steps * P->step_cycles) * P->syn.path_ns;
@@ -349,10 +349,10 @@ static void write_csv(const struct rep *r, FILE *f)
         if (r->pol[k].on)
             fprintf(f, ",%s_history_bits,%s_act_delay_bits,%s_registers_bits,%s_total_bytes", pname(k),
                     pname(k), pname(k), pname(k));
-    fprintf(f, ",fwd_cycles,dx_cycles,dw_cycles,db_cycles,update_cycles");
+    fprintf(f, ",fwd_beats,dx_beats,dw_beats,update_cycles");
     for (int k = 0; k < PLAN_N_POLICIES; k++)
         if (r->pol[k].on)
-            fprintf(f, ",%s_history_read_cycles", pname(k));
+            fprintf(f, ",%s_fwd_cycles,%s_bwd_cycles", pname(k), pname(k));
     fprintf(f, "\n");
     struct cyc_model cm[PLAN_N_POLICIES];
     struct cyc_hw hw = {c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline};
@@ -378,12 +378,13 @@ static void write_csv(const struct rep *r, FILE *f)
             if (built[k])
                 any = k;
         const struct cyc_layer *cl = any >= 0 ? &cm[any].layer[l] : NULL;
-        fprintf(f, ",%lld,%lld,%lld,%lld,%lld", cl ? (long long)cl->fwd : 0,
-                cl ? (long long)cl->dx : 0, cl ? (long long)cl->dw : 0,
-                cl ? (long long)cl->db : 0, cl ? (long long)cl->update : 0);
+        fprintf(f, ",%lld,%lld,%lld,%lld", cl ? (long long)cl->fwd_beats : 0,
+                cl ? (long long)cl->dx_beats : 0, cl ? (long long)cl->dw_beats : 0,
+                cl ? (long long)cl->update : 0);
         for (int k = 0; k < PLAN_N_POLICIES; k++)
             if (r->pol[k].on)
-                fprintf(f, ",%lld", built[k] ? (long long)cm[k].layer[l].hist : 0);
+                fprintf(f, ",%lld,%lld", built[k] ? (long long)cm[k].layer[l].fwd : 0,
+                        built[k] ? (long long)cm[k].layer[l].bwd : 0);
         fprintf(f, "\n");
     }
     for (int k = 0; k < PLAN_N_POLICIES; k++)
@@ -428,7 +429,7 @@ static void write_json(const struct rep *r, FILE *f)
         json_int(&j, "latency_steps", P->latency_steps);
         json_real(&j, "latency_ns", P->latency_ns);
         json_real(&j, "samples_per_s", P->samples_per_s);
-        json_int(&j, "history_read_cycles_per_step", P->hist_cycles);
+        json_int(&j, "ema_lane_cycles_per_step", P->lane_cycles);
         json_int(&j, "history_bytes", P->w_hist * 4);
         json_begin_object(&j, "memory_bytes");
         json_int(&j, "weights", P->w_weights * 4);
@@ -670,9 +671,10 @@ static void write_md(const struct rep *r, FILE *f)
                 kib(S->w_hist), E->area < S->area ? "smaller" : "larger",
                 (E->area < S->area ? S->area - E->area : E->area - S->area) / 1e6,
                 100.0 * (E->area - S->area) / S->area);
-        fprintf(f, " In cycles the EMA unit rebuilds the old weights in %lld cycles per step "
-                   "(summed over the layers; the stash ring reads them in %lld)",
-                (long long)E->hist_cycles, (long long)S->hist_cycles);
+        fprintf(f, " In cycles the EMA rebuild lanes sit on the path from memory to the array "
+                   "and add %lld cycles of latency per step (summed over the layers; the stash "
+                   "ring's read sits on the same path and adds %lld)",
+                (long long)E->lane_cycles, (long long)S->lane_cycles);
         if (T->on)
             fprintf(f, ", which makes a step %lld cycles against stale weights' %lld (%+.1f%%)",
                     (long long)E->step_cycles, (long long)T->step_cycles,

@@ -27,7 +27,7 @@ struct sim_out {
     struct cyc_stage_step *st;    /* [step * M + stage - 1] */
     int64_t offchip_read, offchip_write;
     int causes;                   /* the stall causes below are known (systemc) */
-    int64_t stall_input[64], stall_loss[64], stall_memory[64];   /* per stage, the run */
+    int64_t stall_loss[64], stall_memory[64];   /* per stage, the run */
     int64_t offchip_words[64][3]; /* per stage: weights, activations, history off chip */
     int trained;                  /* the model computed the values (systemc) */
     double loss_sum;
@@ -187,20 +187,21 @@ static void accesses(const struct cyc_model *m, const struct plan *p, int l, enu
                      struct scp_layer *y)
 {
     const struct net_layer *nl = &m->net->layers[l];
-    int64_t P = nl->params, act = (int64_t)m->batch * nl->saved;
-    int d = pol == PLAN_SEQUENTIAL ? 0 : p->layers[l].delay;
+    const struct plan_layer *pl = &p->layers[l];
+    int64_t P = nl->params, W = nl->weights, act = (int64_t)m->batch * nl->saved;
+    int hist = pol != PLAN_SEQUENTIAL && pl->delay > 0 && pl->propagates;
     memset(y, 0, sizeof *y);
     y->stage = m->stage_of[l];
     y->fwd = m->layer[l].fwd, y->bwd = m->layer[l].bwd;
     y->fa.weights_read = P;                        /* the forward reads W */
     y->fa.act_written = act;                       /* and saves its input (and output) */
-    y->ba.weights_read = (m->layer[l].dx ? P : 0) + 3 * P;   /* dx; w, master, vel */
+    y->ba.weights_read = (pl->propagates ? W : 0) + 3 * P;   /* dx; w, master, vel */
     y->ba.weights_written = 3 * P;                 /* the update */
     y->ba.act_read = act;
-    if (d > 0 && pol == PLAN_STASH)
-        y->ba.hist_read = P, y->ba.hist_written = P;          /* a version out, one in */
-    if (d > 0 && pol == PLAN_EMA)
-        y->ba.hist_read = 2 * P, y->ba.hist_written = P;      /* rebuild; m's update */
+    if (hist && pol == PLAN_STASH)
+        y->ba.hist_read = W, y->ba.hist_written = W;          /* a version out, one in */
+    if (hist && pol == PLAN_EMA)
+        y->ba.hist_read = 2 * W, y->ba.hist_written = W;      /* rebuild; m's update */
 }
 
 static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, int rtl,
@@ -236,13 +237,11 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
                          : pol == PLAN_EMA ? p.layers[l].ema_words
                                            : 0;
     }
-    for (int k = 1; !rc && k <= M; k++) {
+    for (int k = 1; !rc && k <= M; k++)
         st[k - 1].first = m.first[k], st[k - 1].count = m.count[k];
-        cyc_stage_io(&m, k, &st[k - 1].fwd_in, &st[k - 1].bwd_in);
-    }
     char lib[1100];
     struct sim_train tr = {0};
-    struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_words, m.out_words, ly, st,
+    struct scp_params sp = {M, L, pol == PLAN_SEQUENTIAL, n, m.in_rows, m.loss_rows, ly, st,
                             c->hardware.onchip_kib * 1024 / 4,
                             c->hardware.offchip_bytes_per_cycle, c->hardware.offchip_latency,
                             rtl ? lib : NULL, NULL, NULL, NULL, NULL, &tr};
@@ -277,8 +276,7 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
                 const struct scp_stage_step *y = &r.stage[s * M + k];
                 struct cyc_stage_step *x = &o->st[s * M + k];
                 x->busy = y->busy, x->idle = y->idle;
-                x->stall = y->stall_input + y->stall_loss + y->stall_memory;
-                o->stall_input[k] += y->stall_input;
+                x->stall = y->stall_loss + y->stall_memory;
                 o->stall_loss[k] += y->stall_loss;
                 o->stall_memory[k] += y->stall_memory;
                 o->offchip_read += y->read_bytes;
@@ -341,8 +339,11 @@ struct explain {
     int slowest;             /* its busiest stage, 1-based */
     int64_t slowest_busy;
     double mean_busy, balance, fill_drain, steady_speedup, speedup;
-    int64_t hist_cycles;     /* history reads in the slowest stage, per step */
-    int64_t host_cycles;     /* the host's input writes, start and loss wait, per step */
+    int64_t mac_bound;       /* the slowest stage's tiles x beats in that step */
+    double over_bound;       /* the steady step over it */
+    int64_t lane_cycles;     /* what the EMA lanes add to the slowest stage, per step */
+    int64_t host_cycles;     /* the host's input rows, start and loss wait, per step */
+    double balance_limit;    /* the stages' MAC-bounds summed over the largest */
 };
 
 static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int64_t seq_total,
@@ -352,24 +353,34 @@ static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int6
     memset(x, 0, sizeof *x);
     x->steady = -1;
     x->speedup = o->total > 0 ? (double)seq_total / (double)o->total : 0;
+    x->host_cycles = cyc_host_cycles(cm);
     int64_t s = cm->sequential ? 0 : 2 * (int64_t)M - 2;
     if (s >= o->n || s >= o->steps || cm->sequential)
         return;
     x->steady = o->cycles[s];
     const struct cyc_stage_step *st = &o->st[s * M];
+    struct cyc_stage_step an[64];
+    cyc_step(cm, o->n, s, an);   /* the MAC-bounds: tiles x beats, whatever the model */
     double sum = 0;
+    int64_t bound_sum = 0, bound_max = 0;
     for (int k = 0; k < M; k++) {
         sum += (double)st[k].busy;
         if (st[k].busy > x->slowest_busy)
             x->slowest_busy = st[k].busy, x->slowest = k + 1;
+        bound_sum += an[k].mac_bound;
+        bound_max = an[k].mac_bound > bound_max ? an[k].mac_bound : bound_max;
     }
     x->mean_busy = sum / M;
     x->balance = x->slowest_busy ? x->mean_busy / (double)x->slowest_busy : 0;
     x->fill_drain = o->total ? (double)(o->n * x->steady) / (double)o->total : 0;
     x->steady_speedup = (double)seq_total / (double)o->n / (double)x->steady;
-    for (int j = 0; j < cm->count[x->slowest]; j++)
-        x->hist_cycles += cm->layer[cm->first[x->slowest] + j].hist;
-    x->host_cycles = cm->in_words + 1 + cm->out_words + 2;
+    x->mac_bound = an[x->slowest - 1].mac_bound;
+    x->over_bound = x->mac_bound ? (double)x->steady / (double)x->mac_bound : 0;
+    x->balance_limit = bound_max ? (double)bound_sum / (double)bound_max : 0;
+    for (int j = 0; j < cm->count[x->slowest]; j++) {
+        const struct cyc_layer *y = &cm->layer[cm->first[x->slowest] + j];
+        x->lane_cycles += y->lane_latency * (y->n_fwd > 0) * 2;   /* a forward, a backward */
+    }
 }
 
 static void write_json(FILE *out, const struct config *c, enum sim_model model,
@@ -407,7 +418,10 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
     json_real(&j, "balance", x->balance);
     json_real(&j, "fill_drain_efficiency", x->fill_drain);
     json_real(&j, "steady_speedup", x->steady_speedup);
-    json_int(&j, "history_read_cycles_in_slowest_stage", x->hist_cycles);
+    json_int_or_null(&j, "mac_bound_cycles_of_slowest_stage", x->steady >= 0 ? x->mac_bound : -1);
+    json_real(&j, "step_over_mac_bound", x->over_bound);
+    json_real(&j, "balance_limit", x->balance_limit);
+    json_int(&j, "ema_lane_cycles_in_slowest_stage", x->lane_cycles);
     json_int(&j, "host_cycles_per_step", x->host_cycles);
     json_end_object(&j);
     json_begin_array(&j, "layer_cycles");   /* the analytic model's breakdown */
@@ -417,12 +431,12 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         json_str(&j, "layer", c->net.layers[l].name);
         json_int(&j, "stage", cm->stage_of[l]);
         json_int(&j, "forward", y->fwd);
-        json_int(&j, "history_read", y->hist);
-        json_int(&j, "input_gradient", y->dx);
-        json_int(&j, "weight_gradient", y->dw);
-        json_int(&j, "bias_gradient", y->db);
-        json_int(&j, "update_tail", y->update);
         json_int(&j, "backward", y->bwd);
+        json_int(&j, "forward_beats", y->fwd_beats);
+        json_int(&j, "input_gradient_beats", y->dx_beats);
+        json_int(&j, "weight_gradient_beats", y->dw_beats);
+        json_int(&j, "ema_lane_latency", y->lane_latency);
+        json_int(&j, "update_tail", y->update);
         json_end_object(&j);
     }
     json_end_array(&j);
@@ -438,7 +452,6 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         json_real(&j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
         if (o->causes) {
             json_begin_object(&j, "stalled_for");
-            json_int(&j, "input", o->stall_input[k]);
             json_int(&j, "backward", o->stall_loss[k]);   /* its input: the loss gradient */
             json_int(&j, "memory", o->stall_memory[k]);
             json_end_object(&j);
@@ -515,14 +528,21 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
                 "%.6f, train accuracy %.2f%%\n", (long long)o->samples,
                 o->samples ? o->loss_sum / (double)o->samples : 0.0,
                 o->samples ? 100.0 * (double)o->correct / (double)o->samples : 0.0);
-    if (x->steady >= 0)
+    if (x->steady >= 0) {
         fprintf(out, "steady step %lld cycles: of an ideal %dx, the slowest stage (%d, busy "
                 "%lld) against the mean (%.1f) leaves %.2f; fill and drain (%lld steps for %lld "
-                "minibatches) %.2f; each step also carries %lld host cycles (input, start, "
-                "loss) and %lld history-read cycles in stage %d\n",
+                "minibatches) %.2f; each step also carries %lld host cycles (input rows, "
+                "start, loss)\n",
                 (long long)x->steady, M, x->slowest, (long long)x->slowest_busy, x->mean_busy,
                 x->balance, (long long)o->steps, (long long)o->n, x->fill_drain,
-                (long long)x->host_cycles, (long long)x->hist_cycles, x->slowest);
+                (long long)x->host_cycles);
+        fprintf(out, "MAC-bound: stage %d's products need %lld cycles of its array (tiles x "
+                "beats); the steady step is %.3fx that (%s); the balance limit (the stages' "
+                "MAC-bounds summed over the largest) is %.2fx\n",
+                x->slowest, (long long)x->mac_bound, x->over_bound,
+                x->over_bound < 1.25 ? "compute-bound" : "words move slower than the array",
+                x->balance_limit);
+    }
     struct table t;
     table_init(&t, 5);
     table_row(&t, "stage|busy|stalled|idle|utilisation");
@@ -536,14 +556,13 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
     table_print(&t, out);
     table_free(&t);
     if (o->causes) {
-        table_init(&t, 7);
-        table_row(&t, "stage|stalled_input|stalled_backward|stalled_memory|offchip_weights|"
+        table_init(&t, 6);
+        table_row(&t, "stage|stalled_backward|stalled_memory|offchip_weights|"
                       "offchip_activations|offchip_history");
         for (int k = 0; k < M; k++)
-            table_row(&t, "%d|%lld|%lld|%lld|%lld|%lld|%lld", k + 1, (long long)o->stall_input[k],
-                      (long long)o->stall_loss[k], (long long)o->stall_memory[k],
-                      (long long)o->offchip_words[k][0], (long long)o->offchip_words[k][1],
-                      (long long)o->offchip_words[k][2]);
+            table_row(&t, "%d|%lld|%lld|%lld|%lld|%lld", k + 1, (long long)o->stall_loss[k],
+                      (long long)o->stall_memory[k], (long long)o->offchip_words[k][0],
+                      (long long)o->offchip_words[k][1], (long long)o->offchip_words[k][2]);
         fprintf(out, "\nstalls by cause (cycles) and what is off chip (32-bit words); off-chip "
                 "traffic %lld bytes read, %lld written\n", (long long)o->offchip_read,
                 (long long)o->offchip_write);
@@ -551,15 +570,17 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
         table_free(&t);
     }
     table_init(&t, 9);
-    table_row(&t, "layer|stage|forward|history_read|input_grad|weight_grad|bias_grad|"
-                  "update_tail|backward");
+    table_row(&t, "layer|stage|forward|backward|fwd_beats|dx_beats|dw_beats|ema_lanes|"
+                  "update_tail");
     for (int l = 0; l < cm->L; l++) {
         const struct cyc_layer *y = &cm->layer[l];
         table_row(&t, "%s|%d|%lld|%lld|%lld|%lld|%lld|%lld|%lld", c->net.layers[l].name,
-                  cm->stage_of[l], (long long)y->fwd, (long long)y->hist, (long long)y->dx,
-                  (long long)y->dw, (long long)y->db, (long long)y->update, (long long)y->bwd);
+                  cm->stage_of[l], (long long)y->fwd, (long long)y->bwd, (long long)y->fwd_beats,
+                  (long long)y->dx_beats, (long long)y->dw_beats, (long long)y->lane_latency,
+                  (long long)y->update);
     }
-    fprintf(out, "\ncycles of each layer's commands (analytic model)\n");
+    fprintf(out, "\ncycles of each layer's commands and the MAC-bound of its products, tiles "
+            "x beats (analytic model)\n");
     table_print(&t, out);
     table_free(&t);
     table_init(&t, 6);

@@ -1,8 +1,8 @@
 /* test_rtl_stash_ring_bank.c - rtl/stash_ring.sv at the depths of rtl/stash_ring_bank.sv
  * (1, 2, 3 and 6: one slot whose head never moves, small rings, a deep one) against the
  * stash of model/train.c, one reference ring per depth, through
- * sim/blocks_stash_ring_bank.h. Geometry: versions of a P 5 x Q 6 weight matrix of 16-bit
- * words in N 4 skewed banks (Q not a multiple of N, and column segments from row 2 on run
+ * sim/blocks_stash_ring_bank.h. Geometry: versions of a P 7 x Q 6 weight matrix of 16-bit
+ * words in N 4 skewed banks (Q not a multiple of N, and column segments from row 4 on run
  * past the matrix), 8-bit version counters.
  *
  * Method: the test plays a layer's trainer from reset. Each update pushes the live weights

@@ -16,16 +16,18 @@ mem() { sed -n "s/^$1  *\([0-9]*\)  *\([0-9]*\)  *equal\$/\1/p" "$tmp/out"; }
 m4=tests/configs/trace-m4-ema.yaml
 m2=tests/configs/trace-m2-stash.yaml
 m1=tests/configs/verify-m1.yaml
+odd=tests/configs/verify-odd.yaml
 
-# --- every policy; one layer per stage (M = 4), grouped (M = 2), one stage (M = 1)
+# --- every policy; one layer per stage (M = 4), grouped (M = 2), one stage (M = 1), and
+# odd shapes on a 3x5 array (partial tiles, a batch below the array's rows, no bias, M = 3)
 for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 ema" \
-            "$m1 ema"; do
+            "$m1 ema" "$odd ema" "$odd stash" "$odd stale" "$odd sequential"; do
     set -- $case
     cfg=$1 pol=$2
     run verify "$cfg" --policy "$pol"
     values=$(sed -n 's/.*: \([0-9]*\) values compared, 0 mismatches$/\1/p' "$tmp/out")
     rows=$(grep -c '  equal$' "$tmp/out")
-    if [ "$status" -eq 0 ] && [ "${values:-0}" -gt 6000 ] && [ "$rows" -eq 5 ] &&
+    if [ "$status" -eq 0 ] && [ "${values:-0}" -gt 5000 ] && [ "$rows" -eq 5 ] &&
         grep -q '^verify: pass$' "$tmp/out"; then
         ok "verify $cfg --policy $pol: $values values, 0 mismatches, memories = planner"
     else
@@ -60,8 +62,8 @@ check "verify --inject-fault: status 1, first mismatch reported" sh -c \
 
 # --- the counters: every cycle of a step is busy, stalled or idle in every stage
 run verify "$m2" --steps 3
-check "cycle counters: busy + stalled + idle = the step's cycles - the host's input writes - 1" \
-    awk -v nin=32 '
+check "cycle counters: busy + stalled + idle = the step's cycles - the host's input rows - 1" \
+    awk -v nin=8 '
         /^ *[0-9]+ +[0-9]+( +[0-9]+\/[0-9]+\/[0-9]+)+$/ {
             rows++
             want = $2 - ($1 < 3 ? nin : 0) - 1   # the start cycle is not in the step
@@ -78,7 +80,7 @@ check "verify twice: the same output" cmp -s "$tmp/a" "$tmp/b"
 run verify "$m4" --steps 2 --trace "$tmp/w.vcd"
 check "--trace w.vcd: a VCD with the top's signals and time steps" sh -c \
     "test $status -eq 0 && grep -q '^\$enddefinitions' '$tmp/w.vcd' && grep -q 'loss_wait_o' '$tmp/w.vcd' &&
-     test \$(grep -c '^#' '$tmp/w.vcd') -gt 1000"
+     test \$(grep -c '^#' '$tmp/w.vcd') -gt 500"
 run verify "$m4" --steps 2 --trace "$tmp/w.fst"
 check "--trace w.fst: GTKWave's FST reader opens it" sh -c \
     "test $status -eq 0 && '$BUILD/tests/fstinfo' '$tmp/w.fst' >/dev/null"
@@ -96,7 +98,7 @@ expect_status "verify: more minibatches than samples" 2 "need more than" verify 
 
 # --- the analytic cycle model equals the RTL, per step and per stage, on every config
 for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 ema" \
-            "$m1 ema"; do
+            "$m1 ema" "$odd ema" "$odd stash" "$odd stale" "$odd sequential"; do
     set -- $case
     "$LP" sim "$1" --policy "$2" --steps 5 --json >"$tmp/a.json" 2>/dev/null
     "$LP" sim "$1" --policy "$2" --steps 5 --json --model rtl >"$tmp/r.json" 2>/dev/null
@@ -110,7 +112,7 @@ for case in "$m4 ema" "$m4 stale" "$m4 stash" "$m4 sequential" "$m2 stash" "$m2 
 done
 # The SystemC system with the Verilated RTL stages (verilator --sc) in place of the
 # behavioural ones: the same cycles again.
-for case in "$m4 ema" "$m2 stash" "$m1 ema"; do
+for case in "$m4 ema" "$m2 stash" "$m1 ema" "$odd stash"; do
     set -- $case
     "$LP" sim "$1" --policy "$2" --steps 5 --json >"$tmp/a.json" 2>/dev/null
     "$LP" sim "$1" --policy "$2" --steps 5 --json --model systemc-rtl >"$tmp/s.json" 2>/dev/null
