@@ -277,7 +277,7 @@ module lp_layer #(
   logic [Nw*32-1:0] wb_w, wb_ms, wb_vel, wb_m;
   logic             wb_ema;
 
-  skew_mem #(.N(Nx), .P(Batch), .Q(In), .Slots(XSlots)) u_x (
+  skew_mem #(.Kind(0), .RegSlots(XSpare), .N(Nx), .P(Batch), .Q(In), .Slots(XSlots)) u_x (
     .clk_i,
     .rd_valid_i (beat_v && beat_op != OpDx),
     .rd_col_i   (beat_op == OpFwd),
@@ -292,7 +292,7 @@ module lp_layer #(
     .wr_data_i  (xin_wide)
   );
 
-  skew_mem #(.N(Nx), .P(Batch), .Q(Out), .Slots(DyBufs)) u_dy (
+  skew_mem #(.Kind(2), .RegSlots(DyBufs - 1), .N(Nx), .P(Batch), .Q(Out), .Slots(DyBufs)) u_dy (
     .clk_i,
     .rd_valid_i (beat_v && beat_op != OpFwd),
     .rd_col_i   (beat_op == OpDx),
@@ -318,7 +318,7 @@ module lp_layer #(
     wf_q   = up_rd ? pre_col : (beat_op == OpDx) ? beat_k : beat_j0;
   end
 
-  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_w (
+  skew_mem #(.Kind(3), .N(Nw), .P(WRows), .Q(Out), .Slots(1)) u_w (
     .clk_i,
     .rd_valid_i (wf_rd), .rd_col_i (wf_col), .rd_slot_i (8'd0),
     .rd_p_i (wf_p), .rd_q_i (wf_q),
@@ -326,7 +326,7 @@ module lp_layer #(
     .wr_valid_i (wb_v), .wr_bank_i (!init_valid_i), .wr_slot_i (8'd0),
     .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_w)
   );
-  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_master (
+  skew_mem #(.Kind(4), .N(Nw), .P(WRows), .Q(Out), .Slots(1)) u_master (
     .clk_i,
     .rd_valid_i (wf_rd), .rd_col_i (wf_col), .rd_slot_i (8'd0),
     .rd_p_i (wf_p), .rd_q_i (wf_q),
@@ -334,7 +334,7 @@ module lp_layer #(
     .wr_valid_i (wb_v), .wr_bank_i (!init_valid_i), .wr_slot_i (8'd0),
     .wr_p_i (wb_row), .wr_q_i (wb_col), .wr_n_i (wb_n), .wr_data_i (wb_ms)
   );
-  skew_mem #(.N(Nw), .P(WRows), .Q(Out)) u_vel (
+  skew_mem #(.Kind(5), .N(Nw), .P(WRows), .Q(Out), .Slots(1)) u_vel (
     .clk_i,
     .rd_valid_i (up_rd), .rd_col_i (1'b0), .rd_slot_i (8'd0),
     .rd_p_i (pre_row), .rd_q_i (pre_col),
@@ -406,7 +406,7 @@ module lp_layer #(
     logic [Cols*32-1:0] b2_q, b3_q;
     logic [1:0]         op2_q, op3_q;
 
-    skew_mem #(.N(Nw), .P(In), .Q(Out)) u_m (
+    skew_mem #(.Kind(6), .N(Nw), .P(In), .Q(Out), .Slots(1)) u_m (
       .clk_i,
       .rd_valid_i (wf_rd && (up_rd ? pre_row < 32'(In) : beat_op == OpDx)),
       .rd_col_i (wf_col), .rd_slot_i (8'd0),
@@ -608,7 +608,7 @@ module lp_layer #(
 
   if (HasRelu) begin : gen_y
     logic [Nw*32-1:0] unused_yb;
-    skew_mem #(.N(Nw), .P(Batch), .Q(Out), .Slots(YSlots), .Skew(1'b0)) u_y (
+    skew_mem #(.Kind(1), .N(Nw), .P(Batch), .Q(Out), .Slots(YSlots), .Skew(1'b0)) u_y (
       .clk_i,
       .rd_valid_i (ein_valid_i), .rd_col_i (1'b0), .rd_slot_i (ry_q),
       .rd_p_i (ein_row_i), .rd_q_i (ein_col_i),

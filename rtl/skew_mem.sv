@@ -20,7 +20,14 @@
 //          gives it, for a copy between memories of the same geometry).
 // Each bank has one write and one read port (1R1W SRAM); a read and a write of the same
 // word in one cycle return the old word.
+//
+// Kind and RegSlots change nothing in the hardware: they say what the memory holds, for
+// the area report (sw/report.c): 0 activations x, 1 outputs y (the relu mask), 2 errors
+// dy, 3 weights, 4 master weights, 5 velocity, 6 the EMA buffer, 7 a stash ring; RegSlots
+// of its Slots are a register between stages (a spare x slot, a second dy buffer).
 module skew_mem #(
+  parameter int unsigned Kind     = 0,
+  parameter int unsigned RegSlots = 0,
   parameter int unsigned N     = 4,
   parameter int unsigned P     = 5,
   parameter int unsigned Q     = 7,
@@ -53,6 +60,9 @@ module skew_mem #(
 );
   if (N < 1 || (N & (N - 1)) != 0) begin : gen_bad_n
     $error("skew_mem: N must be a power of two");
+  end
+  if (Kind > 7 || RegSlots > Slots) begin : gen_bad_label
+    $error("skew_mem: Kind is 0..7 and RegSlots at most Slots");
   end
 
   localparam logic [31:0] Mask = 32'(N - 1);

@@ -117,7 +117,7 @@ module stash_ring #(
     end
   end
 
-  skew_mem #(.N(N), .P(P), .Q(Q), .Slots(Depth), .Width(Width)) u_mem (
+  skew_mem #(.Kind(7), .N(N), .P(P), .Q(Q), .Slots(Depth), .Width(Width)) u_mem (
     .clk_i,
     .rd_valid_i (rd_valid_i && hit),
     .rd_col_i   (1'b1),

@@ -50,7 +50,7 @@ static const char usage[] =
     "                    train N minibatches (default 8) of a fixed-point dense network on\n"
     "                    the Verilated pipeline RTL and the golden model in lockstep,\n"
     "                    compare every value; print cycles per step per stage and the\n"
-    "                    memories the RTL instantiated against the planner's\n"
+    "                    words the RTL's memories hold against the planner's\n"
     "  sim CONFIG [--model analytic|systemc|systemc-rtl|rtl] [--steps N] [--policy P]\n"
     "      [--json]\n"
     "                    cycles of N minibatches (default 8) through the pipeline, fill and\n"

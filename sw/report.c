@@ -19,44 +19,38 @@
 /* ---- what the area is made of ---- */
 
 enum block {
-    B_MAC, B_DELAY, B_EMA, B_STASH, B_UPDATE, B_NARROW, B_REGS, B_WEIGHTS, B_OPT, B_BUFS,
-    B_CONTROL, B_N
+    B_MAC, B_ENGINE, B_DELAY, B_EMA, B_STASH, B_UPDATE, B_NARROW, B_BANKING, B_REGS, B_WEIGHTS,
+    B_OPT, B_BUFS, B_CONTROL, B_N
 };
 static const char *const block_name[B_N] = {
-    "mac_array", "delay_lines", "ema_unit", "stash_ring", "update", "narrowing",
-    "stage_registers", "weights", "optimizer_state", "layer_buffers", "control"};
+    "mac_array", "engine", "delay_lines", "ema_unit", "stash_ring", "update", "narrowing",
+    "banking", "stage_registers", "weights", "optimizer_state", "layer_buffers", "control"};
 
 /* The block of a module's own logic. */
 static int logic_block(const char *base)
 {
     static const struct { const char *m; int b; } map[] = {
-        {"mac_array", B_MAC},      {"delay_line", B_DELAY},  {"ema_unit", B_EMA},
-        {"stash_ring", B_STASH},   {"sgd_update", B_UPDATE}, {"fx_narrow", B_NARROW},
-        {"fx_narrow_reg", B_NARROW}, {"lp_xreg", B_REGS},    {"lp_layer", B_CONTROL},
-        {"lp_stage", B_CONTROL},   {"lp_top", B_CONTROL}};
+        {"mac_array", B_MAC},      {"lp_engine", B_ENGINE},  {"delay_line", B_DELAY},
+        {"ema_unit", B_EMA},       {"stash_ring", B_STASH},  {"sgd_update", B_UPDATE},
+        {"fx_narrow", B_NARROW},   {"fx_narrow_reg", B_NARROW}, {"skew_mem", B_BANKING},
+        {"lp_layer", B_CONTROL},   {"lp_stage", B_CONTROL},  {"lp_top", B_CONTROL}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcmp(map[i].m, base))
             return map[i].b;
     return -1;
 }
 
-/* The block of a memory of a module. */
-static int mem_block(const char *base, const char *mem)
+/* The block of a module's memories: a skew_mem says what it holds (its Kind, and how
+ * many of its slots are registers between stages, which go to B_REGS); the tag delay
+ * lines are the delay lines'. */
+static int mem_block(const struct syn_module *m)
 {
-    if (!strcmp(base, "stash_ring"))
-        return B_STASH;
-    if (!strcmp(base, "delay_line"))
+    static const int kind_block[] = {B_DELAY, B_DELAY, B_BUFS, B_WEIGHTS, B_OPT, B_OPT, B_EMA,
+                                     B_STASH};
+    if (!strcmp(m->base, "delay_line"))
         return B_DELAY;
-    if (!strcmp(base, "lp_xreg"))
-        return B_REGS;
-    if (strcmp(base, "lp_layer"))
-        return -1;
-    static const struct { const char *m; int b; } map[] = {
-        {"w_mem", B_WEIGHTS}, {"master_mem", B_OPT}, {"vel_mem", B_OPT}, {"act_mem", B_DELAY},
-        {"gen_ema.m_mem", B_EMA}, {"dy_mem", B_BUFS}, {"wb_mem", B_BUFS}};
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (!strcmp(map[i].m, mem))
-            return map[i].b;
+    if (!strcmp(m->base, "skew_mem") && m->kind >= 0 && m->kind < 8 && m->slots > 0)
+        return kind_block[m->kind];
     return -1;
 }
 
@@ -104,7 +98,6 @@ struct rep {
     struct plan p, p1;
     struct pol pol[PLAN_N_POLICIES];
     int M, L;
-    int64_t host_words;      /* the input and loss-gradient registers of lp_top */
     int opw, accw;           /* the MAC array's operand and accumulator bits */
     char runs[1100];
     int have_runs;
@@ -166,19 +159,20 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
         P->logic[b] += m->area * (double)m->count;
         for (int j = 0; j < m->n_mems; j++) {
             const struct syn_mem *mm = &m->mems[j];
-            int mb = mem_block(m->base, mm->name);
+            int mb = mem_block(m);
             if (mb < 0)
                 return diag_set(d, "layerpipe report", 0, 0, "no area block for memory %s of %s", mm->name,
                                 m->base), 1;
+            /* a skew_mem's banks are its slots side by side: RegSlots of them registers */
             int64_t words = mm->size * m->count, bits = mm->width * mm->size;
-            if (!strcmp(mm->name, "w_mem"))
+            int64_t regs = m->reg_slots > 0 ? words * m->reg_slots / m->slots : 0;
+            if (m->kind == 3)
                 P->r_weights += words;
-            else if (!strcmp(mm->name, "act_mem"))
-                P->r_act += words;
-            else if (!strcmp(mm->name, "gen_ema.m_mem") || mb == B_STASH)
+            else if (m->kind == 0 || m->kind == 1)
+                P->r_act += words - regs;
+            else if (m->kind == 6 || m->kind == 7)
                 P->r_hist += words;
-            else if (mb == B_REGS)
-                P->r_regs += words;
+            P->r_regs += regs;
             if (!mm->sram)
                 continue;
             double a;
@@ -188,8 +182,11 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
                                 (long long)bits, mm->name, m->base,
                                 (long long)sram_table[0].min_bits,
                                 (long long)sram_table[0].max_bits), 2;
-            P->sram[mb] += a * (double)m->count;
-            P->sram_bits[mb] += bits * m->count;
+            double reg_share = (double)regs / (double)words;
+            P->sram[mb] += a * (double)m->count * (1 - reg_share);
+            P->sram[B_REGS] += a * (double)m->count * reg_share;
+            P->sram_bits[mb] += bits * m->count - bits * m->count * regs / words;
+            P->sram_bits[B_REGS] += bits * m->count * regs / words;
         }
     }
     for (int b = 0; b < B_N; b++) {
@@ -443,8 +440,7 @@ static void write_json(const struct rep *r, FILE *f)
         json_int(&j, "weights", P->r_weights);
         json_int(&j, "history", P->r_hist);
         json_int(&j, "activation_delay_lines", P->r_act);
-        json_int(&j, "stage_registers", P->r_regs - r->host_words);
-        json_int(&j, "host_registers", r->host_words);
+        json_int(&j, "stage_registers", P->r_regs);
         json_end_object(&j);
         json_begin_object(&j, "area_um2");
         for (int b = 0; b < B_N; b++) {
@@ -474,13 +470,13 @@ static void write_json(const struct rep *r, FILE *f)
 
 /* ---- plots ---- */
 
-/* Eleven distinct colours (ColorBrewer's Paired), one per series: gnuplot's own cycle has
- * eight, which would give two blocks one colour. */
+/* Thirteen distinct colours (ColorBrewer's Paired and a grey), one per series: gnuplot's
+ * own cycle has eight, which would give two blocks one colour. */
 static const char plot_head[] =
     "set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
     "set key outside right top\nset grid ytics\nset xtics nomirror\n"
     "colors = '#1f78b4 #33a02c #e31a1c #ff7f00 #6a3d9a #b15928 #a6cee3 #b2df8a #fb9a99 "
-    "#fdbf6f #cab2d6'\n";
+    "#fdbf6f #cab2d6 #ffff99 #666666'\n";
 
 static int plot(const char *dir, const char *name, const char *body, struct diag *d)
 {
@@ -750,7 +746,7 @@ static void write_md(const struct rep *r, FILE *f)
             {"weights", P->r_weights, P->w_weights},
             {"history", P->r_hist, P->w_hist},
             {"activation delay lines", P->r_act, P->w_act},
-            {"stage registers", P->r_regs - r->host_words, P->w_regs}};
+            {"stage registers", P->r_regs, P->w_regs}};
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
             table_row(&t, "%s|%s|%lld|%lld|%s", pname(k), rows[i].n, (long long)rows[i].rtl,
                       (long long)rows[i].plan, rows[i].rtl == rows[i].plan ? "equal" : "DIFFERENT");
@@ -812,11 +808,6 @@ static int rep_init(struct rep *r, const struct config *c, struct diag *d)
                 plan_build(&r->p1, &c->net, one, 1, c->training.batch, &e)))
         rc = (diag_set(d, c->path, 0, 0, "%s", one ? e.msg : "out of memory"), 2);
     free(one);
-    if (!rc) {
-        const struct net_layer *first = &c->net.layers[0];
-        r->host_words = (int64_t)c->training.batch *
-                        (net_shape_elems(&first->in_shape) + c->net.layers[r->L - 1].out);
-    }
     return rc;
 }
 

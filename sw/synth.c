@@ -13,7 +13,7 @@
 #include "outfile.h"
 
 /* Bumped whenever the scripts below change, so old cached results are not reused. */
-#define SYN_FLOW "layerpipe-syn-4"
+#define SYN_FLOW "layerpipe-syn-5"
 
 static uint64_t fnv(const char *s, size_t n, uint64_t h)
 {
@@ -456,6 +456,21 @@ static int reap(struct running *run, int *n_run, int all, struct syn_result *r, 
     return bad;
 }
 
+/* The value of parameter `name` in module m's text (its `parameter` line), or -1. */
+static int64_t param_of(const struct emod *m, const char *name)
+{
+    char want[80];
+    int n = snprintf(want, sizeof want, "  parameter \\%s ", name);
+    for (const char *p = m->text, *end = m->text + m->len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        if (next - p > n && !strncmp(p, want, (size_t)n))
+            return strtoll(p + n, NULL, 10);
+        p = next;
+    }
+    return -1;
+}
+
 /* The module's parameter values (its `parameter` lines) into h: the top keeps its name
  * when chparam sets them. */
 static uint64_t fnv_params(const struct emod *m, uint64_t h)
@@ -645,8 +660,8 @@ int syn_run(const struct syn_tools *t, const char *params, struct syn_result *r,
                       "# %s: lp_top elaborated with the config's parameters\nread_verilog -sv",
                       SYN_FLOW);
     static const char *const files[] = {
-        "delay_line", "ema_unit",  "fx_narrow",  "fx_narrow_reg", "lp_layer", "lp_stage",
-        "lp_top",     "lp_xreg",   "mac_array",  "sgd_update",    "stash_ring"};
+        "delay_line", "ema_unit", "fx_narrow",  "fx_narrow_reg", "lp_engine",  "lp_layer",
+        "lp_stage",   "lp_top",   "mac_array",  "sgd_update",    "skew_mem",   "stash_ring"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         sk += snprintf(script + sk, sizeof script - (size_t)sk, " %s/rtl/%s.sv", t->src, files[i]);
     snprintf(script + sk, sizeof script - (size_t)sk,
@@ -711,6 +726,9 @@ int syn_run(const struct syn_tools *t, const char *params, struct syn_result *r,
             sscanf(hd + 22, "%47[^\"]", m->base);
         else
             snprintf(m->base, sizeof m->base, "%s", e[i].full + (e[i].full[0] == '\\'));
+        m->kind = param_of(&e[i], "Kind");
+        m->reg_slots = param_of(&e[i], "RegSlots");
+        m->slots = param_of(&e[i], "Slots");
         if (e[i].full[0] == '\\')
             snprintf(m->name, sizeof m->name, "%s", e[i].full + 1);
         else

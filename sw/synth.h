@@ -34,6 +34,7 @@ struct syn_module {
     double area;              /* um^2 of its own cells (submodules not included) */
     int64_t cells;            /* its own standard cells */
     int64_t count;            /* instances under the top */
+    int64_t kind, reg_slots, slots;   /* skew_mem's parameters of these names, else -1 */
     int n_mems;
     struct syn_mem *mems;
     int n_kids;

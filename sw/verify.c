@@ -72,7 +72,7 @@ static void print_report(FILE *out, const struct config *c, enum plan_policy pol
     table_print(&t, out);
     table_free(&t);
 
-    fprintf(out, "\nmemories the RTL instantiated, in 32-bit words\n");
+    fprintf(out, "\nwhat the RTL's memories hold, in 32-bit words\n");
     table_init(&t, 4);
     table_row(&t, "memory|RTL|planner|");
     for (int i = 0; i < n_mem; i++)

@@ -6,7 +6,10 @@
  * configs/fmnist-mlp4.yaml (784-256-128-64-10, batch 32) on synthetic data of
  * the same shape, one thread. The co-simulation is measured on the verify tests'
  * M = 4 ema network (tests/configs/trace-m4-ema.yaml), with and without the model
- * and the comparison. */
+ * and the comparison. The datapath's figures (steady step per policy against the slowest
+ * stage's MAC-bound, speedup over sequential) are the analytic model's for 64 minibatches
+ * of configs/fmnist-mlp4.yaml and configs/balanced-mlp4.yaml, and the RTL's for the
+ * latter, whose steady step must equal the model's (docs/cycle-model.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +196,71 @@ static double sim_cycles_rate(const char *cfg_path, enum sim_model model, int64_
     return rc ? 0 : (double)(total + seq) / t;
 }
 
+/* The datapath of a config under each policy (analytic model, n minibatches): the
+ * steady step, the slowest stage's MAC-bound (tiles x beats) and the speedup over
+ * sequential on the same hardware; and the balance limit, the stages' MAC-bounds summed
+ * over the largest. Returns the failures. */
+struct datapath {
+    int64_t steady[PLAN_N_POLICIES], bound[PLAN_N_POLICIES];
+    double speedup[PLAN_N_POLICIES], limit;
+};
+
+static int datapath_of(const char *cfg_path, int64_t n, struct datapath *dp)
+{
+    struct config c;
+    struct diag d;
+    memset(dp, 0, sizeof *dp);
+    if (cfg_load(&c, cfg_path, &d))
+        return 1;
+    struct cyc_hw hw = {c.hardware.mac_rows, c.hardware.mac_cols, c.hardware.mac_pipeline};
+    int64_t seq = 0, M = c.pipeline.n_stages;
+    int bad = 0;
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        struct cyc_model cm;
+        struct cyc_stage_step st[64];
+        if (M > 64 || cyc_build(&cm, &c.net, c.pipeline.stage_of, (int)M, c.training.batch,
+                                (enum plan_policy)k, &hw, NULL)) {
+            bad++;
+            continue;
+        }
+        int64_t total = cyc_total(&cm, n), s = k == PLAN_SEQUENTIAL ? 0 : 2 * M - 2;
+        dp->steady[k] = cyc_step(&cm, n, s, st);
+        int slow = 0;
+        int64_t sum = 0, max = 0;
+        for (int j = 0; j < M; j++) {
+            slow = st[j].busy > st[slow].busy ? j : slow;
+            sum += st[j].mac_bound;
+            max = st[j].mac_bound > max ? st[j].mac_bound : max;
+        }
+        /* sequential: one stage at a time, so the step's bound is every stage's work */
+        dp->bound[k] = k == PLAN_SEQUENTIAL ? sum : st[slow].mac_bound;
+        if (k == PLAN_SEQUENTIAL)
+            seq = total;
+        else
+            dp->limit = max ? (double)sum / (double)max : 0;
+        dp->speedup[k] = total > 0 ? (double)seq / (double)total : 0;
+        cyc_free(&cm);
+    }
+    cfg_free(&c);
+    return bad;
+}
+
+static void print_datapath(FILE *f, const char *name, const struct datapath *dp)
+{
+    fprintf(f, "bench: datapath of %s, 64 minibatches (analytic model; MAC-bound: the "
+            "slowest stage's tiles x beats, sequential: all stages')\n", name);
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        fprintf(f, "%-10s steady_step %8lld  mac_bound %8lld  step/mac_bound %6.3f  speedup "
+                "%5.2f\n", plan_policy_name((enum plan_policy)k), (long long)dp->steady[k],
+                (long long)dp->bound[k],
+                dp->bound[k] ? (double)dp->steady[k] / (double)dp->bound[k] : 0, dp->speedup[k]);
+    fprintf(f, "balance_limit %.3f  ema_speedup_over_limit %.3f  ema_step_over_stale %.4f "
+            "stash_step_over_stale %.4f\n", dp->limit,
+            dp->limit > 0 ? dp->speedup[PLAN_EMA] / dp->limit : 0,
+            (double)dp->steady[PLAN_EMA] / (double)dp->steady[PLAN_STALE],
+            (double)dp->steady[PLAN_STASH] / (double)dp->steady[PLAN_STALE]);
+}
+
 /* The 10,000-point analytic sweep of configs/sweeps/fmnist-mlp4-arch.yaml on 2 workers,
  * from nothing: loading and checking the sweep, creating the database, every point, the
  * last commit. Points per second, or 0 on failure. */
@@ -289,6 +357,17 @@ int main(int argc, char **argv)
     failures += cosim_rate(vcfg, 0, co_mb, &co) != 0 || co.mismatches != 0;
     failures += cosim_rate(vcfg, 1, co_mb, &bare) != 0;
 
+    struct datapath dp_mlp, dp_bal;
+    failures += datapath_of("configs/fmnist-mlp4.yaml", 64, &dp_mlp);
+    failures += datapath_of("configs/balanced-mlp4.yaml", 64, &dp_bal);
+    /* The RTL at full size: balanced-mlp4 on its 16x16 arrays (the first run builds it). */
+    const char *bcfg = "configs/balanced-mlp4.yaml";
+    struct cosim_rate big;
+    int64_t big_mb = 8;
+    failures += cosim_rate(bcfg, 1, big_mb, &big) != 0;
+    double big_sim = sim_cycles_rate(bcfg, SIM_RTL, big_mb);
+    failures += big_sim <= 0;
+
     char sweep_dir[1100];
     const char *slash = strrchr(argv[1], '/');
     snprintf(sweep_dir, sizeof sweep_dir, "%.*sbench-sweep", slash ? (int)(slash - argv[1] + 1) : 0,
@@ -343,6 +422,15 @@ int main(int argc, char **argv)
                     ? 100.0 * (bare.steps_per_s / co.steps_per_s - 1) : 0.0);
         fprintf(both[i], "replay_mac_cycles_per_s                %8.0f  (%lld MAC cycles each)\n",
                 rp_rate * rp_cycles, (long long)rp_cycles);
+        print_datapath(both[i], "configs/fmnist-mlp4.yaml", &dp_mlp);
+        print_datapath(both[i], "configs/balanced-mlp4.yaml", &dp_bal);
+        fprintf(both[i], "bench: pipeline RTL on %s (16x16 arrays), %lld minibatches, %lld "
+                "steps, %llu cycles\n", bcfg, (long long)big_mb, (long long)big.steps,
+                (unsigned long long)big.cycles);
+        fprintf(both[i], "big_rtl_cycles_per_s                   %8.0f  (the RTL alone)\n",
+                big.cycles_per_s);
+        fprintf(both[i], "big_rtl_sim_cycles_per_s               %8.0f  (layerpipe sim --model "
+                "rtl: the pipelined and the sequential run)\n", big_sim);
         fprintf(both[i], "bench: layerpipe sweep configs/sweeps/fmnist-mlp4-arch.yaml, %lld "
                 "points, analytic, 2 workers, into %s\n", (long long)sw_points, sweep_dir);
         fprintf(both[i], "sweep_points_per_s                     %8.0f  (aim: at least 1000; "

@@ -49,7 +49,7 @@ check "memory totals = layerpipe sim's per policy" test \
 check "EMA area < stash area when history dominates" jqc \
     '.policies.ema.total_area_um2 < .policies.stash.total_area_um2' "$s"
 check "report.md: the EMA unit's cost in area and cycles" grep -q \
-    'EMA is smaller by .* mm^2.*EMA unit rebuilds the old weights in [0-9]* cycles per step' \
+    'EMA is smaller by .* mm^2.*EMA rebuild lanes sit on the path from memory to the array and add [0-9]* cycles of latency per step' \
     "$tmp/r1/report.md"
 check "layers.csv: one row per layer, units in the header" sh -c \
     "test \$(wc -l <'$tmp/r1/layers.csv') -eq 5 && head -n 1 '$tmp/r1/layers.csv' | grep -q '^layer,stage,delay_steps,params_words,weights_bits,.*ema_history_bits'"
