@@ -85,6 +85,8 @@ struct pol {
     int64_t sram_bits[B_N];
     double fmax_mhz, latency_ns, samples_per_s;
     int64_t step_cycles, stage_busy[64], lane_cycles, latency_steps;
+    int64_t stage_bound[64], mac_bound;   /* tiles x beats: per stage, the step's bound */
+    int slowest;                          /* the busiest stage, 1-based */
     /* words, the planner's */
     int64_t w_weights, w_opt, w_hist, w_act, w_regs;
     /* words, the RTL's memories as Yosys read them */
@@ -207,8 +209,16 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
     int seq = k == PLAN_SEQUENTIAL;
     int64_t n = seq ? 1 : 2 * (int64_t)r->M - 1;
     P->step_cycles = cyc_step(&cm, n, seq ? 0 : n - 1, st);
-    for (int j = 0; j < r->M && j < 64; j++)
+    int64_t all = 0;
+    for (int j = 0; j < r->M && j < 64; j++) {
         P->stage_busy[j] = st[j].busy;
+        P->stage_bound[j] = st[j].mac_bound;
+        all += st[j].mac_bound;
+        if (!P->slowest || st[j].busy > P->stage_busy[P->slowest - 1])
+            P->slowest = j + 1;
+    }
+    /* sequential runs the stages one after the other: its bound is all of their work */
+    P->mac_bound = seq ? all : P->stage_bound[P->slowest - 1];
     for (int l = 0; l < r->L; l++)   /* the EMA lanes lengthen a forward and a backward */
         P->lane_cycles += 2 * cm.layer[l].lane_latency;
     cyc_free(&cm);
@@ -455,6 +465,11 @@ static void write_json(const struct rep *r, FILE *f)
         for (int s = 0; s < r->M && s < 64; s++)
             json_int(&j, NULL, P->stage_busy[s]);
         json_end_array(&j);
+        json_begin_array(&j, "stage_mac_bound_cycles");
+        for (int s = 0; s < r->M && s < 64; s++)
+            json_int(&j, NULL, P->stage_bound[s]);
+        json_end_array(&j);
+        json_int(&j, "mac_bound_cycles", P->mac_bound);
         if (P->n_acc) {
             json_begin_array(&j, "test_accuracy_pct");
             for (int e = 0; e < P->n_acc; e++)
@@ -654,6 +669,21 @@ static void write_md(const struct rep *r, FILE *f)
                "pipelined, 1 sequential) at fmax; samples/s: batch x fmax / cycles per step.%s\n\n",
             r->have_runs ? "" : " No training results for this config (run `layerpipe train "
                                 "CONFIG --policy all --out DIR`, then `--runs DIR`).");
+    fprintf(f, "Against the MAC-bound (the tiles x beats of the busiest stage's products; "
+               "sequential: of every stage's, one after the other):");
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
+        const struct pol *P = &r->pol[k];
+        char where[32] = "";
+        if (!P->on)
+            continue;
+        if (k != PLAN_SEQUENTIAL)
+            snprintf(where, sizeof where, " (stage %d)", P->slowest);
+        fprintf(f, " %s %lld cycles/step, %.3fx its bound of %lld%s;", pname(k),
+                (long long)P->step_cycles,
+                P->mac_bound ? (double)P->step_cycles / (double)P->mac_bound : 0,
+                (long long)P->mac_bound, where);
+    }
+    fprintf(f, " docs/cycle-model.md says where the rest goes.\n\n");
     /* The EMA unit against the stash ring. */
     const struct pol *E = &r->pol[PLAN_EMA], *S = &r->pol[PLAN_STASH], *T = &r->pol[PLAN_STALE];
     if (E->on && S->on) {

@@ -344,6 +344,7 @@ struct explain {
     int64_t lane_cycles;     /* what the EMA lanes add to the slowest stage, per step */
     int64_t host_cycles;     /* the host's input rows, start and loss wait, per step */
     double balance_limit;    /* the stages' MAC-bounds summed over the largest */
+    int64_t stage_busy[64], stage_bound[64];   /* per stage, in the steady step */
 };
 
 static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int64_t seq_total,
@@ -368,6 +369,7 @@ static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int6
         if (st[k].busy > x->slowest_busy)
             x->slowest_busy = st[k].busy, x->slowest = k + 1;
         bound_sum += an[k].mac_bound;
+        x->stage_busy[k] = st[k].busy, x->stage_bound[k] = an[k].mac_bound;
         bound_max = an[k].mac_bound > bound_max ? an[k].mac_bound : bound_max;
     }
     x->mean_busy = sum / M;
@@ -450,6 +452,8 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
         json_int(&j, "stalled", s);
         json_int(&j, "idle", i);
         json_real(&j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
+        json_int_or_null(&j, "steady_step_busy", x->steady >= 0 ? x->stage_busy[k] : -1);
+        json_int_or_null(&j, "steady_step_mac_bound", x->steady >= 0 ? x->stage_bound[k] : -1);
         if (o->causes) {
             json_begin_object(&j, "stalled_for");
             json_int(&j, "backward", o->stall_loss[k]);   /* its input: the loss gradient */
@@ -536,23 +540,33 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
                 (long long)x->steady, M, x->slowest, (long long)x->slowest_busy, x->mean_busy,
                 x->balance, (long long)o->steps, (long long)o->n, x->fill_drain,
                 (long long)x->host_cycles);
+        int cmds = 2 * cm->count[x->slowest];   /* a forward and a backward per layer */
         fprintf(out, "MAC-bound: stage %d's products need %lld cycles of its array (tiles x "
-                "beats); the steady step is %.3fx that (%s); the balance limit (the stages' "
-                "MAC-bounds summed over the largest) is %.2fx\n",
-                x->slowest, (long long)x->mac_bound, x->over_bound,
-                x->over_bound < 1.25 ? "compute-bound" : "words move slower than the array",
-                x->balance_limit);
+                "beats); its other %lld busy cycles fill and empty the engine (operand "
+                "fetch, array latency, the last tile's drain), wait for the capture buffer, "
+                "and issue its %d commands; the step, %.3fx the "
+                "MAC-bound, adds %lld cycles the stage is not busy (the host's input rows and loss "
+                "gradient, off-chip memory, the sequencer); the balance limit "
+                "(the stages' MAC-bounds summed over the largest) is %.2fx\n",
+                x->slowest, (long long)x->mac_bound, (long long)(x->slowest_busy - x->mac_bound),
+                cmds, x->over_bound, (long long)(x->steady - x->slowest_busy), x->balance_limit);
     }
     struct table t;
-    table_init(&t, 5);
-    table_row(&t, "stage|busy|stalled|idle|utilisation");
+    table_init(&t, 7);
+    table_row(&t, "stage|busy|stalled|idle|utilisation|steady_busy|steady_mac_bound");
     for (int k = 0; k < M; k++) {
         int64_t b, s, i;
+        char sb[32] = "-", sm[32] = "-";
         stage_totals(o, k, &b, &s, &i);
-        table_row(&t, "%d|%lld|%lld|%lld|%.3f", k + 1, (long long)b, (long long)s, (long long)i,
-                  b + s + i ? (double)b / (double)(b + s + i) : 0.0);
+        if (x->steady >= 0) {
+            snprintf(sb, sizeof sb, "%lld", (long long)x->stage_busy[k]);
+            snprintf(sm, sizeof sm, "%lld", (long long)x->stage_bound[k]);
+        }
+        table_row(&t, "%d|%lld|%lld|%lld|%.3f|%s|%s", k + 1, (long long)b, (long long)s,
+                  (long long)i, b + s + i ? (double)b / (double)(b + s + i) : 0.0, sb, sm);
     }
-    fprintf(out, "\ncycles per stage over the run\n");
+    fprintf(out, "\ncycles per stage over the run, and in the steady step its busy cycles "
+            "and MAC-bound (tiles x beats)\n");
     table_print(&t, out);
     table_free(&t);
     if (o->causes) {

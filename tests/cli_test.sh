@@ -235,6 +235,28 @@ check "sim resnet18: the speedup is explained (balance, fill and drain)" sh -c \
 "$LP" sim "$off" --json >"$tmp/s1"
 "$LP" sim "$off" --json >"$tmp/s2"
 check "sim: the same output twice" cmp -s "$tmp/s1" "$tmp/s2"
+# --- the datapath at the array's rate (analytic model, 64 minibatches)
+for p in stale stash ema; do
+    "$LP" sim configs/fmnist-mlp4.yaml --steps 64 --policy $p --json >"$tmp/mlp-$p.json"
+done
+check "fmnist-mlp4: the steady step within 1.25x of stage 1's MAC-bound; host cycles below 10%" \
+    jqc '.explain.slowest_stage == 1 and .explain.step_over_mac_bound <= 1.25 and
+         .explain.mac_bound_cycles_of_slowest_stage == 50720 and
+         .explain.host_cycles_per_step < 0.1 * .steady_step_cycles' "$tmp/mlp-ema.json"
+check "fmnist-mlp4: ema's and stash's steady steps within 1.02x of stale's" \
+    jqc -n --slurpfile t "$tmp/mlp-stale.json" --slurpfile s "$tmp/mlp-stash.json" \
+    --slurpfile e "$tmp/mlp-ema.json" '
+    $e[0].steady_step_cycles <= 1.02 * $t[0].steady_step_cycles and
+    $s[0].steady_step_cycles <= 1.02 * $t[0].steady_step_cycles and
+    $t[0].speedup_over_sequential > 1'
+run sim configs/balanced-mlp4.yaml --steps 64 --json
+check "balanced-mlp4: the speedup over sequential at least 0.85 of the balance limit" \
+    jqc '.explain.balance_limit > 3.5 and
+         .speedup_over_sequential >= 0.85 * .explain.balance_limit' "$tmp/out"
+run sim configs/fmnist-mlp4.yaml --steps 64
+check "sim explains the step against the MAC-bound, per stage" sh -c \
+    "grep -q '^MAC-bound: stage 1.s products need 50720 cycles' '$tmp/out' &&
+     grep -q 'steady_busy  steady_mac_bound' '$tmp/out'"
 expect_status "sim: unknown model" 2 'not "gem5"' sim "$off" --model gem5
 expect_status "sim: the RTL model of a float config" 2 "numerics.format: fixed" sim "$off" --model rtl
 expect_status "sim: no config" 2 "sim needs a CONFIG" sim
