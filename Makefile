@@ -204,7 +204,7 @@ lint:
 	@# The pipeline modules (lp_*) with a 1x1 MAC array, to keep this to minutes:
 	@# mac_array is synthesised on its own at its default 4x4.
 	@set -e; for m in $(RTL_MODS); do \
-	    case $$m in lp_layer|lp_stage|lp_top) small="chparam -set Rows 1 -set Cols 1 $$m;" ;; \
+	    case $$m in lp_engine|lp_layer|lp_stage|lp_stage_bank|lp_top) small="chparam -set Rows 1 -set Cols 1 $$m;" ;; \
 	        *) small= ;; esac; \
 	    cells=$$(yosys -p "read_verilog -sv $(RTL_SRC); $$small synth -top $$m; stat" 2>&1 | \
 	             sed -n 's/^ *Number of cells: *//p' | tail -n 1); \

@@ -10,6 +10,15 @@ static const char *src_name(const struct net *n, int idx)
     return idx == NET_INPUT ? "input" : n->layers[idx].name;
 }
 
+/* Whether stage s's backward reads weights: some layer of it propagates an error. */
+static int stage_reads_weights(const struct plan *p, int s)
+{
+    for (int l = 0; l < p->n_layers; l++)
+        if (p->layers[l].stage == s && p->layers[l].propagates)
+            return 1;
+    return 0;
+}
+
 /* What the backward of slot s reads under pol, as "W^(v)" or "W^(v)+d*m". */
 static const char *bwd_reads(char *buf, size_t size, enum plan_policy pol, int delay,
                              const struct plan_slot *s)
@@ -163,7 +172,8 @@ static int schedule_table(FILE *out, const struct config *c, const struct plan *
     fputs("  F n@v: forward of minibatch n, reading W^(v), the weights after v updates\n"
           "  B n@r: backward of minibatch n, reading r (stash: the version its forward read;\n"
           "         stale: the live weights; ema: the live W^(v) plus delay*m, rebuilding\n"
-          "         the version its forward read)\n", out);
+          "         the version its forward read; -: no weights, its layers propagate\n"
+          "         no error)\n", out);
     table_init(&tb, cols);
     snprintf(line, sizeof line, "step");
     for (int s = 1; s < cols; s++)
@@ -178,7 +188,9 @@ static int schedule_table(FILE *out, const struct config *c, const struct plan *
             if (sl.fwd >= 0)
                 snprintf(f, sizeof f, "F%lld@%lld", (long long)sl.fwd, (long long)sl.fwd_version);
             int d = 2 * (M - s);
-            if (sl.bwd >= 0 && pol == PLAN_EMA && d > 0)
+            if (sl.bwd >= 0 && !stage_reads_weights(p, s))
+                snprintf(b, sizeof b, "B%lld@-", (long long)sl.bwd);
+            else if (sl.bwd >= 0 && pol == PLAN_EMA && d > 0)
                 snprintf(b, sizeof b, "B%lld@%lld+%dm", (long long)sl.bwd,
                          (long long)sl.live_version, d);
             else if (sl.bwd >= 0)
@@ -237,7 +249,7 @@ static void json_schedule(struct json *j, const struct config *c, const struct p
             json_int_or_null(j, "backward", sl.bwd);
             json_int_or_null(j, "backward_version", sl.bwd_version);
             json_int_or_null(j, "live_version", sl.live_version);
-            if (sl.bwd >= 0)
+            if (sl.bwd >= 0 && stage_reads_weights(p, s))
                 json_str(j, "backward_reads", bwd_reads(rd, sizeof rd, pol, 2 * (p->n_stages - s), &sl));
             else
                 json_null(j, "backward_reads");

@@ -367,6 +367,23 @@ int main(int argc, char **argv)
     failures += cosim_rate(bcfg, 1, big_mb, &big) != 0;
     double big_sim = sim_cycles_rate(bcfg, SIM_RTL, big_mb);
     failures += big_sim <= 0;
+    /* ... whose cycles must be the analytic model's */
+    int64_t big_model = 0;
+    {
+        struct config bc;
+        struct cyc_model cm;
+        if (!cfg_load(&bc, bcfg, &d)) {
+            struct cyc_hw hw = {bc.hardware.mac_rows, bc.hardware.mac_cols,
+                                bc.hardware.mac_pipeline};
+            if (!cyc_build(&cm, &bc.net, bc.pipeline.stage_of, bc.pipeline.n_stages,
+                           bc.training.batch, bc.pipeline.policy, &hw, NULL)) {
+                big_model = cyc_total(&cm, big_mb);
+                cyc_free(&cm);
+            }
+            cfg_free(&bc);
+        }
+    }
+    failures += big_model != (int64_t)big.cycles;
 
     char sweep_dir[1100];
     const char *slash = strrchr(argv[1], '/');
@@ -425,8 +442,8 @@ int main(int argc, char **argv)
         print_datapath(both[i], "configs/fmnist-mlp4.yaml", &dp_mlp);
         print_datapath(both[i], "configs/balanced-mlp4.yaml", &dp_bal);
         fprintf(both[i], "bench: pipeline RTL on %s (16x16 arrays), %lld minibatches, %lld "
-                "steps, %llu cycles\n", bcfg, (long long)big_mb, (long long)big.steps,
-                (unsigned long long)big.cycles);
+                "steps, %llu cycles (the analytic model: %lld)\n", bcfg, (long long)big_mb,
+                (long long)big.steps, (unsigned long long)big.cycles, (long long)big_model);
         fprintf(both[i], "big_rtl_cycles_per_s                   %8.0f  (the RTL alone)\n",
                 big.cycles_per_s);
         fprintf(both[i], "big_rtl_sim_cycles_per_s               %8.0f  (layerpipe sim --model "

@@ -116,9 +116,12 @@ check "resnet18 edges: backward delay = forward delay = stages crossed" jqc '
           .forward_delay == $st[.to] - $st[.from] and .backward_delay == .forward_delay)' "$tmp/out"
 run plan configs/fmnist-mlp4.yaml --json --schedule 9
 check "schedule of 9 steps has 9*M slots" jqc '(.schedule | length) == 9 * .stages' "$tmp/out"
-check "schedule: stage 1 backs up minibatch 0 at step 6" jqc '
+check "schedule: stage 2 backs up minibatch 0 at step 5 with the rebuilt weights" jqc '
+    .schedule[] | select(.step == 5 and .stage == 2)
+    | .backward == 0 and .backward_reads == "W^(0)+4*m"' "$tmp/out"
+check "schedule: stage 1 (fc1, no error to propagate) reads no weights backward" jqc '
     .schedule[] | select(.step == 6 and .stage == 1)
-    | .backward == 0 and .backward_reads == "W^(0)+6*m"' "$tmp/out"
+    | .backward == 0 and .backward_reads == null' "$tmp/out"
 
 # --- train: files, determinism, memory figures equal to the planner's
 tiny=tests/configs/tiny-synth.yaml
