@@ -44,14 +44,13 @@ int64_t cyc_products(const struct cyc_hw *hw, int fetch, const struct cyc_produc
         if (q->md <= 0 || q->nd <= 0 || q->k <= 0)
             continue;
         int64_t R = hw->rows, ncol = ceil_div(q->nd, hw->cols), nfull = q->md / R,
-                rr = q->md % R, tiles = ncol * (nfull + (rr > 0));
+                rr = q->md % R;
         /* the first tile of this product follows the last one before, if any */
         last += last < 0 ? q->k : max64(q->k, prev_rows);
         /* then every tile after the first, each paying for the rows of the one before */
         int64_t steps = ncol * nfull * max64(q->k, R) + ncol * (rr > 0) * max64(q->k, rr);
         last += steps - max64(q->k, last_rows(hw, q));
         prev_rows = last_rows(hw, q);
-        (void)tiles;
     }
     if (last < 0)
         return 0;
