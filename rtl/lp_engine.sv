@@ -15,7 +15,8 @@
 // Tiles go rows outer (i0 by Rows), columns inner (j0 by Cols), one beat (k) a cycle. The
 // beat issued in cycle t (beat_*) names what the layer reads; its operands reach the array
 // FetchLat cycles later (arr_*, with a_i and b_i). A tile of `rows` rows is captured when
-// its last product has been accumulated and drains a row a cycle, so the next tile's last
+// its last product has been accumulated and drains a row a cycle (the array's hold
+// registers shift it up; no wide capture buffer), so the next tile's last
 // beat may be issued only `rows` cycles after this one's: the last beats of two tiles are
 // max(K, rows) apart, and the array never waits while K >= Rows.
 //
@@ -200,7 +201,10 @@ module lp_engine #(
   // ---------------------------------------------------------------- the array
   logic               mac_valid;
   logic [TagW-1:0]    mac_tag;
-  logic [RC*AccW-1:0] mac_acc;
+  logic [RC*AccW-1:0] mac_acc;            // the whole tile: only tests read it
+  logic [Cols*AccW-1:0] mac_row;          // the drain row
+  logic               unused_acc;
+  assign unused_acc = ^mac_acc;
 
   mac_array #(.Rows(Rows), .Cols(Cols), .OpW(OpW), .AccW(AccW), .MulStages(MulStages),
               .TagW(TagW)) u_mac (
@@ -213,12 +217,15 @@ module lp_engine #(
     .b_i,
     .out_valid_o (mac_valid),
     .out_tag_o   (mac_tag),
-    .acc_o       (mac_acc)
+    .acc_o       (mac_acc),
+    .row_o       (mac_row)
   );
   assign capture = mac_valid;
 
   // ---------------------------------------------------------------- capture and drain
-  logic [RC*AccW-1:0] dbuf_q;
+  // The array's hold registers bring row j of a finished tile to mac_row in cycle
+  // capture + j; row_q registers it, so row j is in row_q in the drain's cycle j (dr_q).
+  logic [Cols*AccW-1:0] row_q;
   logic               dbusy_q;
   logic [1:0]         dop_q;
   logic [31:0]        di0_q, dj0_q, dr_q, drows_q;
@@ -251,9 +258,7 @@ module lp_engine #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (capture) begin
-      dbuf_q <= mac_acc;
-    end
+    row_q <= mac_row;
   end
 
   assign pre_valid_o = dbusy_q;
@@ -261,7 +266,7 @@ module lp_engine #(
   assign pre_row_o   = di0_q + dr_q;
   assign pre_col_o   = dj0_q;
 
-  // The row dr_q: a Rows-to-1 choice per lane, then the narrowing lanes.
+  // The row dr_q, through the narrowing lanes.
   logic signed [7:0] nshift;
   logic        [5:0] nbits;
   always_comb begin
@@ -278,14 +283,7 @@ module lp_engine #(
     logic signed [AccW-1:0] sum;
     logic signed [31:0]     y;
     logic                   unused_sat;
-    always_comb begin
-      sum = '0;
-      for (int unsigned r = 0; r < Rows; r++) begin
-        if (dr_q == 32'(r)) begin
-          sum = dbuf_q[(r*Cols + c)*AccW +: AccW];
-        end
-      end
-    end
+    assign sum = $signed(row_q[c*AccW +: AccW]);
     fx_narrow u_narrow (
       .x_i          (64'(sum)),
       .shift_i      (nshift),

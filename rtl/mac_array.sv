@@ -1,4 +1,5 @@
-// mac_array: Rows x Cols output-stationary array of pipelined multiply-accumulate cells.
+// mac_array: Rows x Cols output-stationary array of pipelined multiply-accumulate cells
+// (mac_cell), with a drain that brings a finished tile out a row per cycle.
 //
 // Each cycle with in_valid_i the array takes one column a[Rows] (a_i) and one row
 // b[Cols] (b_i) of a sum over k; cell (r, c) adds the exact product a[r] * b[c],
@@ -8,21 +9,29 @@
 //
 // Packing (all signed two's complement, element 0 in the least significant bits):
 //   a_i[r*OpW +: OpW] = a[r]      b_i[c*OpW +: OpW] = b[c]
-//   acc_o[(r*Cols + c)*AccW +: AccW] = acc[r][c]
+//   acc_o[(r*Cols + c)*AccW +: AccW] = sum[r][c]      row_o[c*AccW +: AccW]
 //
-// Pipeline (operands are broadcast along rows and columns, so every cell sees a beat in
-// the same cycle and the latency does not depend on (r, c)):
-//   stage 1          operand registers a_q, b_q (shared by a row or a column of cells)
-//   stages 2..Mul    per-cell product registers prod_q (MulStages - 1 of them)
-//   accumulate       acc_q, and out_valid_q / out_tag_q beside it
-// valid, clear, last and tag travel down the same chain (valid_q[s], clear_q[s], ...,
-// s = cycles since the beat was taken). Latency = MulStages + 1: when the beat with
-// last_i is presented in cycle n, out_valid_o is high in cycle n + MulStages + 1 (one
-// cycle for each last beat) with out_tag_o = its tag and acc_o = the finished sums.
-// acc_o belongs to the next sum from the cycle after: a consumer takes it while
-// out_valid_o is high. Beats may follow each other back to back, with or without gaps;
-// the sums of a tile need not be cleared (a first beat without clear_i continues the
-// previous sum).
+// How operands and control reach 256 cells (docs/rtl.md, "The MAC array's wires"): no
+// register drives more than one row or one cell. a_i[r] and b_i[c] go straight into each
+// cell's own operand registers (stage 1), so an input bit drives Cols (or Rows) flops and
+// an operand flop drives only its cell's multiplier. valid, clear and last are registered
+// once per row (stage 1: Rows copies, each read by Cols cells); each cell keeps its own
+// copy from stage 2 on, which is what enables its accumulator. Operands and products load
+// every cycle (no enable to distribute); only valid decides what is accumulated.
+//
+// Pipeline: stage 1 operands and row control, stages 2..MulStages products, then the
+// accumulators; latency MulStages + 1: when the beat with last_i is presented in cycle n,
+// out_valid_o is high in cycle n + MulStages + 1 (one cycle for each last beat) with
+// out_tag_o = its tag, acc_o = the finished sums and row_o = their row 0. Beats may
+// follow each other back to back, with or without gaps; the sums of a tile need not be
+// cleared (a first beat without clear_i continues the previous sum).
+//
+// Drain: the edge that finishes a sum also loads it into the cell's hold register, and
+// every other edge moves each hold register up a row, so row_o shows row j of the tile in
+// cycle n + MulStages + 1 + j. acc_o (every hold register) is the finished tile in the
+// cycle of out_valid_o only. A tile's rows are all out before the next tile's sums
+// replace them when the last beats of two tiles are at least Rows cycles apart (at least
+// the rows the consumer reads, when it reads fewer).
 //
 // Exactness: the product is 2*OpW bits and exact. When AccW >= 2*OpW it is
 // sign-extended; when AccW < 2*OpW only its low AccW bits are added, which is
@@ -31,7 +40,8 @@
 // itself is not handled (it cannot happen in a checked configuration).
 //
 // Reset (rst_ni, asynchronous, active low) empties the pipeline: beats in flight are
-// dropped and no out_valid_o follows for them; every register resets to zero.
+// dropped and no out_valid_o follows for them; control registers and accumulators reset
+// to zero (operand, product and hold registers are data and have no reset).
 //
 // The parameters are public to Verilator so that the C++ harness can check at compile
 // time that it packs the ports for the parameters the model was built with.
@@ -55,10 +65,9 @@ module mac_array #(
 
   output logic                      out_valid_o,
   output logic [TagW-1:0]           out_tag_o,
-  output logic [Rows*Cols*AccW-1:0] acc_o
+  output logic [Rows*Cols*AccW-1:0] acc_o,
+  output logic [Cols*AccW-1:0]      row_o
 );
-  localparam int unsigned ProdW = 2 * OpW;
-
   // Parameter checks (elaboration time; both Verilator and Yosys stop on $error).
   if (Rows < 1 || Cols < 1) begin : gen_bad_shape
     $error("mac_array: Rows and Cols must be at least 1");
@@ -76,28 +85,24 @@ module mac_array #(
     $error("mac_array: TagW must be at least 1");
   end
 
-  // ---- control chain: valid, clear, last and tag of the beat s cycles old ----
-  logic [MulStages:1]           valid_d, valid_q;
-  logic [MulStages:1]           clear_d, clear_q;
-  logic [MulStages:1]           last_d,  last_q;
-  logic [MulStages*TagW-1:0]    tag_d,   tag_q;   // stage s at [(s-1)*TagW +: TagW]
+  // ---- the array's own control chain: valid, last and tag, for out_valid_o ----
+  logic [MulStages:1]        valid_d, valid_q;
+  logic [MulStages:1]        last_d,  last_q;
+  logic [MulStages*TagW-1:0] tag_d,   tag_q;   // stage s at [(s-1)*TagW +: TagW]
 
   always_comb begin
     valid_d = valid_q;
-    clear_d = clear_q;
     last_d  = last_q;
     tag_d   = tag_q;
     valid_d[1] = in_valid_i;
     if (in_valid_i) begin   // the payload of a stage loads only with a valid beat
-      clear_d[1] = clear_i;
-      last_d[1]  = last_i;
+      last_d[1]        = last_i;
       tag_d[0 +: TagW] = tag_i;
     end
     for (int unsigned s = 2; s <= MulStages; s++) begin
       valid_d[s] = valid_q[s-1];
       if (valid_q[s-1]) begin
-        clear_d[s] = clear_q[s-1];
-        last_d[s]  = last_q[s-1];
+        last_d[s] = last_q[s-1];
         tag_d[(s-1)*TagW +: TagW] = tag_q[(s-2)*TagW +: TagW];
       end
     end
@@ -106,126 +111,60 @@ module mac_array #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       valid_q <= '0;
-      clear_q <= '0;
       last_q  <= '0;
       tag_q   <= '0;
     end else begin
       valid_q <= valid_d;
-      clear_q <= clear_d;
       last_q  <= last_d;
       tag_q   <= tag_d;
     end
   end
 
-  // The beat that reaches the accumulators this cycle.
-  logic acc_en;
-  logic acc_clear;
-  assign acc_en    = valid_q[MulStages];
-  assign acc_clear = clear_q[MulStages];
-
-  // ---- stage 1: operand registers ----
-  logic [Rows*OpW-1:0] a_d, a_q;
-  logic [Cols*OpW-1:0] b_d, b_q;
-
-  always_comb begin
-    a_d = a_q;
-    b_d = b_q;
-    if (in_valid_i) begin
-      a_d = a_i;
-      b_d = b_i;
-    end
-  end
-
+  // ---- stage 1 control, one copy per row ----
+  logic [Rows-1:0] v1_q, clear1_q, last1_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      a_q <= '0;
-      b_q <= '0;
+      v1_q     <= '0;
+      clear1_q <= '0;
+      last1_q  <= '0;
     end else begin
-      a_q <= a_d;
-      b_q <= b_d;
+      v1_q     <= {Rows{in_valid_i}};
+      clear1_q <= {Rows{clear_i}};
+      last1_q  <= {Rows{last_i}};
     end
   end
 
   // ---- the cells ----
+  logic [Rows*Cols*AccW-1:0] hold;   // hold[(r*Cols + c)*AccW +: AccW]
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
-      logic signed [OpW-1:0]   a_op;
-      logic signed [OpW-1:0]   b_op;
-      logic signed [ProdW-1:0] prod;      // exact product of stage 1's operands
-      logic signed [ProdW-1:0] prod_acc;  // the product that reaches the accumulator
-      logic signed [AccW-1:0]  addend;
-      logic signed [AccW-1:0]  acc_d, acc_q;
-
-      assign a_op = $signed(a_q[r*OpW +: OpW]);
-      assign b_op = $signed(b_q[c*OpW +: OpW]);
-      // Both operands sign-extended to the product width first: exact for any OpW.
-      assign prod = ProdW'(a_op) * ProdW'(b_op);
-
-      if (MulStages == 1) begin : gen_prod_comb
-        // No product register: stage 1 feeds the accumulator directly.
-        assign prod_acc = prod;
-      end else begin : gen_prod_pipe
-        // The product of the beat s cycles old (s = 2..MulStages) is at
-        // prod_q[(s-2)*ProdW +: ProdW].
-        logic [(MulStages-1)*ProdW-1:0] prod_d, prod_q;
-
-        always_comb begin
-          prod_d = prod_q;
-          if (valid_q[1]) begin
-            prod_d[0 +: ProdW] = prod;
-          end
-          for (int unsigned s = 3; s <= MulStages; s++) begin
-            if (valid_q[s-1]) begin
-              prod_d[(s-2)*ProdW +: ProdW] = prod_q[(s-3)*ProdW +: ProdW];
-            end
-          end
-        end
-
-        always_ff @(posedge clk_i or negedge rst_ni) begin
-          if (!rst_ni) begin
-            prod_q <= '0;
-          end else begin
-            prod_q <= prod_d;
-          end
-        end
-
-        assign prod_acc = $signed(prod_q[(MulStages-2)*ProdW +: ProdW]);
+      logic [AccW-1:0] below;
+      if (r + 1 < Rows) begin : gen_below
+        assign below = hold[((r+1)*Cols + c)*AccW +: AccW];
+      end else begin : gen_bottom
+        assign below = '0;
       end
-
-      if (AccW >= ProdW) begin : gen_addend_ext
-        assign addend = AccW'(prod_acc);   // sign extension (prod_acc is signed)
-      end else begin : gen_addend_wrap
-        // Modulo 2^AccW: exact for every sum that fits in AccW bits (see the header).
-        logic unused_prod_hi;
-        assign unused_prod_hi = ^prod_acc[ProdW-1:AccW];
-        assign addend = $signed(prod_acc[AccW-1:0]);
-      end
-
-      always_comb begin
-        acc_d = acc_q;
-        if (acc_en) begin
-          acc_d = acc_clear ? addend : acc_q + addend;
-        end
-      end
-
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          acc_q <= '0;
-        end else begin
-          acc_q <= acc_d;
-        end
-      end
-
-      assign acc_o[(r*Cols + c)*AccW +: AccW] = acc_q;
+      mac_cell #(.OpW(OpW), .AccW(AccW), .MulStages(MulStages)) u_cell (
+        .clk_i, .rst_ni,
+        .a_i      ($signed(a_i[r*OpW +: OpW])),
+        .b_i      ($signed(b_i[c*OpW +: OpW])),
+        .v1_i     (v1_q[r]),
+        .clear1_i (clear1_q[r]),
+        .last1_i  (last1_q[r]),
+        .below_i  (below),
+        .hold_o   (hold[(r*Cols + c)*AccW +: AccW])
+      );
     end
   end
+  assign acc_o = hold;
+  assign row_o = hold[0 +: Cols*AccW];
 
   // ---- output: valid for one cycle after the last beat has been accumulated ----
   logic            out_valid_d, out_valid_q;
   logic [TagW-1:0] out_tag_d,   out_tag_q;
 
   always_comb begin
-    out_valid_d = acc_en & last_q[MulStages];
+    out_valid_d = valid_q[MulStages] & last_q[MulStages];
     out_tag_d   = out_tag_q;
     if (out_valid_d) begin
       out_tag_d = tag_q[(MulStages-1)*TagW +: TagW];

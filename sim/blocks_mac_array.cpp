@@ -38,6 +38,10 @@ static void sample(const sim_mac *s, sim_mac_out *out)
         uint64_t lo = s->top->acc_o[2 * i], hi = s->top->acc_o[2 * i + 1];
         out->acc[i] = static_cast<int64_t>(hi << 32 | lo);
     }
+    for (int c = 0; c < SIM_MAC_COLS; c++) {
+        uint64_t lo = s->top->row_o[2 * c], hi = s->top->row_o[2 * c + 1];
+        out->row[c] = static_cast<int64_t>(hi << 32 | lo);
+    }
 }
 
 struct sim_mac *sim_mac_create(void)

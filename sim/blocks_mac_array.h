@@ -38,6 +38,8 @@ struct sim_mac_out {
     int valid;
     uint32_t tag;
     int64_t acc[SIM_MAC_ROWS * SIM_MAC_COLS];   /* acc[r * SIM_MAC_COLS + c] */
+    int64_t row[SIM_MAC_COLS];   /* row_o: row j of the tile j cycles after valid, until the
+                                    next tile's valid */
 };
 
 /* What sim_mac_tile observed. */

@@ -420,6 +420,8 @@ struct stream {
     struct expect *fifo;
     int head, tail, bad;
     int64_t cycle;   /* the cycle being driven */
+    int drain;       /* the row of fifo[head - 1] that row_o shows this cycle (R: none) */
+    int64_t rows;    /* drain rows compared */
 };
 
 /* One cycle of the stream: drive *bt, clock, and score what the array shows in the next
@@ -430,6 +432,15 @@ static void stream_cycle(struct stream *st, const struct sim_mac_beat *bt)
     struct sim_mac_out out;
     sim_mac_cycle(st->s, bt, &out);
     st->cycle++;
+    if (out.valid)
+        st->drain = 0;   /* a new tile replaces the rows of the one before */
+    if (st->drain < R && st->head + out.valid > 0) {
+        /* row j of the latest tile leaves j cycles after its out_valid_o */
+        const struct expect *e = &st->fifo[st->head + out.valid - 1];
+        st->bad += compare_sums("drain row", st->cycle, out.row, e->sums + st->drain * C, C) > 0;
+        st->drain++;
+        st->rows++;
+    }
     if (!out.valid)
         return;
     if (st->head == st->tail) {
@@ -456,7 +467,7 @@ static void stream_cycle(struct stream *st, const struct sim_mac_beat *bt)
 static void test_tags_and_valid_travel_with_data(void **state)
 {
     struct rng r;
-    struct stream st = {*state, NULL, 0, 0, 0, 0};
+    struct stream st = {*state, NULL, 0, 0, 0, 0, R, 0};
     int64_t acc[R * C] = {0}, idle = 0;
     reports_left = REPORTS;
     st.fifo = xalloc(sizeof *st.fifo * STREAM_TILES);
@@ -509,8 +520,10 @@ static void test_tags_and_valid_travel_with_data(void **state)
     memset(&none, 0, sizeof none);
     for (int i = 0; i < 2 * L; i++)
         stream_cycle(&st, &none);
-    print_message("  %lld cycles (%lld idle), %d results matched by tag and latency %d\n",
-                  (long long)st.cycle, (long long)idle, st.head, L);
+    print_message("  %lld cycles (%lld idle), %d results matched by tag and latency %d, "
+                  "%lld drain rows\n", (long long)st.cycle, (long long)idle, st.head, L,
+                  (long long)st.rows);
+    assert_true(st.rows > STREAM_TILES);
     assert_int_equal(st.head, STREAM_TILES);
     assert_int_equal(st.tail, STREAM_TILES);
     assert_int_equal(st.bad, 0);
