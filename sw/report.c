@@ -30,7 +30,8 @@ static const char *const block_name[B_N] = {
 static int logic_block(const char *base)
 {
     static const struct { const char *m; int b; } map[] = {
-        {"mac_array", B_MAC},      {"lp_engine", B_ENGINE},  {"delay_line", B_DELAY},
+        {"mac_array", B_MAC},      {"mac_cell", B_MAC},      {"lp_engine", B_ENGINE},
+        {"delay_line", B_DELAY},
         {"ema_unit", B_EMA},       {"stash_ring", B_STASH},  {"sgd_update", B_UPDATE},
         {"fx_narrow", B_NARROW},   {"fx_narrow_reg", B_NARROW}, {"skew_mem", B_BANKING},
         {"lp_layer", B_CONTROL},   {"lp_stage", B_CONTROL},  {"lp_top", B_CONTROL}};
@@ -64,6 +65,25 @@ static const struct { int64_t min_bits, max_bits; double um2_per_bit; } sram_tab
     {SYN_FLOP_BITS + 1, (int64_t)1 << 30, 1e6 / 0.0050e6 * (0.18 / 0.5) * (0.18 / 0.5)},
 };
 
+/* The SRAM macros' timing (docs/reports.md, "SRAM"), from the same source: OpenRAM's
+ * SPICE-characterised SCMOS 0.5 um macro (VLSIDA/OpenRAM, lib/scn3me_subm/lib/
+ * sram_1rw_32b_2048w_1bank_scn3me_subm_TT_5p0V_25C.lib: 12,696,470.64 um^2 for 65,536
+ * bits, 194 um^2 a bit against the table's 200), its delays scaled to 0.18 um by
+ * 0.18/0.5 as the table scales its area by the square. It latches the address on the
+ * rising edge and reads while the clock is low: data out at most 9.2 ns after the
+ * falling edge (the slowest input slew and load of its table), and the falling edge
+ * comes half its minimum period (16.875 ns) after the rising one, so the read data of a
+ * rising edge is valid 8.4375 + 9.2 ns later; setup at most 0.149 ns. */
+#define SRAM_SCALE (0.18 / 0.5)
+static const struct syn_sram_timing sram_timing = {
+    (16.875 / 2 + 9.2) * SRAM_SCALE,   /* clock to read data: 6.3495 ns */
+    0.149 * SRAM_SCALE,                 /* setup: 0.0536 ns */
+    16.875 * SRAM_SCALE,                /* minimum period: 6.075 ns */
+    1.153 * SRAM_SCALE,                 /* the read data's slew, of the same arc: 0.415 ns */
+    9.8242e-3 * SRAM_SCALE,             /* an input pin's capacitance: 3.54 fF */
+    "OpenRAM's sram_1rw_32b_2048w_1bank_scn3me_subm (SCMOS 0.5 um, TT 5 V 25 C, "
+    "VLSIDA/OpenRAM lib/scn3me_subm/lib), delays scaled to 0.18 um by 0.18/0.5"};
+
 static int sram_area(int64_t bits, double *um2)
 {
     for (size_t i = 0; i < sizeof sram_table / sizeof *sram_table; i++)
@@ -84,6 +104,9 @@ struct pol {
     double logic[B_N], sram[B_N], area, logic_area, sram_area;
     int64_t sram_bits[B_N];
     double fmax_mhz, latency_ns, samples_per_s;
+    double step_latency_us;               /* a step at fmax */
+    struct syn_path blk[B_N];             /* each block's worst path (ns < 0: none) */
+    int64_t buffers;                      /* fanout buffers in the whole design */
     int64_t step_cycles, stage_busy[64], lane_cycles, latency_steps;
     int64_t stage_bound[64], mac_bound;   /* tiles x beats: per stage, the step's bound */
     int slowest;                          /* the busiest stage, 1-based */
@@ -128,10 +151,11 @@ static void layer_words(const struct rep *r, int k, int l, int64_t w[5])
             w[4] += r->p.edges[i].forward_words + r->p.edges[i].backward_words;
 }
 
-static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struct diag *d)
+/* The RTL's parameters under policy k, as verify builds it ("-GName=value" lines). Returns
+ * 0, or 2 with d set (a network the RTL cannot build). */
+static int policy_params(struct rep *r, int k, char *params, size_t size, struct diag *d)
 {
     const struct config *c = r->c;
-    struct pol *P = &r->pol[k];
     struct fixed_spec q;
     struct train_opts o;
     struct lp_err e = {0};
@@ -140,18 +164,39 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
     struct cosim_setup s = {&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, &q,
                             c->hardware.mac_rows, c->hardware.mac_cols,
                             c->hardware.mac_pipeline, NULL, NULL, 0, NULL, NULL, 0, 0};
-    char params[4096];
-    if (cosim_top_params(&s, params, sizeof params, &e)) {
+    if (cosim_top_params(&s, params, size, &e)) {
         diag_set(d, c->path, 0, 0, "%s", e.msg);
         return 2;
     }
     const char *ow = strstr(params, "-GOpW="), *aw = strstr(params, "-GAccW=");
     r->opw = ow ? atoi(ow + 6) : 0;
     r->accw = aw ? atoi(aw + 7) : 0;
-    if (tools->note)
-        fprintf(tools->note, "report: %s: synthesis and timing\n", pname(k));
-    if (syn_run(tools, params, &P->syn, d))
-        return 1;
+    return 0;
+}
+
+/* The worst path of each block: to its modules' flops, and to the inputs of the SRAM
+ * macros of the memories it holds. */
+static void block_paths(struct pol *P)
+{
+    for (int b = 0; b < B_N; b++)
+        P->blk[b].ns = -1;
+    for (int i = 0; i < P->syn.n; i++) {
+        const struct syn_module *m = &P->syn.m[i];
+        int b = logic_block(m->base), mb = mem_block(m);
+        if (b >= 0 && m->worst[SYN_LOGIC].ns > P->blk[b].ns)
+            P->blk[b] = m->worst[SYN_LOGIC];
+        if (mb >= 0 && m->worst[SYN_SRAM].ns > P->blk[mb].ns)
+            P->blk[mb] = m->worst[SYN_SRAM];
+    }
+}
+
+/* Policy k's figures from its synthesis and timing (P->syn), the cycle model and the
+ * planner. Returns 0; 2 with d set on bad input; 1 with d set otherwise. */
+static int policy_figures(struct rep *r, int k, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct pol *P = &r->pol[k];
+    struct lp_err e = {0};
     /* Area by block: each module's own logic, each memory kept as SRAM. */
     for (int i = 0; i < P->syn.n; i++) {
         const struct syn_module *m = &P->syn.m[i];
@@ -196,7 +241,10 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
         P->sram_area += P->sram[b];
     }
     P->area = P->logic_area + P->sram_area;
-    P->fmax_mhz = 1000.0 / P->syn.path_ns;
+    P->fmax_mhz = 1000.0 / P->syn.path.ns;
+    block_paths(P);
+    for (int i = 0; i < P->syn.n; i++)
+        P->buffers += P->syn.m[i].buffers * P->syn.m[i].count;
     /* Cycles: a step with every stage busy (sequential: one minibatch's step). */
     struct cyc_model cm;
     struct cyc_hw hw = {c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline};
@@ -223,7 +271,8 @@ static int run_policy(struct rep *r, int k, const struct syn_tools *tools, struc
         P->lane_cycles += 2 * cm.layer[l].lane_latency;
     cyc_free(&cm);
     P->latency_steps = seq ? 1 : 2 * (int64_t)r->M - 1;
-    P->latency_ns = (double)(P->latency_steps * P->step_cycles) * P->syn.path_ns;
+    P->latency_ns = (double)(P->latency_steps * P->step_cycles) * P->syn.path.ns;
+    P->step_latency_us = (double)P->step_cycles / P->fmax_mhz;
     P->samples_per_s = (double)c->training.batch * P->fmax_mhz * 1e6 / (double)P->step_cycles;
     for (int l = 0; l < r->L; l++) {
         int64_t w[5];
@@ -428,11 +477,26 @@ static void write_json(const struct rep *r, FILE *f)
         json_real(&j, "logic_area_um2", P->logic_area);
         json_real(&j, "sram_area_um2", P->sram_area);
         json_int(&j, "std_cells", P->syn.cells);
-        json_real(&j, "critical_path_ns", P->syn.path_ns);
-        json_str(&j, "critical_path_from", P->syn.path_from);
-        json_str(&j, "critical_path_to", P->syn.path_to);
+        json_int(&j, "fanout_buffers", P->buffers);
+        json_real(&j, "critical_path_ns", P->syn.path.ns);
+        json_str(&j, "critical_path_from", P->syn.path.from);
+        json_str(&j, "critical_path_to", P->syn.path.to);
         json_real(&j, "fmax_mhz", P->fmax_mhz);
+        json_begin_array(&j, "critical_paths");
+        for (int b = 0; b < B_N; b++) {
+            if (P->blk[b].ns < 0)
+                continue;
+            json_begin_object(&j, NULL);
+            json_str(&j, "block", block_name[b]);
+            json_str(&j, "from", P->blk[b].from);
+            json_str(&j, "to", P->blk[b].to);
+            json_real(&j, "delay_ns", P->blk[b].ns);
+            json_real(&j, "slack_ns", P->syn.path.ns - P->blk[b].ns);
+            json_end_object(&j);
+        }
+        json_end_array(&j);
         json_int(&j, "cycles_per_step", P->step_cycles);
+        json_real(&j, "step_latency_us", P->step_latency_us);
         json_int(&j, "latency_steps", P->latency_steps);
         json_real(&j, "latency_ns", P->latency_ns);
         json_real(&j, "samples_per_s", P->samples_per_s);
@@ -646,9 +710,9 @@ static void write_md(const struct rep *r, FILE *f)
             r->v_yosys,
             r->liberty, SYN_FLOP_BITS, sram_source, r->v_sta);
     fprintf(f, "## Summary\n\n```\n");
-    table_init(&t, 11);
-    table_row(&t, "policy|area_mm2|logic_mm2|sram_mm2|fmax_MHz|cycles/step|latency_us|"
-                  "samples/s|history_KiB|memory_KiB|test_acc_%%");
+    table_init(&t, 12);
+    table_row(&t, "policy|area_mm2|logic_mm2|sram_mm2|fmax_MHz|cycles/step|step_us|"
+                  "latency_us|samples/s|history_KiB|memory_KiB|test_acc_%%");
     table_rule(&t);
     for (int k = 0; k < PLAN_N_POLICIES; k++) {
         const struct pol *P = &r->pol[k];
@@ -657,16 +721,18 @@ static void write_md(const struct rep *r, FILE *f)
         char acc[32] = "-";
         if (P->n_acc)
             snprintf(acc, sizeof acc, "%.2f", P->acc[P->n_acc - 1]);
-        table_row(&t, "%s|%.3f|%.3f|%.3f|%.2f|%lld|%.2f|%.0f|%.1f|%.1f|%s", pname(k),
+        table_row(&t, "%s|%.3f|%.3f|%.3f|%.2f|%lld|%.3f|%.2f|%.0f|%.1f|%.1f|%s", pname(k),
                   P->area / 1e6, P->logic_area / 1e6, P->sram_area / 1e6, P->fmax_mhz,
-                  (long long)P->step_cycles, P->latency_ns / 1e3, P->samples_per_s,
+                  (long long)P->step_cycles, P->step_latency_us, P->latency_ns / 1e3,
+                  P->samples_per_s,
                   kib(P->w_hist),
                   kib(P->w_weights + P->w_opt + P->w_hist + P->w_act + P->w_regs), acc);
     }
     table_print(&t, f);
     table_free(&t);
     fprintf(f, "```\n\nlatency: one minibatch from its input to its last update (2M-1 steps "
-               "pipelined, 1 sequential) at fmax; samples/s: batch x fmax / cycles per step.%s\n\n",
+               "pipelined, 1 sequential) at fmax; step_us: cycles per step / fmax; samples/s: "
+               "batch x fmax / cycles per step.%s\n\n",
             r->have_runs ? "" : " No training results for this config (run `layerpipe train "
                                 "CONFIG --policy all --out DIR`, then `--runs DIR`).");
     fprintf(f, "Against the MAC-bound (the tiles x beats of the busiest stage's products; "
@@ -752,18 +818,39 @@ static void write_md(const struct rep *r, FILE *f)
     table_print(&t, f);
     table_free(&t);
     fprintf(f, "```\n\n## Timing\n\n```\n");
-    table_init(&t, 5);
-    table_row(&t, "policy|std_cells|path_ns|from|to");
+    table_init(&t, 7);
+    table_row(&t, "policy|std_cells|fanout_buffers|path_ns|fmax_MHz|from|to");
     table_rule(&t);
     for (int k = 0; k < PLAN_N_POLICIES; k++)
         if (r->pol[k].on)
-            table_row(&t, "%s|%lld|%.3f|%s|%s", pname(k), (long long)r->pol[k].syn.cells,
-                      r->pol[k].syn.path_ns, r->pol[k].syn.path_from, r->pol[k].syn.path_to);
+            table_row(&t, "%s|%lld|%lld|%.3f|%.2f|%s|%s", pname(k),
+                      (long long)r->pol[k].syn.cells, (long long)r->pol[k].buffers,
+                      r->pol[k].syn.path.ns, r->pol[k].fmax_mhz, r->pol[k].syn.path.from,
+                      r->pol[k].syn.path.to);
     table_print(&t, f);
     table_free(&t);
-    fprintf(f, "```\n\nMemories are cut out of the timed netlist (their access time is not "
-               "modelled); paths from and to the top's ports are timed against one clock "
-               "edge.\n\n## Planner and RTL\n\nThe memories Yosys found in the RTL, in words, "
+    fprintf(f, "```\n\nOne clock edge times every path, from and to the top's ports too; "
+               "memories are SRAM macros, read data %.3f ns after the clock and %.3f ns of "
+               "setup (the SRAM table's source, docs/reports.md). fanout_buffers: what "
+               "layerpipe added where a net kept more than %d loads after ABC.\n\n"
+               "### Critical path by block\n\nThe worst path ending in each block (at its "
+               "flops, or at the inputs of the SRAM macros of the memories it holds; the top's "
+               "output ports count as control), and its slack with the clock at the design's "
+               "fmax:\n\n```\n",
+            sram_timing.access_ns, sram_timing.setup_ns, SYN_MAX_FANOUT);
+    table_init(&t, 6);
+    table_row(&t, "policy|block|delay_ns|slack_ns|from|to");
+    table_rule(&t);
+    for (int k = 0; k < PLAN_N_POLICIES; k++)
+        for (int b = 0; b < B_N; b++) {
+            const struct pol *P = &r->pol[k];
+            if (P->on && P->blk[b].ns >= 0)
+                table_row(&t, "%s|%s|%.3f|%.3f|%s|%s", pname(k), block_name[b], P->blk[b].ns,
+                          P->syn.path.ns - P->blk[b].ns, P->blk[b].from, P->blk[b].to);
+        }
+    table_print(&t, f);
+    table_free(&t);
+    fprintf(f, "```\n\n## Planner and RTL\n\nThe memories Yosys found in the RTL, in words, "
                "against the planner's:\n\n```\n");
     table_init(&t, 6);
     table_row(&t, "policy|memory|RTL|planner|");
@@ -799,7 +886,9 @@ static void write_commands(const struct rep *r, FILE *f)
         const struct syn_result *s = &r->pol[k].syn;
         if (!r->pol[k].on)
             continue;
-        fprintf(f, "\n# %s\n(cd %s && yosys -q -s elab.ys)\n", pname(k), s->elab_dir);
+        fprintf(f, "\n# %s\n(cd %s && yosys -q -s elab.ys)\n"
+                   "# each module: yosys writes mapped.v, then layerpipe's fanout pass net.v\n",
+                pname(k), s->elab_dir);
         for (int i = 0; i < s->n; i++)
             fprintf(f, "(cd %s && yosys -q -s synth.ys)   # %s x%lld\n", s->m[i].dir,
                     s->m[i].base, (long long)s->m[i].count);
@@ -859,7 +948,33 @@ static void rep_tools(const struct rep *r, struct syn_tools *t, char *cache, siz
     snprintf(cache, size, "%s", env && *env ? env : "");
     if (!*cache)
         snprintf(cache, size, "%s/build/syn", src);
-    *t = (struct syn_tools){src, cache, r->liberty, jobs, note};
+    *t = (struct syn_tools){src, cache, r->liberty, jobs, note, &sram_timing};
+}
+
+/* Synthesis and timing of every policy that is on, in one pool of tool runs, then each
+ * one's figures. Returns 0; 2 with d set on bad input; 1 with d set otherwise. */
+static int run_policies(struct rep *r, const struct syn_tools *tools, struct diag *d)
+{
+    char params[PLAN_N_POLICIES][4096];
+    const char *p[PLAN_N_POLICIES];
+    struct syn_result res[PLAN_N_POLICIES];
+    int on[PLAN_N_POLICIES], n = 0, rc = 0;
+    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++)
+        if (r->pol[k].on) {
+            rc = policy_params(r, k, params[k], sizeof params[k], d);
+            p[n] = params[k];
+            on[n++] = k;
+        }
+    if (!rc && tools->note)
+        fprintf(tools->note, "report: synthesis and timing of %d design%s\n", n,
+                n == 1 ? "" : "s");
+    if (!rc && syn_run_all(tools, n, p, res, d))
+        rc = 1;
+    for (int i = 0; i < n && !rc; i++)
+        r->pol[on[i]].syn = res[i];
+    for (int i = 0; i < n && !rc; i++)
+        rc = policy_figures(r, on[i], d);
+    return rc;
 }
 
 int report_area(const struct config *c, struct report_area *a, struct diag *d)
@@ -871,7 +986,11 @@ int report_area(const struct config *c, struct report_area *a, struct diag *d)
     struct syn_tools tools;
     int k = (int)c->pipeline.policy, rc = rep_init(r, c, d);
     rep_tools(r, &tools, cache, sizeof cache, 1, NULL);
-    if (!rc && !(rc = run_policy(r, k, &tools, d))) {
+    if (!rc) {
+        r->pol[k].on = 1;
+        rc = run_policies(r, &tools, d);
+    }
+    if (!rc) {
         const struct pol *P = &r->pol[k];
         *a = (struct report_area){P->area, P->logic_area, P->sram_area, P->fmax_mhz,
                                   P->latency_ns};
@@ -899,12 +1018,10 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct syn_tools tools;
     rep_tools(r, &tools, cache, sizeof cache, cpus > 1 ? (int)cpus : 1, stderr);
-    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++) {
-        if (rq->policy >= 0 && rq->policy != k)
-            continue;
-        r->pol[k].on = 1;
-        rc = run_policy(r, k, &tools, d);
-    }
+    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++)
+        r->pol[k].on = rq->policy < 0 || rq->policy == k;
+    if (!rc)
+        rc = run_policies(r, &tools, d);
     struct diag dd;
     if (!rc && outfile_mkdir_p(rq->out_dir, &dd))
         *d = dd, rc = 1;
