@@ -36,8 +36,8 @@ int64_t cyc_products(const struct cyc_hw *hw, int fetch, const struct cyc_produc
 {
     /* Tiles go rows outer: a product has ncol tiles in each row block, nfull blocks of
      * Rows rows and one of rr rows when Rows does not divide md. A tile's last beat is
-     * max(K, rows of the tile before) after the last beat before it (the capture buffer
-     * drains a row a cycle), the first at K - 1. */
+     * max(K, rows of the tile before) after the last beat before it (the hold registers
+     * drain a row a cycle), the first at K - 1. */
     int64_t last = -1, prev_rows = 0;
     for (int i = 0; i < n; i++) {
         const struct cyc_product *q = &p[i];

@@ -543,7 +543,7 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
         int cmds = 2 * cm->count[x->slowest];   /* a forward and a backward per layer */
         fprintf(out, "MAC-bound: stage %d's products need %lld cycles of its array (tiles x "
                 "beats); its other %lld busy cycles fill and empty the engine (operand "
-                "fetch, array latency, the last tile's drain), wait for the capture buffer, "
+                "fetch, array latency, the last tile's drain), wait for the drain, "
                 "and issue its %d commands; the step, %.3fx the "
                 "MAC-bound, adds %lld cycles the stage is not busy (the host's input rows and loss "
                 "gradient, off-chip memory, the sequencer); the balance limit "
