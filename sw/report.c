@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -95,6 +96,10 @@ static int sram_area(int64_t bits, double *um2)
 }
 
 /* ---- one policy ---- */
+
+/* Block b's slack with the clock at P's fmax (its period the design's worst path), to
+ * the picosecond OpenSTA reports. */
+#define SLACK_NS(P, b) (round(((P)->syn.path.ns - (P)->blk[b].ns) * 1000.0) / 1000.0)
 
 #define MAX_EPOCHS 1000
 
@@ -491,7 +496,7 @@ static void write_json(const struct rep *r, FILE *f)
             json_str(&j, "from", P->blk[b].from);
             json_str(&j, "to", P->blk[b].to);
             json_real(&j, "delay_ns", P->blk[b].ns);
-            json_real(&j, "slack_ns", P->syn.path.ns - P->blk[b].ns);
+            json_real(&j, "slack_ns", SLACK_NS(P, b));
             json_end_object(&j);
         }
         json_end_array(&j);
@@ -846,7 +851,7 @@ static void write_md(const struct rep *r, FILE *f)
             const struct pol *P = &r->pol[k];
             if (P->on && P->blk[b].ns >= 0)
                 table_row(&t, "%s|%s|%.3f|%.3f|%s|%s", pname(k), block_name[b], P->blk[b].ns,
-                          P->syn.path.ns - P->blk[b].ns, P->blk[b].from, P->blk[b].to);
+                          SLACK_NS(P, b), P->blk[b].from, P->blk[b].to);
         }
     table_print(&t, f);
     table_free(&t);
@@ -948,7 +953,10 @@ static void rep_tools(const struct rep *r, struct syn_tools *t, char *cache, siz
     snprintf(cache, size, "%s", env && *env ? env : "");
     if (!*cache)
         snprintf(cache, size, "%s/build/syn", src);
-    *t = (struct syn_tools){src, cache, r->liberty, jobs, note, &sram_timing};
+    /* skew_mem's Kind and RegSlots say what a memory holds and change nothing in the
+     * hardware (rtl/skew_mem.sv) */
+    static const char *const labels[] = {"Kind", "RegSlots", NULL};
+    *t = (struct syn_tools){src, cache, r->liberty, jobs, note, &sram_timing, labels};
 }
 
 /* Synthesis and timing of every policy that is on, in one pool of tool runs, then each

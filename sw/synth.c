@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,7 +16,7 @@
 #include "synth_buffer.h"
 
 /* Bumped whenever the scripts below change, so old cached results are not reused. */
-#define SYN_FLOW "layerpipe-syn-6"
+#define SYN_FLOW "layerpipe-syn-7"
 
 /* The buffer of the fanout trees synth_buffer.c adds (at most SYN_MAX_FANOUT loads). */
 #define SYN_BUF "BUFX4"
@@ -634,8 +635,9 @@ static int write_script(const struct syn_module *m, const char *lib, struct diag
             "synth -top \\%s -run begin:fine\n"
             "%s"
             "opt -fast -full\n"
+            "# (no opt after techmap: ABC folds the constants, and opt took a third of the time)\n"
             "techmap\n"
-            "opt -fast\n"
+            "opt_clean\n"
             "abc -fast\n"
             "opt -fast\n"
             "dfflegalize -cell $_DFF_P_ 01 -cell $_DFF_PN0_ 01 -cell $_DFF_PN1_ 01\n"
@@ -844,14 +846,19 @@ static int64_t param_of(const struct emod *m, const char *name)
     return -1;
 }
 
-/* The module's parameter values (its `parameter` lines) into h: the top keeps its name
- * when chparam sets them. */
-static uint64_t fnv_params(const struct emod *m, uint64_t h)
+/* The module's parameter values (its `parameter` lines) into h, but for the parameters in
+ * labels (NULL-terminated, or NULL): the key of what the module is. */
+static uint64_t fnv_params(const struct emod *m, uint64_t h, const char *const *labels)
 {
     for (const char *p = m->text, *end = m->text + m->len; p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *next = eol ? eol + 1 : end;
-        if (!strncmp(p, "  parameter ", 12))
+        int skip = strncmp(p, "  parameter \\", 13) != 0;
+        for (int i = 0; !skip && labels && labels[i]; i++) {
+            size_t n = strlen(labels[i]);
+            skip = !strncmp(p + 13, labels[i], n) && p[13 + n] == ' ';
+        }
+        if (!skip)
             h = fnv(p, (size_t)(next - p), h);
         p = next;
     }
@@ -1159,7 +1166,7 @@ static int sta_read(struct syn_result *r, struct diag *d)
         while (bol > log && bol[-1] != '\n')
             bol--;
         struct syn_path pa;
-        pa.ns = 1000.0 - strtod(bol, NULL);
+        pa.ns = round((1000.0 - strtod(bol, NULL)) * 1000.0) / 1000.0;   /* ps, as reported */
         sscanf(sp + 12, "%255[^\n]", pa.from);
         sscanf(ep + 10, "%255[^\n]", pa.to);
         char g[64] = "";
@@ -1235,7 +1242,8 @@ static int elab_start(const struct syn_tools *t, const char *params, char **file
 }
 
 /* The elaborated design split into modules, the top first, each named. */
-static int read_design(struct design *ds, struct syn_result *r, struct diag *d)
+static int read_design(struct design *ds, struct syn_result *r, const char *const *labels,
+                       struct diag *d)
 {
     char il[1100];
     snprintf(il, sizeof il, "%s/elab.il", r->elab_dir);
@@ -1272,19 +1280,22 @@ static int read_design(struct design *ds, struct syn_result *r, struct diag *d)
         m->kind = param_of(&e[i], "Kind");
         m->reg_slots = param_of(&e[i], "RegSlots");
         m->slots = param_of(&e[i], "Slots");
+        /* A derived module is named by its parameters, label parameters left out: two
+         * modules that differ in those only are one netlist. */
         if (e[i].full[0] == '\\')
             snprintf(m->name, sizeof m->name, "%s", e[i].full + 1);
         else
             snprintf(m->name, sizeof m->name, "%s_%08llx", m->base,
-                     (unsigned long long)(fnv_str(e[i].full, 0xcbf29ce484222325ull) & 0xffffffffu));
+                     (unsigned long long)(fnv_params(&e[i], fnv_str(m->base, 0xcbf29ce484222325ull),
+                                                     labels) & 0xffffffffu));
     }
     return 0;
 }
 
 /* Module i of ds: its text and cache directory, and its synthesis in the pool unless it
- * is cached. A module's result depends on its source and parameters only: its elaborated
- * name, its parameter values and the RTL's hash key it; the elaborated text as a whole
- * does not, as Yosys numbers internal names across the whole design. */
+ * is cached. A module's result depends on its source and parameters only: its RTL module,
+ * its parameter values but the labels, and the RTL's hash key it; the elaborated text as
+ * a whole does not, as Yosys numbers internal names across the whole design. */
 static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint64_t src_h,
                        struct pool *p, struct run_ctx *ctx, struct diag *d)
 {
@@ -1294,9 +1305,8 @@ static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint
     size_t k = 0;
     if (module_text(ds->e, ds->n, i, ds->r->m, &body, &k))
         return diag_set(d, "layerpipe report", 0, 0, "out of memory");
-    uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(e->full, src_h)));
-    if (e->full[0] == '\\')   /* ($paramod names carry their parameters already) */
-        h = fnv_params(e, h);
+    uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(m->name, src_h)));
+    h = fnv_params(e, fnv_str(m->base, h), t->labels);
     snprintf(m->dir, sizeof m->dir, "%s/%s-%016llx", t->cache, m->name, (unsigned long long)h);
     int lock = pool_take(p, m->dir, d);
     if (lock < 0) {
@@ -1336,7 +1346,7 @@ int syn_run_all(const struct syn_tools *t, int n, const char *const *params,
     if (pool_reap(&pool, 1, d))
         rc = -1;
     for (int i = 0; i < n && !rc; i++, ctx.n_ds++)
-        rc = read_design(&ds[i], &r[i], d);
+        rc = read_design(&ds[i], &r[i], t->labels, d);
     if (!rc)
         rc = nb_lib_load(t->liberty, &lib, d);
     ctx.lib = lib;

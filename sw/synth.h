@@ -99,6 +99,9 @@ struct syn_tools {
     int jobs;                 /* Yosys and OpenSTA runs at once */
     FILE *note;               /* progress, or NULL */
     const struct syn_sram_timing *sram;
+    /* Parameters that only label a module for the report (NULL-terminated, or NULL):
+     * modules that differ in them alone are synthesised once, as one netlist. */
+    const char *const *labels;
 };
 
 /* Where the OSU 0.18 um liberty is: $LAYERPIPE_LIBERTY, the Debian package's path, or

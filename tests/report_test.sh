@@ -37,6 +37,27 @@ for p in sequential stale stash ema; do
          (.rtl_memory_words.activation_delay_lines * 4 == .memory_bytes.activation_delay_lines)
          and (.rtl_memory_words.stage_registers * 4 == .memory_bytes.stage_registers)' "$s"
 done
+# Timing: memories are SRAM macros on the timed paths (read data out of one, address and
+# data into one), every block's worst path is named, the slowest is the design's, and
+# the rates follow from fmax.
+for p in sequential ema; do
+    check "$p: a critical path per block, the worst the design's, slack 0 at fmax" jqc \
+        --arg p "$p" '.policies[$p] | (.critical_paths | length >= 6) and
+         ([.critical_paths[] | .block] | index("mac_array") != null and index("control") != null)
+         and ([.critical_paths[].delay_ns] | max) == .critical_path_ns and
+         ([.critical_paths[].slack_ns] | min) == 0 and
+         all(.critical_paths[]; (.slack_ns >= 0) and (.from | length > 0) and (.to | length > 0))' "$s"
+    check "$p: step latency and samples/s at fmax" jqc --arg p "$p" '.policies[$p] |
+        ((.step_latency_us - .cycles_per_step / .fmax_mhz) | fabs) < 1e-6 * .step_latency_us and
+        ((.samples_per_s - 32 * .fmax_mhz * 1e6 / .cycles_per_step) | fabs) < 1e-6 * .samples_per_s' "$s"
+done
+check "SRAM macros are timed: paths from their read data and into their inputs" jqc \
+    '[.policies[].critical_paths[]] | any(.from | test("mem$")) and any(.to | test("mem$"))' "$s"
+check "the fanout pass buffered what ABC left" jqc \
+    'all(.policies[]; .fanout_buffers > 0)' "$s"
+check "report.md: the critical path of every block" grep -q '^### Critical path by block' \
+    "$tmp/r1/report.md"
+
 "$LP" plan "$small" --json >"$tmp/plan.json"
 check "history bytes = the planner's stash and EMA words x 4" test \
     "$(jq '.policies.stash.history_bytes, .policies.ema.history_bytes' "$s" | tr '\n' ' ')" = \
