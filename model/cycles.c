@@ -5,8 +5,8 @@
 
 /* Latencies of the RTL blocks (rtl/README.md). */
 #define FETCH_LATENCY 1        /* a beat's operands: one SRAM read */
-#define EMA_LANE_LATENCY 2     /* ema_unit's rebuild path, on the operand path */
-#define UPDATE_LATENCY 6       /* sgd_update */
+#define EMA_LANE_LATENCY 3     /* the rebuild lanes: an operand register, then ema_unit */
+#define UPDATE_LATENCY 7       /* sgd_update */
 #define ENGINE_TAIL 3          /* capture, the drain register, the layer seeing it idle */
 #define COMMAND_CYCLES 2       /* a stage's command cycle and the cycle it sees it done */
 

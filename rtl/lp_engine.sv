@@ -266,33 +266,40 @@ module lp_engine #(
   assign pre_row_o   = di0_q + dr_q;
   assign pre_col_o   = dj0_q;
 
-  // The row dr_q, through the narrowing lanes.
-  logic signed [7:0] nshift;
-  logic        [5:0] nbits;
-  always_comb begin
-    case (dop_q)
-      OpFwd:   begin nshift = 8'(weight_frac_i); nbits = act_bits_i; end
-      OpDx:    begin nshift = 8'(weight_frac_i); nbits = err_bits_i; end
-      default: begin nshift = 8'(act_frac_i) + 8'(err_frac_i) - 8'(grad_frac_i);
-                     nbits = grad_bits_i; end
+  // The row dr_q, through the narrowing lanes. Each lane has its own copy of the shift,
+  // the format and the relu, loaded with the drain (they fan out to a 64-bit shifter).
+  function automatic logic [14:0] narrow_of(logic [1:0] op);   // {relu, bits, shift}
+    case (op)
+      OpFwd:   narrow_of = {Relu != 0, act_bits_i, 8'(weight_frac_i)};
+      OpDx:    narrow_of = {1'b0, err_bits_i, 8'(weight_frac_i)};
+      default: narrow_of = {1'b0, grad_bits_i,
+                            8'(act_frac_i) + 8'(err_frac_i) - 8'(grad_frac_i)};
     endcase
-  end
+  endfunction
 
   logic [Cols*32-1:0] row_words;
   for (genvar c = 0; c < Cols; c++) begin : gen_lane
     logic signed [AccW-1:0] sum;
     logic signed [31:0]     y;
     logic                   unused_sat;
+    logic signed [7:0]      nshift_q;
+    logic        [5:0]      nbits_q;
+    logic                   relu_q;
+    always_ff @(posedge clk_i) begin
+      if (capture) begin
+        {relu_q, nbits_q, nshift_q} <= narrow_of(mac_tag[TagW-1 -: 2]);
+      end
+    end
     assign sum = $signed(row_q[c*AccW +: AccW]);
     fx_narrow u_narrow (
       .x_i          (64'(sum)),
-      .shift_i      (nshift),
-      .bits_i       (nbits),
+      .shift_i      (nshift_q),
+      .bits_i       (nbits_q),
       .round_even_i,
       .y_o          (y),
       .sat_o        (unused_sat)
     );
-    assign row_words[c*32 +: 32] = (Relu != 0 && dop_q == OpFwd && y[31]) ? 32'd0 : y;
+    assign row_words[c*32 +: 32] = (relu_q && y[31]) ? 32'd0 : y;
   end
 
   logic               drv_q;

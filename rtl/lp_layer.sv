@@ -31,7 +31,7 @@
 //             gradient (an input i or the bias row, Cols outputs) goes straight into Cols
 //             sgd_update lanes with the row's vel, master and m (read the cycle before), the
 //             stash ring takes the live row in the same cycle, and the lanes' results are
-//             written back 6 cycles later.
+//             written back 7 cycles later.
 // Inputs: xin_* writes a row of the input into the x slot being filled; ein_* writes a row
 // of the output error through the relu mask into dy (one register stage: the mask's read).
 // step_i ends a pipeline step: slot and buffer counters advance, the tag enters the line.
@@ -61,7 +61,7 @@ module lp_layer #(
   localparam bit          Hist     = (Policy != 0) && (Delay > 0) && (First == 0),
   localparam bit          Ema      = Hist && (Policy == 2),
   localparam bit          Stash    = Hist && (Policy == 1),
-  localparam int unsigned FetchLat = Ema ? 3 : 1,
+  localparam int unsigned FetchLat = Ema ? 4 : 1,
   localparam int unsigned Nx       = 1 << $clog2((Rows > Cols) ? Rows : Cols),
   localparam int unsigned Nw       = 1 << $clog2(Cols),
   localparam int unsigned XSlots   = Delay + 1 + XSpare,
@@ -398,13 +398,18 @@ module lp_layer #(
 
   if (Ema) begin : gen_ema
     // The EMA buffer, and Cols rebuild lanes narrow(master + gap*m) on the path to the
-    // array; a and the other products' b wait the lanes' two cycles in registers.
+    // array: the lanes' operands are registered as they leave the SRAMs (rb_*_q), then
+    // ema_unit takes two cycles; a and the other products' b wait those three cycles in
+    // registers.
     logic [Cols*32-1:0] rb_w;
     logic [Cols-1:0]    unused_rb_v, unused_rb_sat, unused_st_v, unused_st_sat;
     logic [Cols*32-1:0] unused_st_m;
-    logic [Rows*32-1:0] a2_q, a3_q;
-    logic [Cols*32-1:0] b2_q, b3_q;
-    logic [1:0]         op2_q, op3_q;
+    logic [Rows*32-1:0] a2_q, a3_q, a4_q;
+    logic [Cols*32-1:0] b2_q, b3_q, b4_q;
+    logic [1:0]         op2_q, op3_q, op4_q;
+    logic               rb_v_q;
+    logic [Cols*32-1:0] rb_ms_q, rb_m_q;
+    logic [15:0]        rb_gap_q;
 
     skew_mem #(.Kind(6), .N(Nw), .P(In), .Q(Out), .Slots(1)) u_m (
       .clk_i,
@@ -420,10 +425,10 @@ module lp_layer #(
       ema_unit #(.RebuildEn(1'b1), .StepEn(1'b0)) u_rb (
         .clk_i, .rst_ni, .round_even_i,
         .master_bits_i, .master_frac_i, .weight_bits_i, .weight_frac_i,
-        .rb_valid_i  (o1_v && o1_op == OpDx),
-        .rb_master_i (ms_rd[c*32 +: 32]),
-        .rb_m_i      (m_rd[c*32 +: 32]),
-        .rb_gap_i    (16'(gap)),
+        .rb_valid_i  (rb_v_q),
+        .rb_master_i (rb_ms_q[c*32 +: 32]),
+        .rb_m_i      (rb_m_q[c*32 +: 32]),
+        .rb_gap_i    (rb_gap_q),
         .rb_valid_o  (unused_rb_v[c]),
         .rb_w_o      (rb_w[c*32 +: 32]),
         .rb_sat_o    (unused_rb_sat[c]),
@@ -434,15 +439,22 @@ module lp_layer #(
     end
 
     always_ff @(posedge clk_i) begin
+      rb_v_q   <= o1_v && o1_op == OpDx;
+      rb_ms_q  <= ms_rd[Cols*32-1:0];
+      rb_m_q   <= m_rd[Cols*32-1:0];
+      rb_gap_q <= 16'(gap);
       a2_q  <= a1;
       a3_q  <= a2_q;
+      a4_q  <= a3_q;
       b2_q  <= b1;
       b3_q  <= b2_q;
+      b4_q  <= b3_q;
       op2_q <= o1_op;
       op3_q <= op2_q;
+      op4_q <= op3_q;
     end
-    assign a_w = a3_q;
-    assign b_w = (op3_q == OpDx) ? rb_w : b3_q;
+    assign a_w = a4_q;
+    assign b_w = (op4_q == OpDx) ? rb_w : b4_q;
     assign bhist = '0;
     assign hist_live = 1'b0;
     assign stash_miss = 1'b0;
@@ -498,7 +510,7 @@ module lp_layer #(
 
   // ---------------------------------------------------------------- the update lanes
   // Cycle s: the engine selects a Dw row (pre_*) and the memories read it; s + 1: its
-  // gradient (dr_*) meets them in Cols sgd_update lanes, in bank order; s + 7: written back.
+  // gradient (dr_*) meets them in Cols sgd_update lanes, in bank order; s + 8: written back.
   assign up1_v    = dr_v && dr_op == OpDw;
   assign up1_row  = dr_row;
   assign up1_col  = dr_col;
@@ -537,7 +549,7 @@ module lp_layer #(
   end
 
   // The row's address travels beside the lanes: stage s holds the row entered s cycles ago.
-  localparam int unsigned UpLat = 6;      // sgd_update's
+  localparam int unsigned UpLat = 7;      // sgd_update's
   logic [UpLat-1:0]    uv_q;
   logic [UpLat*32-1:0] urow_q, ucol_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -13,8 +13,11 @@
 // sat_cnt_o counts them for the word (0..5: v, u, master', w, m'), as fixed_update adds
 // them to its counter.
 //
-// Timing: a 6-stage pipeline, latency 6, one parameter per cycle, bubbles allowed: a word
-// presented with valid_i in cycle t leaves with valid_o in cycle t+6.
+// Timing: a 7-stage pipeline, latency 7, one parameter per cycle, bubbles allowed: a word
+// presented with valid_i in cycle t leaves with valid_o in cycle t+7.
+//   stage 0  the word and its constants, registered as they arrive  (*_r): the operands
+//            come straight from SRAM read ports, whose access time leaves no room for
+//            a multiplier in the same cycle
 //   stage 1  the products wd*master and mu*v                        (registers *_q)
 //   stage 2  g', v: the rounding shifts, the sum, sat_grad          (*_q2)
 //   stage 3  the product lr*v                                       (*_q3)
@@ -99,6 +102,45 @@ module sgd_update #(
     end
   endfunction
 
+  /////////////////////////////////////////
+  // Stage 0: the word and its constants //
+  /////////////////////////////////////////
+
+  logic                    valid_r;
+  logic signed [31:0]      grad_r, vel_r, master_r, m_r;
+  logic        [63:0]      lr_r, wd_r;
+  logic        [15:0]      mu_r, beta_r;
+  logic                    ema_en_r, round_even_r;
+  logic        [5:0]       weight_bits_r, master_bits_r, grad_bits_r;
+  logic        [4:0]       weight_frac_r, master_frac_r, grad_frac_r;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      valid_r <= 1'b0;
+    end else begin
+      valid_r <= valid_i;
+    end
+  end
+  // No reset and no enable: stage 1 takes them only with valid_r.
+  always_ff @(posedge clk_i) begin
+    grad_r        <= grad_i;
+    vel_r         <= vel_i;
+    master_r      <= master_i;
+    m_r           <= m_i;
+    lr_r          <= lr_i;
+    wd_r          <= wd_i;
+    mu_r          <= mu_i;
+    beta_r        <= beta_i;
+    ema_en_r      <= ema_en_i;
+    round_even_r  <= round_even_i;
+    weight_bits_r <= weight_bits_i;
+    weight_frac_r <= weight_frac_i;
+    master_bits_r <= master_bits_i;
+    master_frac_r <= master_frac_i;
+    grad_bits_r   <= grad_bits_i;
+    grad_frac_r   <= grad_frac_i;
+  end
+
   ////////////////////////////////
   // Stage 1: wd*master and mu*v //
   ////////////////////////////////
@@ -136,22 +178,22 @@ module sgd_update #(
     gbits_d  = gbits_q;
     mbits_d  = mbits_q;
     wbits_d  = wbits_q;
-    if (valid_i) begin
-      wdm_d    = WideW'($signed({1'b0, wd_i})) * WideW'(master_i);
-      muv_d    = 49'($signed({1'b0, mu_i})) * 49'(vel_i);
-      grad_d   = grad_i;
-      master_d = master_i;
-      m_d      = m_i;
-      lr_d     = lr_i;
-      beta_d   = beta_i;
-      ema_d    = ema_en_i;
-      even_d   = round_even_i;
-      sh_wd_d  = 6'(7'd32 + 7'(master_frac_i) - 7'(grad_frac_i));
-      sh_lr_d  = 6'(7'd32 + 7'(grad_frac_i) - 7'(master_frac_i));
-      sh_w_d   = $signed({3'b000, master_frac_i}) - $signed({3'b000, weight_frac_i});
-      gbits_d  = grad_bits_i;
-      mbits_d  = master_bits_i;
-      wbits_d  = weight_bits_i;
+    if (valid_r) begin
+      wdm_d    = WideW'($signed({1'b0, wd_r})) * WideW'(master_r);
+      muv_d    = 49'($signed({1'b0, mu_r})) * 49'(vel_r);
+      grad_d   = grad_r;
+      master_d = master_r;
+      m_d      = m_r;
+      lr_d     = lr_r;
+      beta_d   = beta_r;
+      ema_d    = ema_en_r;
+      even_d   = round_even_r;
+      sh_wd_d  = 6'(7'd32 + 7'(master_frac_r) - 7'(grad_frac_r));
+      sh_lr_d  = 6'(7'd32 + 7'(grad_frac_r) - 7'(master_frac_r));
+      sh_w_d   = $signed({3'b000, master_frac_r}) - $signed({3'b000, weight_frac_r});
+      gbits_d  = grad_bits_r;
+      mbits_d  = master_bits_r;
+      wbits_d  = weight_bits_r;
     end
   end
 
@@ -403,7 +445,7 @@ module sgd_update #(
       vel_q6    <= '0;
       mst_q6    <= '0;
     end else begin
-      valid_q   <= valid_i;
+      valid_q   <= valid_r;
       wdm_q     <= wdm_d;
       muv_q     <= muv_d;
       grad_q    <= grad_d;

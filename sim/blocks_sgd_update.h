@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define SIM_SGD_UPDATE_LATENCY 6   /* cycles */
+#define SIM_SGD_UPDATE_LATENCY 7   /* cycles */
 
 /* One cycle's inputs: a parameter and everything its update needs (the RTL samples the
  * constants and formats with each word). */
