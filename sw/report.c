@@ -103,6 +103,14 @@ static int sram_area(int64_t bits, double *um2)
 
 #define MAX_EPOCHS 1000
 
+/* One layer's weight history in the hardware, um^2: the SRAM of its EMA buffer or stash
+ * ring, the logic of the units that serve it (the EMA's rebuild lanes and its step of m in
+ * the update lanes; the stash ring's push and read path; the history memory's own banking
+ * logic), and all of the layer's logic (for the difference to stale). */
+struct lay {
+    double hist_sram, hist_logic, logic;
+};
+
 struct pol {
     int on;
     struct syn_result syn;
@@ -121,6 +129,7 @@ struct pol {
     int64_t r_weights, r_hist, r_act, r_regs;
     int n_acc;
     double acc[MAX_EPOCHS];
+    struct lay *lay;                      /* per network layer */
 };
 
 struct rep {
@@ -177,6 +186,55 @@ static int policy_params(struct rep *r, int k, char *params, size_t size, struct
     r->opw = ow ? atoi(ow + 6) : 0;
     r->accw = aw ? atoi(aw + 7) : 0;
     return 0;
+}
+
+/* The SRAM area of module m's memories kept as macros, one instance. */
+static double module_sram(const struct syn_module *m)
+{
+    double sum = 0, a;
+    for (int j = 0; j < m->n_mems; j++)
+        if (m->mems[j].sram && !sram_area(m->mems[j].width * m->mems[j].size, &a))
+            sum += a;
+    return sum;
+}
+
+/* Module i's subtree into *y: all of its logic, and what serves the weight history (the
+ * subtrees of ema_unit and stash_ring, a skew_mem holding an EMA buffer or a stash ring). */
+static void layer_subtree(const struct syn_result *s, int i, int hist, struct lay *y)
+{
+    const struct syn_module *m = &s->m[i];
+    hist = hist || !strcmp(m->base, "ema_unit") || !strcmp(m->base, "stash_ring") ||
+           (!strcmp(m->base, "skew_mem") && (m->kind == 6 || m->kind == 7));
+    y->logic += m->area;
+    if (hist) {
+        y->hist_logic += m->area;
+        y->hist_sram += module_sram(m);
+    }
+    for (int j = 0; j < m->n_inst; j++)
+        layer_subtree(s, m->inst_kid[j], hist, y);
+}
+
+/* Each network layer's history and logic (P->lay), from the instances gen_stage[s].u_stage
+ * of the top and gen_layer[j].u_layer of a stage: the j-th layer of stage s. */
+static void layer_areas(const struct rep *r, struct pol *P)
+{
+    const struct syn_module *top = &P->syn.m[0];
+    for (int a = 0; a < top->n_inst; a++) {
+        int st, j, n = -1;
+        if (sscanf(top->inst_name[a], "gen_stage[%d].u_stage%n", &st, &n) != 1 ||
+            top->inst_name[a][n])
+            continue;
+        const struct syn_module *sm = &P->syn.m[top->inst_kid[a]];
+        for (int b = 0; b < sm->n_inst; b++) {
+            n = -1;
+            if (sscanf(sm->inst_name[b], "gen_layer[%d].u_layer%n", &j, &n) != 1 ||
+                sm->inst_name[b][n])
+                continue;
+            for (int l = 0, seen = 0; l < r->L; l++)
+                if (r->c->pipeline.stage_of[l] == st && seen++ == j)
+                    layer_subtree(&P->syn, sm->inst_kid[b], 0, &P->lay[l]);
+        }
+    }
 }
 
 /* The worst path of each block: to its modules' flops, and to the inputs of the SRAM
@@ -248,6 +306,7 @@ static int policy_figures(struct rep *r, int k, struct diag *d)
     P->area = P->logic_area + P->sram_area;
     P->fmax_mhz = 1000.0 / P->syn.path.ns;
     block_paths(P);
+    layer_areas(r, P);
     for (int i = 0; i < P->syn.n; i++)
         P->buffers += P->syn.m[i].buffers * P->syn.m[i].count;
     /* Cycles: a step with every stage busy (sequential: one minibatch's step). */
@@ -402,6 +461,24 @@ static int buf_write(struct buf *b, const char *dir, const char *name, struct di
     return rc;
 }
 
+/* Layer l's EMA against its stash ring: the SRAM the EMA saves, the logic it adds (the
+ * layer's logic under ema less under stash), and the width n of a square layer (n x n
+ * weights, the same delay and array) below which that logic outweighs the SRAM saved:
+ * the saving is (d - 1) n^2 words of SRAM, the logic does not grow with n. Returns 0 when
+ * the layer keeps no history or either policy is off. */
+static int ema_trade(const struct rep *r, int l, double *saved, double *added, double *width)
+{
+    const struct pol *E = &r->pol[PLAN_EMA], *S = &r->pol[PLAN_STASH];
+    const struct plan_layer *pl = &r->p.layers[l];
+    if (!E->on || !S->on || pl->ema_words <= 0 || pl->stash_words <= pl->ema_words)
+        return 0;
+    int64_t d = pl->stash_words / pl->ema_words;
+    *saved = S->lay[l].hist_sram - E->lay[l].hist_sram;
+    *added = E->lay[l].logic - S->lay[l].logic;
+    *width = *added > 0 ? sqrt(*added / ((double)(d - 1) * 32 * sram_table[0].um2_per_bit)) : 0;
+    return 1;
+}
+
 static void write_csv(const struct rep *r, FILE *f)
 {
     const struct config *c = r->c;
@@ -539,6 +616,16 @@ static void write_json(const struct rep *r, FILE *f)
             json_int(&j, NULL, P->stage_bound[s]);
         json_end_array(&j);
         json_int(&j, "mac_bound_cycles", P->mac_bound);
+        json_begin_array(&j, "layers");
+        for (int l = 0; l < r->L; l++) {
+            json_begin_object(&j, NULL);
+            json_str(&j, "name", c->net.layers[l].name);
+            json_real(&j, "history_sram_um2", P->lay[l].hist_sram);
+            json_real(&j, "history_logic_um2", P->lay[l].hist_logic);
+            json_real(&j, "logic_um2", P->lay[l].logic);
+            json_end_object(&j);
+        }
+        json_end_array(&j);
         if (P->n_acc) {
             json_begin_array(&j, "test_accuracy_pct");
             for (int e = 0; e < P->n_acc; e++)
@@ -548,6 +635,20 @@ static void write_json(const struct rep *r, FILE *f)
         json_end_object(&j);
     }
     json_end_object(&j);
+    json_begin_array(&j, "ema_against_stash");
+    for (int l = 0; l < r->L; l++) {
+        double saved, added, width;
+        if (!ema_trade(r, l, &saved, &added, &width))
+            continue;
+        json_begin_object(&j, NULL);
+        json_str(&j, "layer", c->net.layers[l].name);
+        json_int(&j, "delay_steps", r->p.layers[l].stash_words / r->p.layers[l].ema_words);
+        json_real(&j, "sram_saved_um2", saved);
+        json_real(&j, "logic_added_um2", added);
+        json_real(&j, "crossover_width", width);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
     json_end_object(&j);
     fputc('\n', f);
 }
@@ -778,6 +879,54 @@ static void write_md(const struct rep *r, FILE *f)
                     100.0 * (double)(E->step_cycles - T->step_cycles) / (double)T->step_cycles);
         fprintf(f, ".\n\n");
     }
+    if (E->on || S->on) {
+        fprintf(f, "## The weight history per layer, mm^2\n\n"
+                   "LAYERPIPE.md section 7's trade: the history's SRAM (`hist_sram`), the logic "
+                   "that serves it (`hist_logic`: the EMA's rebuild lanes and its step of m in "
+                   "the update lanes, or the stash ring's push and read path, with the history "
+                   "memory's banking), and all that the layer's logic has over stale's "
+                   "(`logic_over_stale`, which also holds the operand registers that wait for "
+                   "the rebuild lanes).\n\n```\n");
+        table_init(&t, 6);
+        table_row(&t, "layer|policy|history_KiB|hist_sram|hist_logic|logic_over_stale");
+        table_rule(&t);
+        for (int l = 0; l < r->L; l++)
+            for (int k = PLAN_STASH; k <= PLAN_EMA; k++) {
+                const struct pol *P = &r->pol[k];
+                int64_t w[5];
+                if (!P->on)
+                    continue;
+                layer_words(r, k, l, w);
+                char over[32] = "-";
+                if (T->on)
+                    snprintf(over, sizeof over, "%.4f", (P->lay[l].logic - T->lay[l].logic) / 1e6);
+                table_row(&t, "%s|%s|%.1f|%.4f|%.4f|%s", c->net.layers[l].name, pname(k),
+                          kib(w[2]), P->lay[l].hist_sram / 1e6, P->lay[l].hist_logic / 1e6,
+                          over);
+            }
+        table_print(&t, f);
+        table_free(&t);
+        fprintf(f, "```\n\n");
+        int any = 0;
+        for (int l = 0; l < r->L; l++) {
+            double saved, added, width;
+            if (!ema_trade(r, l, &saved, &added, &width))
+                continue;
+            if (!any++)
+                fprintf(f, "EMA against stash, per layer with a history: the SRAM it saves, "
+                           "the logic it adds (the layer's logic under ema less under stash), "
+                           "and the width n of a square layer (n x n weights, the same delay "
+                           "and array) below which that logic outweighs the SRAM saved "
+                           "((d - 1) n^2 words):\n\n");
+            fprintf(f, "- %s (d = %lld): saves %.4f mm^2, adds %.4f mm^2 of logic; "
+                       "crossover n = %.1f\n",
+                    c->net.layers[l].name,
+                    (long long)(r->p.layers[l].stash_words / r->p.layers[l].ema_words),
+                    saved / 1e6, added / 1e6, width);
+        }
+        if (any)
+            fprintf(f, "\n");
+    }
     fprintf(f, "## Memory per layer, KiB (32-bit words)\n\n```\n");
     table_init(&t, 8);
     table_row(&t, "layer|policy|weights|optimizer|history|act_delay|registers|total");
@@ -924,6 +1073,9 @@ static int rep_init(struct rep *r, const struct config *c, struct diag *d)
         rc = (diag_set(d, "layerpipe report", 0, 0, "no OSU 0.18 um liberty file (qflow-tech-osu018): run "
                       "`make deps`, or set LAYERPIPE_LIBERTY"), 1);
     struct lp_err e = {0};
+    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++)
+        if (!(r->pol[k].lay = calloc((size_t)r->L, sizeof *r->pol[k].lay)))
+            rc = (diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1);
     int *one = calloc((size_t)r->L, sizeof *one);
     for (int l = 0; one && l < r->L; l++)
         one[l] = 1;
@@ -937,8 +1089,10 @@ static int rep_init(struct rep *r, const struct config *c, struct diag *d)
 
 static void rep_free(struct rep *r)
 {
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
+    for (int k = 0; k < PLAN_N_POLICIES; k++) {
         syn_free(&r->pol[k].syn);
+        free(r->pol[k].lay);
+    }
     plan_free(&r->p);
     plan_free(&r->p1);
     free(r);

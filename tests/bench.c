@@ -23,6 +23,7 @@
 #include "../sw/trace.h"
 #include "../sw/train_run.h"
 #include "../sw/config.h"
+#include "../sw/report.h"
 #include "../sw/sim_run.h"
 #include "../sw/sweep_db.h"
 #include "../sw/sweep_run.h"
@@ -261,6 +262,47 @@ static void print_datapath(FILE *f, const char *name, const struct datapath *dp)
             (double)dp->steady[PLAN_STASH] / (double)dp->steady[PLAN_STALE]);
 }
 
+/* `layerpipe report` on the default config, all four policies, twice: from an empty
+ * synthesis cache (every module synthesised, every design timed) and again from the one
+ * the first run left (nothing run). Wall-clock seconds of each; nonzero on failure. */
+static int report_times(const char *cache_dir, double *cold, double *warm, double *fmax)
+{
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-out'", cache_dir, cache_dir);
+    if (system(cmd) || setenv("LAYERPIPE_SYN_CACHE", cache_dir, 1))
+        return 1;
+    struct config c;
+    struct diag d;
+    if (cfg_load(&c, "configs/fmnist-mlp4.yaml", &d)) {
+        diag_print(&d, stderr);
+        return 1;
+    }
+    char out_dir[1200];
+    snprintf(out_dir, sizeof out_dir, "%s-out", cache_dir);
+    struct report_request rq = {out_dir, NULL, -1};
+    int rc = 0;
+    for (int i = 0; i < 2 && !rc; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *sink = open_memstream(&buf, &len);
+        double t0 = now();
+        rc = sink ? report_run(&c, &rq, sink, &d) : 1;
+        *(i ? warm : cold) = now() - t0;
+        if (sink)
+            fclose(sink);
+        free(buf);
+        if (rc)
+            diag_print(&d, stderr);
+    }
+    struct report_area a;
+    c.pipeline.policy = PLAN_EMA;
+    if (!rc && !(rc = report_area(&c, &a, &d)))
+        *fmax = a.fmax_mhz;
+    cfg_free(&c);
+    unsetenv("LAYERPIPE_SYN_CACHE");
+    return rc;
+}
+
 /* The 10,000-point analytic sweep of configs/sweeps/fmnist-mlp4-arch.yaml on 2 workers,
  * from nothing: loading and checking the sweep, creating the database, every point, the
  * last commit. Points per second, or 0 on failure. */
@@ -393,6 +435,12 @@ int main(int argc, char **argv)
     double sw_rate = sweep_rate(sweep_dir, &sw_points);
     failures += sw_rate <= 0;
 
+    char syn_dir[1100];
+    snprintf(syn_dir, sizeof syn_dir, "%.*sbench-syn", slash ? (int)(slash - argv[1] + 1) : 0,
+             argv[1]);
+    double rep_cold = 0, rep_warm = 0, rep_fmax = 0;
+    failures += report_times(syn_dir, &rep_cold, &rep_warm, &rep_fmax) != 0;
+
     FILE *out = fopen(argv[1], "w");
     if (!out) {
         perror(argv[1]);
@@ -452,6 +500,12 @@ int main(int argc, char **argv)
                 "points, analytic, 2 workers, into %s\n", (long long)sw_points, sweep_dir);
         fprintf(both[i], "sweep_points_per_s                     %8.0f  (aim: at least 1000; "
                 "file to database, every point committed)\n", sw_rate);
+        fprintf(both[i], "bench: layerpipe report configs/fmnist-mlp4.yaml, 4 policies, "
+                "synthesis cache %s (ema's fmax %.2f MHz)\n", syn_dir, rep_fmax);
+        fprintf(both[i], "report_cold_s                          %8.1f  (aim: under 900; an "
+                "empty cache)\n", rep_cold);
+        fprintf(both[i], "report_warm_s                          %8.1f  (aim: under 60; the "
+                "cache the cold run left)\n", rep_warm);
     }
     int rc = fclose(out) ? 1 : 0;
     cfg_free(&c);

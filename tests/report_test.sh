@@ -65,6 +65,25 @@ check "history bytes = the planner's stash and EMA words x 4" test \
 check "memory totals = layerpipe sim's per policy" test \
     "$(jq -c '[.policies[] | .memory_bytes.total]' "$s")" = \
     "$("$LP" sim "$small" --json | jq -c '[.memory_words[] | .total_bytes]')"
+# LAYERPIPE.md section 7 per layer: the EMA buffer's SRAM is the planner's EMA/stash word
+# ratio of the stash ring's (SRAM priced per bit), the logic serving each history is
+# counted apart, and a layer without one has neither.
+check "per layer: EMA SRAM = stash SRAM x the planner's EMA/stash words" jqc --slurpfile p \
+    "$tmp/plan.json" '[range(0; $p[0].layers | length) as $l | $p[0].layers[$l] as $pl |
+     .policies.ema.layers[$l] as $e | .policies.stash.layers[$l] as $t |
+     if $pl.stash_words > 0 then
+       (($e.history_sram_um2 - $t.history_sram_um2 * $pl.ema_words / $pl.stash_words) | fabs)
+         < 1e-6 * $t.history_sram_um2 and $e.history_logic_um2 > $t.history_logic_um2
+         and $t.history_logic_um2 > 0
+     else $e.history_sram_um2 == 0 and $e.history_logic_um2 == 0 and
+          $t.history_sram_um2 == 0 and $t.history_logic_um2 == 0 end] | all' "$s"
+check "the EMA-against-stash trade per layer with a history, its crossover width" jqc \
+    --slurpfile p "$tmp/plan.json" '(.ema_against_stash | length) ==
+     ([$p[0].layers[] | select(.stash_words > 0)] | length) and
+     all(.ema_against_stash[]; .sram_saved_um2 > 0 and .logic_added_um2 > 0 and
+         .crossover_width > 0)' "$s"
+check "report.md: the weight history per layer" grep -q '^- fc2 (d = 4): saves .* crossover n = ' \
+    "$tmp/r1/report.md"
 # History dominates here: the EMA design is smaller than the stash baseline, and the
 # report says by how much and what the EMA unit costs.
 check "EMA area < stash area when history dominates" jqc \
