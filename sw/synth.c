@@ -282,9 +282,10 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The .sv files of rtl/ (what Yosys reads), sorted, into *names (malloc'd, freed with
- * free_names), and a hash of them and of the .svh files they include, by name and
- * content. Returns 0, or -1 with d set. */
-static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, struct diag *d)
+ * free_names), a hash of them and of the .svh files they include, by name and content,
+ * and one of the .svh files alone. Returns 0, or -1 with d set. */
+static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uint64_t *inc_hash,
+                     struct diag *d)
 {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/rtl", src);
@@ -315,7 +316,7 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, str
     }
     if (!bad)
         qsort(all, (size_t)n_all, sizeof *all, cmp_str);
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0xcbf29ce484222325ull, hi = h;
     int k = 0;
     for (int i = 0; !bad && i < n_all; i++) {
         char path[1400];
@@ -328,12 +329,14 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, str
             break;
         }
         h = fnv(s, len, fnv_str(all[i], h));
-        free(s);
         size_t nl = strlen(all[i]);
-        if (nl > 3 && !strcmp(all[i] + nl - 3, ".sv"))
+        if (nl > 3 && !strcmp(all[i] + nl - 3, ".sv")) {
             all[k++] = all[i];
-        else
+        } else {
+            hi = fnv(s, len, fnv_str(all[i], hi));
             free(all[i]);
+        }
+        free(s);
     }
     if (bad) {
         for (int i = 0; i < n_all; i++)
@@ -345,6 +348,7 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, str
     *names = all;
     *n = k;
     *hash = h;
+    *inc_hash = hi;
     return 0;
 }
 
@@ -1292,12 +1296,36 @@ static int read_design(struct design *ds, struct syn_result *r, const char *cons
     return 0;
 }
 
+/* What can change module i's netlist, hashed: its own file rtl/<base>.sv, the files of
+ * the modules it instantiates (their ports shape its connections; their insides are
+ * black boxes to it) and every include file, so that editing one module leaves the cached
+ * netlists of the others valid. A module whose file is not rtl/<base>.sv is keyed by the
+ * whole RTL (all). */
+static uint64_t module_src_hash(const struct syn_tools *t, const struct syn_result *r, int i,
+                                uint64_t all, uint64_t inc)
+{
+    uint64_t h = inc;
+    for (int j = -1; j < r->m[i].n_kids; j++) {
+        const char *base = r->m[j < 0 ? i : r->m[i].kid[j]].base;
+        char path[1400];
+        size_t len;
+        snprintf(path, sizeof path, "%s/rtl/%s.sv", t->src, base);
+        char *text = slurp(path, &len);
+        if (!text)
+            return all;
+        h = fnv(text, len, fnv_str(base, h));
+        free(text);
+    }
+    return h;
+}
+
 /* Module i of ds: its text and cache directory, and its synthesis in the pool unless it
  * is cached. A module's result depends on its source and parameters only: its RTL module,
- * its parameter values but the labels, and the RTL's hash key it; the elaborated text as
- * a whole does not, as Yosys numbers internal names across the whole design. */
+ * its parameter values but the labels, and the source files that can change its netlist
+ * key it (module_src_hash); the elaborated text as a whole does not, as Yosys numbers
+ * internal names across the whole design. */
 static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint64_t src_h,
-                       struct pool *p, struct run_ctx *ctx, struct diag *d)
+                       uint64_t inc_h, struct pool *p, struct run_ctx *ctx, struct diag *d)
 {
     struct syn_module *m = &ds->r->m[i];
     const struct emod *e = &ds->e[i];
@@ -1305,7 +1333,8 @@ static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint
     size_t k = 0;
     if (module_text(ds->e, ds->n, i, ds->r->m, &body, &k))
         return diag_set(d, "layerpipe report", 0, 0, "out of memory");
-    uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(m->name, src_h)));
+    uint64_t own = module_src_hash(t, ds->r, i, src_h, inc_h);
+    uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(m->name, own)));
     h = fnv_params(e, fnv_str(m->base, h), t->labels);
     snprintf(m->dir, sizeof m->dir, "%s/%s-%016llx", t->cache, m->name, (unsigned long long)h);
     int lock = pool_take(p, m->dir, d);
@@ -1333,8 +1362,8 @@ int syn_run_all(const struct syn_tools *t, int n, const char *const *params,
         memset(&r[i], 0, sizeof r[i]);
     char **files = NULL;
     int n_files = 0;
-    uint64_t src_h = 0;
-    if (rtl_files(t->src, &files, &n_files, &src_h, d))
+    uint64_t src_h = 0, inc_h = 0;
+    if (rtl_files(t->src, &files, &n_files, &src_h, &inc_h, d))
         return -1;
     struct design *ds = calloc((size_t)n, sizeof *ds);
     struct pool pool = {.max = t->jobs < 1 ? 1 : t->jobs > 16 ? 16 : t->jobs};
@@ -1352,7 +1381,7 @@ int syn_run_all(const struct syn_tools *t, int n, const char *const *params,
     ctx.lib = lib;
     for (int i = 0; i < n && !rc; i++)
         for (int j = 0; j < ds[i].n && !rc; j++)
-            rc = synth_start(t, &ds[i], j, src_h, &pool, &ctx, d);
+            rc = synth_start(t, &ds[i], j, src_h, inc_h, &pool, &ctx, d);
     if (pool_reap(&pool, 1, d))
         rc = -1;
     for (int i = 0; i < n && !rc; i++) {
