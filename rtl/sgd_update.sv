@@ -73,32 +73,35 @@ module sgd_update #(
 
   // x >> s with fx_narrow's rounding, no saturation, s in 0..63. fx_narrow cannot serve
   // here: these values are wider than its 64-bit input, or are summed before saturating.
+  // As in fx_narrow, the rounding comes from the guard bit (the last bit shifted out) and
+  // the sticky bit (any bit below it): rem > half is guard and sticky, rem == half guard
+  // alone.
   function automatic logic signed [WideW-1:0] shr_round(logic signed [WideW-1:0] x,
                                                         logic [5:0] s, logic even);
     logic signed [WideW-1:0] q;
-    logic        [63:0]      rem;
-    logic        [63:0]      half;
-    q    = x >>> s;                                     // floor
-    rem  = 64'(x) & ((64'd1 << s) - 64'd1);
-    half = (s == 6'd0) ? 64'd0 : (64'd1 << (s - 6'd1));
-    if (even && s != 6'd0 && (rem > half || (rem == half && q[0]))) begin
+    logic        [63:0]      low;
+    logic                    guard, sticky;
+    q      = x >>> s;                                   // floor
+    low    = 64'(x) & ~(64'hFFFF_FFFF_FFFF_FFFF << s);
+    guard  = s != 6'd0 && low[s - 6'd1];
+    sticky = s > 6'd1 && (low & ~(64'hFFFF_FFFF_FFFF_FFFF << (s - 6'd1))) != 64'd0;
+    if (even && guard && (sticky || q[0])) begin
       q = q + WideW'(1);
     end
     shr_round = q;
   endfunction
 
-  // x clamped to the signed range of `bits` (2..32): {saturated, value}.
+  // x clamped to the signed range of `bits` (2..32): {saturated, value}. x fits when its
+  // bits from bits - 1 up all equal its sign (a mask, not two wide comparisons).
   function automatic logic [32:0] sat_fmt(logic signed [WideW-1:0] x, logic [5:0] bits);
-    logic signed [WideW-1:0] hi;
-    logic signed [WideW-1:0] lo;
-    hi = (WideW'(1) <<< (bits - 6'd1)) - WideW'(1);
-    lo = -(WideW'(1) <<< (bits - 6'd1));
-    if (x > hi) begin
-      sat_fmt = {1'b1, 32'(hi)};
-    end else if (x < lo) begin
-      sat_fmt = {1'b1, 32'(lo)};
-    end else begin
+    logic [WideW-1:0] keep;
+    logic [31:0]      hi;
+    keep = {WideW{1'b1}} << (bits - 6'd1);
+    hi   = (32'd1 << (bits - 6'd1)) - 32'd1;
+    if ((keep & WideW'(x)) == '0 || (keep & WideW'(x)) == keep) begin
       sat_fmt = {1'b0, 32'(x)};
+    end else begin
+      sat_fmt = {1'b1, x[WideW-1] ? ~hi : hi};
     end
   endfunction
 
