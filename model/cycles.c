@@ -4,9 +4,9 @@
 #include <string.h>
 
 /* Latencies of the RTL blocks (rtl/README.md). */
-#define FETCH_LATENCY 1        /* a beat's operands: one SRAM read */
+#define FETCH_LATENCY 2        /* a beat's operands: the SRAM, then its output register */
 #define EMA_LANE_LATENCY 3     /* the rebuild lanes: an operand register, then ema_unit */
-#define UPDATE_LATENCY 7       /* sgd_update */
+#define UPDATE_LATENCY 8       /* the gradient row's wait for its words, then sgd_update */
 #define ENGINE_TAIL 3          /* capture, the drain register, the layer seeing it idle */
 #define COMMAND_CYCLES 2       /* a stage's command cycle and the cycle it sees it done */
 

@@ -28,12 +28,15 @@
 //             (stale, no delay), the stash ring's version (stash) or narrow(master + gap*m)
 //             rebuilt by Cols ema_unit lanes (ema, gap = updates since the forward); each
 //             drained row of dx leaves on bo_*. Then Dw: each drained row of the weight
-//             gradient (an input i or the bias row, Cols outputs) goes straight into Cols
-//             sgd_update lanes with the row's vel, master and m (read the cycle before), the
-//             stash ring takes the live row in the same cycle, and the lanes' results are
-//             written back 7 cycles later.
+//             gradient (an input i or the bias row, Cols outputs) waits a cycle for the
+//             row's vel, master and m (read the cycle before it left the drain; a memory
+//             answers in two) and goes into Cols sgd_update lanes with them, the stash ring
+//             takes the live row in the same cycle, and the lanes' results are written back
+//             7 cycles later.
+// Memories answer a read two cycles later (skew_mem: the SRAM's register, then an output
+// register), so no logic sits between an SRAM macro and a flip-flop.
 // Inputs: xin_* writes a row of the input into the x slot being filled; ein_* writes a row
-// of the output error through the relu mask into dy (one register stage: the mask's read).
+// of the output error through the relu mask into dy (two register stages: the mask's read).
 // step_i ends a pipeline step: slot and buffer counters advance, the tag enters the line.
 //
 // Observation (for the co-simulation; nothing inside reads it): obs_* the engine's values
@@ -61,7 +64,7 @@ module lp_layer #(
   localparam bit          Hist     = (Policy != 0) && (Delay > 0) && (First == 0),
   localparam bit          Ema      = Hist && (Policy == 2),
   localparam bit          Stash    = Hist && (Policy == 1),
-  localparam int unsigned FetchLat = Ema ? 4 : 1,
+  localparam int unsigned FetchLat = Ema ? 5 : 2,
   localparam int unsigned Nx       = 1 << $clog2((Rows > Cols) ? Rows : Cols),
   localparam int unsigned Nw       = 1 << $clog2(Cols),
   localparam int unsigned XSlots   = Delay + 1 + XSpare,
@@ -344,22 +347,33 @@ module lp_layer #(
   );
 
   // ---------------------------------------------------------------- the beat's operands
-  // One cycle after the issue the memories answer; the descriptor is registered beside.
-  logic        o1_v;
-  logic [1:0]  o1_op;
-  logic [31:0] o1_k, o1_i0;
+  // Two cycles after the issue the memories answer (skew_mem: the SRAM's register, then
+  // its output register); the descriptor travels beside (oq_*, then o1_*).
+  logic        oq_v, o1_v;
+  logic [1:0]  oq_op, o1_op;
+  logic [31:0] oq_k, oq_i0, o1_k, o1_i0;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      oq_v  <= 1'b0;
+      oq_op <= OpFwd;
+      oq_k  <= '0;
+      oq_i0 <= '0;
       o1_v  <= 1'b0;
       o1_op <= OpFwd;
       o1_k  <= '0;
       o1_i0 <= '0;
     end else begin
-      o1_v <= beat_v;
+      oq_v <= beat_v;
       if (beat_v) begin
-        o1_op <= beat_op;
-        o1_k  <= beat_k;
-        o1_i0 <= beat_i0;
+        oq_op <= beat_op;
+        oq_k  <= beat_k;
+        oq_i0 <= beat_i0;
+      end
+      o1_v <= oq_v;
+      if (oq_v) begin
+        o1_op <= oq_op;
+        o1_k  <= oq_k;
+        o1_i0 <= oq_i0;
       end
     end
   end
@@ -510,15 +524,37 @@ module lp_layer #(
 
   // ---------------------------------------------------------------- the update lanes
   // Cycle s: the engine selects a Dw row (pre_*) and the memories read it; s + 1: its
-  // gradient (dr_*) meets them in Cols sgd_update lanes, in bank order; s + 8: written back.
-  assign up1_v    = dr_v && dr_op == OpDw;
-  assign up1_row  = dr_row;
-  assign up1_col  = dr_col;
-  assign up1_n    = min32(32'(Cols), 32'(Out) - dr_col);
-  assign up1_base = dr_row + dr_col;
+  // gradient leaves the drain (dr_*) and waits a cycle (dq_*); s + 2: it meets the row's
+  // words in Cols sgd_update lanes, in bank order; s + 9: written back.
+  logic               dq_v;
+  logic [31:0]        dq_row, dq_col;
+  logic [Cols*32-1:0] dq_data;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      dq_v   <= 1'b0;
+      dq_row <= '0;
+      dq_col <= '0;
+    end else begin
+      dq_v <= dr_v && dr_op == OpDw;
+      if (dr_v) begin
+        dq_row <= dr_row;
+        dq_col <= dr_col;
+      end
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (dr_v) begin
+      dq_data <= dr_data;
+    end
+  end
+  assign up1_v    = dq_v;
+  assign up1_row  = dq_row;
+  assign up1_col  = dq_col;
+  assign up1_n    = min32(32'(Cols), 32'(Out) - dq_col);
+  assign up1_base = dq_row + dq_col;
 
   logic [Nw*32-1:0] g_bank;
-  assign g_bank = to_banks(dr_data, up1_base);
+  assign g_bank = to_banks(dq_data, up1_base);
 
   logic [Nw-1:0]    su_v;
   logic [Nw*32-1:0] su_w, su_ms, su_vel, su_m;
@@ -595,26 +631,42 @@ module lp_layer #(
   end
 
   // ---------------------------------------------------------------- receivers
-  // An error row: the mask's read of y, then the write of dy one cycle later.
-
+  // An error row: the mask's read of y, then the write of dy two cycles later (eq_*, then
+  // e1_*, as skew_mem answers).
+  logic               eq_v;
+  logic [31:0]        eq_row, eq_col, eq_mb;
+  logic [Cols*32-1:0] eq_data;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      eq_v   <= 1'b0;
+      eq_row <= '0;
+      eq_col <= '0;
+      eq_mb  <= '0;
       e1_v   <= 1'b0;
       e1_row <= '0;
       e1_col <= '0;
       e1_mb  <= '0;
     end else begin
-      e1_v <= ein_valid_i;
+      eq_v <= ein_valid_i;
       if (ein_valid_i) begin
-        e1_row <= ein_row_i;
-        e1_col <= ein_col_i;
-        e1_mb  <= ein_mb_i;
+        eq_row <= ein_row_i;
+        eq_col <= ein_col_i;
+        eq_mb  <= ein_mb_i;
+      end
+      e1_v <= eq_v;
+      if (eq_v) begin
+        e1_row <= eq_row;
+        e1_col <= eq_col;
+        e1_mb  <= eq_mb;
       end
     end
   end
   always_ff @(posedge clk_i) begin
     if (ein_valid_i) begin
-      e1_data <= ein_data_i;
+      eq_data <= ein_data_i;
+    end
+    if (eq_v) begin
+      e1_data <= eq_data;
     end
   end
 
@@ -648,7 +700,7 @@ module lp_layer #(
   state_e st_q;
   assign eng_start = cmd_i;
   logic up_busy;
-  assign up_busy = up1_v || (|uv_q);
+  assign up_busy = (dr_v && dr_op == OpDw) || up1_v || (|uv_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

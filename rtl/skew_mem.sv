@@ -12,9 +12,12 @@
 // or down the column (rd_col_i: lane l is (p + l, q)). Lane l sits in bank
 // (base + l) mod N, base = (p + q) mod N (Skew) or q mod N, whichever the direction, so
 // the banks' addresses and the lanes' data are the same rotation.
-//   read   one cycle: rd_data_o in lane order, rd_bank_o in bank order, from the cycle
-//          after rd_valid_i until the next read (an SRAM's registered output). Lanes past
-//          the matrix read whatever their bank holds.
+//   read   two cycles: rd_data_o in lane order, rd_bank_o in bank order, from the second
+//          cycle after rd_valid_i until the next read's words replace them. The first
+//          register is the SRAM's own (its read data comes an access time after the clock,
+//          docs/reports.md "SRAM timing"), the second an output register per bank, so that
+//          nothing but a wire lies between a macro and a flip-flop; the lane rotation
+//          follows it. Lanes past the matrix read whatever their bank holds.
 //   write  along a row, lanes 0 .. wr_n_i - 1 (the caller keeps q + l < Q); wr_data_i in
 //          lane order, or in bank order (wr_bank_i: the word for bank b at b, as rd_bank_o
 //          gives it, for a copy between memories of the same geometry).
@@ -87,7 +90,10 @@ module skew_mem #(
   logic [AW-1:0]     raddr [N];
   logic [AW-1:0]     waddr [N];
   logic [Width-1:0]  wdata [N];
-  logic [Width-1:0]  rdata_q [N];
+  logic [Width-1:0]  rdata_q [N];      // the SRAM's read register
+  logic [Width-1:0]  rdata_q2 [N];     // the output register
+  logic              rv_q;
+  logic [BW-1:0]     rbase_q2;
 
   assign rbase = base_of(rd_p_i, rd_q_i);
   assign wbase = base_of(wr_p_i, wr_q_i);
@@ -118,18 +124,26 @@ module skew_mem #(
     end
   end
 
+  // No reset: the outputs mean nothing before the first read's words arrive.
   always_ff @(posedge clk_i) begin
+    rv_q <= rd_valid_i;
     if (rd_valid_i) begin
       rbase_q <= rbase[BW-1:0];
+    end
+    if (rv_q) begin
+      rbase_q2 <= rbase_q;
+      for (int unsigned b = 0; b < N; b++) begin
+        rdata_q2[b] <= rdata_q[b];
+      end
     end
   end
 
   always_comb begin
     for (int unsigned l = 0; l < N; l++) begin
       logic [BW-1:0] b;
-      b = BW'((32'(l) + 32'(rbase_q)) & Mask);
-      rd_data_o[l*Width +: Width] = rdata_q[b];
-      rd_bank_o[l*Width +: Width] = rdata_q[l];
+      b = BW'((32'(l) + 32'(rbase_q2)) & Mask);
+      rd_data_o[l*Width +: Width] = rdata_q2[b];
+      rd_bank_o[l*Width +: Width] = rdata_q2[l];
     end
   end
 endmodule

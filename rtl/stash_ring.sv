@@ -22,8 +22,8 @@
 //   gap == 0          the live weights: rd_live_o, and the caller reads its weight memory
 //   1 <= gap <= held  the stored words, slot (live - gap) mod Depth = v mod Depth
 //   otherwise         a miss: rd_miss_o, and rd_data_o means nothing
-// Latency 1: rd_valid_o, rd_live_o, rd_miss_o and rd_data_o (lane order) belong to the
-// read of the cycle before. The banks read first: a backward that reads the version the
+// Latency 2 (skew_mem's): rd_valid_o, rd_live_o, rd_miss_o and rd_data_o (lane order)
+// belong to the read of two cycles before. The banks read first: a backward that reads the version the
 // next push overwrites must read it before the push (an update follows its backward's
 // input gradient, so it does). A read uses the counters before any push_last_i of its
 // cycle. Depth >= 1.
@@ -68,6 +68,7 @@ module stash_ring #(
   logic [SlotW-1:0]        held_d, held_q, head_d, head_q, rd_slot;
   logic                    advance, is_live, hit;
   logic                    valid_q, live_sel_q, miss_q;
+  logic                    valid_q2, live_sel_q2, miss_q2;
   logic [N*Width-1:0]      unused_bank;
 
   assign advance = push_valid_i && push_last_i;
@@ -105,6 +106,9 @@ module stash_ring #(
       valid_q    <= 1'b0;
       live_sel_q <= 1'b0;
       miss_q     <= 1'b0;
+      valid_q2    <= 1'b0;
+      live_sel_q2 <= 1'b0;
+      miss_q2     <= 1'b0;
     end else begin
       live_q     <= live_d;
       held_q     <= held_d;
@@ -113,6 +117,11 @@ module stash_ring #(
       if (rd_valid_i) begin
         live_sel_q <= is_live;
         miss_q     <= !is_live && !hit;
+      end
+      valid_q2 <= valid_q;
+      if (valid_q) begin
+        live_sel_q2 <= live_sel_q;
+        miss_q2     <= miss_q;
       end
     end
   end
@@ -134,9 +143,9 @@ module stash_ring #(
     .wr_data_i  (push_data_i)
   );
 
-  assign rd_valid_o = valid_q;
-  assign rd_live_o  = live_sel_q;
-  assign rd_miss_o  = miss_q;
+  assign rd_valid_o = valid_q2;
+  assign rd_live_o  = live_sel_q2;
+  assign rd_miss_o  = miss_q2;
   assign live_o     = live_q;
 
   logic unused;

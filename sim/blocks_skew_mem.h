@@ -7,8 +7,8 @@
  * The model is clocked one cycle per call: sim_skew_cycle drives the inputs, returns the
  * outputs as they stand in that cycle, then gives the clock its rising edge. A read
  * presented in call t is answered by call t + SIM_SKEW_LATENCY, and its words stay on the
- * outputs until the call after the next read. The RAM is not reset (skew_mem has no reset):
- * words never written read whatever Verilator initialised them to.
+ * outputs until the next read's words replace them. The RAM is not reset (skew_mem has no
+ * reset): words never written read whatever Verilator initialised them to.
  *
  * The harness checks at compile time that the model's data ports are SIM_SKEW_N words of
  * SIM_SKEW_WIDTH bits; P, Q, Slots and Skew are not public in skew_mem.sv, so they are
@@ -30,7 +30,7 @@ extern "C" {
 #define SIM_SKEW_SLOTS 1    /* matrices (the default: the weight memories rely on it) */
 #define SIM_SKEW_WIDTH 32   /* bits per word */
 #define SIM_SKEW_SKEW 1     /* 1: (p, q) in bank (p + q) mod N; 0: bank q mod N */
-#define SIM_SKEW_LATENCY 1  /* cycles, read path */
+#define SIM_SKEW_LATENCY 2  /* cycles, read path: the SRAM and its output register */
 
 struct sim_skew_geom {
     int n, p, q, slots, width, skew;

@@ -27,7 +27,7 @@ extern "C" {
 #define SIM_SRB_N 4                      /* banks: words per push or read */
 #define SIM_SRB_WIDTH 16                 /* bits per word */
 #define SIM_SRB_VERSION_WIDTH 8          /* bits of the version numbers */
-#define SIM_SRB_LATENCY 1                /* cycles, read path */
+#define SIM_SRB_LATENCY 2                /* cycles, read path: the SRAM and its output register */
 
 /* One cycle's inputs, shared by every ring. */
 struct sim_srb_in {

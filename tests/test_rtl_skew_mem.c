@@ -12,12 +12,12 @@
  *   - in one cycle in four that has both, a write aimed at a word the read reads: the read
  *     must return the old word (read-first);
  *   - idle ports (a low valid) carrying random words, which must be ignored;
- *   - copies: a row read, then a cycle without a read (its words must stay on the outputs,
+ *   - copies: a row read, then SIM_SKEW_LATENCY cycles without a read (its words must stay on the outputs,
  *     even when a write changes the memory under them), then a bank-order write of the
  *     rd_bank it gave into another address whose lane 0 sits in the same bank, which must
  *     reproduce the row there (what a copy between memories of one geometry does).
- * Every cycle, the outputs must show the last read presented before it, SIM_SKEW_LATENCY
- * cycles on: rd_data in lane order, and rd_bank in bank order, each word of lane l at the
+ * Every cycle, the outputs must show the last read presented SIM_SKEW_LATENCY or more
+ * cycles before it: rd_data in lane order, and rd_bank in bank order, each word of lane l at the
  * bank where the layout (bank (p + q) mod N) says its element lives, read from the
  * reference, not from rd_data.
  *
@@ -77,8 +77,10 @@ struct read {
 
 struct board {
     uint32_t ref[SLOTS][P][Q];
-    struct read last;      /* the last read presented, whose words the outputs show */
-    int have_last;
+    /* seen[k]: the last read presented up to k + 1 cycles ago (have[k]: there is one);
+     * the outputs show seen[SIM_SKEW_LATENCY - 1] */
+    struct read seen[SIM_SKEW_LATENCY];
+    int have[SIM_SKEW_LATENCY];
     int64_t cycle, reads, bad_reads, reports_left, flipped;
     /* counts */
     int64_t row_reads, col_reads, past_reads, lane_writes, bank_writes, same_word, copies,
@@ -125,11 +127,12 @@ static void ref_write(const struct plan *pl, struct board *b, const struct sim_s
     }
 }
 
-/* The outputs of this cycle against the last read presented before it. */
+/* The outputs of this cycle against the last read presented SIM_SKEW_LATENCY or more
+ * cycles before it. */
 static void board_check(const struct plan *pl, struct board *b, const struct sim_skew_out *o)
 {
-    struct read *rd = &b->last;
-    if (!b->have_last)
+    struct read *rd = &b->seen[SIM_SKEW_LATENCY - 1];
+    if (!b->have[SIM_SKEW_LATENCY - 1])
         return;
     for (int l = 0; l < N; l++) {
         if (!rd->inside[l])
@@ -141,7 +144,8 @@ static void board_check(const struct plan *pl, struct board *b, const struct sim
         if (!lane_bad && o->rd_bank[bank] == want)
             continue;
         if (!rd->bad) {
-            rd->bad = 1;
+            for (int k = 0; k < SIM_SKEW_LATENCY; k++)   /* the copies of it still to show */
+                b->seen[k].bad |= b->seen[k].index == rd->index;
             b->bad_reads++;
         }
         if (b->reports_left-- > 0)
@@ -216,13 +220,17 @@ static void step(struct sim_skew *s, const struct plan *pl, struct board *b,
     board_check(pl, b, out);
     if (in->wr_valid && !pl->write_first)
         ref_write(pl, b, in, copy);
+    for (int k = SIM_SKEW_LATENCY - 1; k > 0; k--) {
+        b->seen[k] = b->seen[k - 1];
+        b->have[k] = b->have[k - 1];
+    }
     if (in->rd_valid) {
         if (pl->flip_read >= 0 && rd.index >= pl->flip_read && !b->flipped) {
             rd.flip[0] = 1u << 7;   /* lane 0 is always inside: (p, q) is */
             b->flipped = rd.index + 1;
         }
-        b->last = rd;
-        b->have_last = 1;
+        b->seen[0] = rd;
+        b->have[0] = 1;
         b->reads++;
     }
     b->cycle++;
@@ -297,12 +305,13 @@ static int64_t play(struct sim_skew *s, const struct plan *pl, struct board *b)
     b->reports_left = REPORTS;
     rng_seed(&rng, pl->seed);
     fill(s, pl, b, &rng);
-    /* copy: 0 none; 1 its row read is presented in this cycle; 2 a cycle without a read;
-     * 3 the bank-order write of what the outputs show */
+    /* copy: 0 none; 1 its row read is presented in this cycle; 2 .. SIM_SKEW_LATENCY + 1
+     * cycles without a read; SIM_SKEW_LATENCY + 2 the bank-order write of what the
+     * outputs show */
     int copy = 0;
     for (int64_t c = 0; c < pl->cycles; c++) {
         struct sim_skew_in in;
-        int copying = copy == 3;
+        int copying = copy == SIM_SKEW_LATENCY + 2;
         memset(&in, 0, sizeof in);
         junk(&rng, &in);   /* what the ports carry while their valid is low */
         if (copying) {
@@ -338,20 +347,18 @@ static int64_t play(struct sim_skew *s, const struct plan *pl, struct board *b)
             b->col_reads += in.rd_col;
             b->row_reads += !in.rd_col;
             b->past_reads += in.rd_col ? in.rd_p + N > P : in.rd_q + N > Q;
-        } else if (b->have_last) {
+        } else if (b->have[0]) {
             b->held_cycles++;
-            b->held_overwritten += in.wr_valid && in.wr_slot == b->last.slot;
+            b->held_overwritten += in.wr_valid && in.wr_slot == b->seen[0].slot;
         }
         b->lane_writes += in.wr_valid && !in.wr_bank;
         b->bank_writes += in.wr_valid && in.wr_bank;
         b->same_word += same_word(&in);
         step(s, pl, b, &in, copying ? &src : NULL, &out);
-        if (copy == 1) {
-            src = b->last;
-            copy = 2;
-        } else if (copy == 2) {
-            copy = 3;
-        }
+        if (copy == 1)
+            src = b->seen[0];
+        if (copy >= 1)
+            copy++;
     }
     return b->bad_reads;
 }
