@@ -92,7 +92,6 @@ module skew_mem #(
   logic [Width-1:0]  wdata [N];
   logic [Width-1:0]  rdata_q [N];      // the SRAM's read register
   logic [Width-1:0]  rdata_q2 [N];     // the output register
-  logic              rv_q;
   logic [BW-1:0]     rbase_q2;
 
   assign rbase = base_of(rd_p_i, rd_q_i);
@@ -124,17 +123,16 @@ module skew_mem #(
     end
   end
 
-  // No reset: the outputs mean nothing before the first read's words arrive.
+  // The output register loads every cycle, with no enable between the macro and it: the
+  // SRAM's register holds its words until the next read, so this one holds them too, a
+  // cycle later. No reset: the outputs mean nothing before the first read's words arrive.
   always_ff @(posedge clk_i) begin
-    rv_q <= rd_valid_i;
     if (rd_valid_i) begin
       rbase_q <= rbase[BW-1:0];
     end
-    if (rv_q) begin
-      rbase_q2 <= rbase_q;
-      for (int unsigned b = 0; b < N; b++) begin
-        rdata_q2[b] <= rdata_q[b];
-      end
+    rbase_q2 <= rbase_q;
+    for (int unsigned b = 0; b < N; b++) begin
+      rdata_q2[b] <= rdata_q[b];
     end
   end
 
