@@ -201,15 +201,29 @@ module lp_layer #(
     next_slot = (32'(s) + 32'd1 == 32'(n)) ? 8'd0 : s + 8'd1;
   endfunction
 
+  // The line's output holds from the cycle after a step to the next step, and nothing
+  // reads it sooner than two cycles after one (a backward follows its stage's forward or
+  // a new start), so it is copied into registers every cycle: a deep line is an SRAM
+  // macro, and its read data go to no logic but these flops (docs/rtl.md, Timing).
+  logic         bv_l;
+  logic [31:0]  bmb_l;
+  logic [127:0] bdata_l;
   delay_line #(.Depth(Delay), .Width(128), .TagW(32)) u_tags (
     .clk_i, .rst_ni, .step_i,
     .valid_i (fwd_ran_q),
     .tag_i   (fmb_q),
     .data_i  ({flr_q, fver_q, 24'd0, fx_q}),
-    .valid_o (bv),
-    .tag_o   (bmb),
-    .data_o  (bdata)
+    .valid_o (bv_l),
+    .tag_o   (bmb_l),
+    .data_o  (bdata_l)
   );
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      bv <= 1'b0; bmb <= '0; bdata <= '0;
+    end else begin
+      bv <= bv_l; bmb <= bmb_l; bdata <= bdata_l;
+    end
+  end
   assign blr   = bdata[127:64];
   assign bver  = bdata[63:32];
   assign bslot = bdata[31:0];
