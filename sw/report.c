@@ -1099,14 +1099,18 @@ static void rep_free(struct rep *r)
 }
 
 /* The synthesis tools: the module cache ($LAYERPIPE_SYN_CACHE or build/syn in the source
- * tree), jobs Yosys runs at once. */
+ * tree; a relative path is taken from the working directory), jobs Yosys runs at once. */
 static void rep_tools(const struct rep *r, struct syn_tools *t, char *cache, size_t size,
                       int jobs, FILE *note)
 {
     const char *src = verify_src_dir(), *env = getenv("LAYERPIPE_SYN_CACHE");
-    snprintf(cache, size, "%s", env && *env ? env : "");
-    if (!*cache)
+    char cwd[1024];
+    if (!env || !*env)
         snprintf(cache, size, "%s/build/syn", src);
+    else if (env[0] != '/' && getcwd(cwd, sizeof cwd))   /* the tools run inside it */
+        snprintf(cache, size, "%s/%s", cwd, env);
+    else
+        snprintf(cache, size, "%s", env);
     /* skew_mem's Kind and RegSlots say what a memory holds and change nothing in the
      * hardware (rtl/skew_mem.sv) */
     static const char *const labels[] = {"Kind", "RegSlots", NULL};
