@@ -4,7 +4,8 @@
 #   make test   install missing packages, build, run every test (also under ASan/UBSan)
 #   make help   every target
 #
-# One-way dependencies (docs/STYLE in ../shared): model/ <- sw/ <- the CLI; tests use anything.
+# One-way dependencies: model/ <- sim/ <- sw/; inside sw/, base <- config <- run <- report <-
+# sweep <- cli (sw/README.md; tests/layout_test.sh checks it). tests/ use anything.
 
 BUILD   ?= build
 CONFIG  ?= configs/fmnist-mlp4.yaml
@@ -27,7 +28,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 SYSTEMC_LIBS = $(shell pkg-config --libs systemc 2>/dev/null || echo -lsystemc)
 
 MODEL_SRC := $(wildcard model/*.c)
-SW_SRC    := $(filter-out sw/main.c,$(wildcard sw/*.c))
+SW_SRC    := $(filter-out sw/cli/main.c,$(wildcard sw/*/*.c))
 RTL_TEST_SRC := $(wildcard tests/test_rtl_*.c)
 # Tests of what reaches the simulators (a sweep runs the cycle models): linked like the CLI.
 FULL_TEST_SRC := tests/test_sweep.c
@@ -123,7 +124,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # verify finds rtl/ and sim/ in the tree it was built from (or $$LAYERPIPE_SRC).
-$(BUILD)/obj/sw/verify.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
+$(BUILD)/obj/sw/run/verify.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
 
 $(BUILD)/libmodel.a: $(MODEL_OBJ)
 	$(AR) rcs $@ $^
@@ -132,7 +133,7 @@ $(BUILD)/libsw.a: $(SW_OBJ)
 	$(AR) rcs $@ $^
 
 # The CLI links the Verilated RTL blocks too (layerpipe replay).
-$(LP): $(BUILD)/obj/sw/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
+$(LP): $(BUILD)/obj/sw/cli/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE) $(BUILD)/libmodel.a
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
 	    $(PKG_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
@@ -195,7 +196,7 @@ $(FSTINFO): tests/fstinfo.c $(FST_LIB)
 
 lint:
 	@echo "== C: every file with -Werror"
-	@for f in $(MODEL_SRC) $(SW_SRC) sw/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
+	@for f in $(MODEL_SRC) $(SW_SRC) sw/cli/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
 	    $(FULL_TEST_SRC) $(BENCH_SRC) \
 	    tests/fstinfo.c; do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(PKG_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done

@@ -8,7 +8,7 @@
  * compared word for word with the record. Only ReLU (a sign test) is done here.
  * This is block-level replay; the pipeline top will replace the sequencing.
  *
- * The records are those of sw/trace.h (kinds of enum train_probe), handed in as
+ * The records are those of sw/run/trace.h (kinds of enum train_probe), handed in as
  * plain arrays so that sim/ does not depend on sw/.
  */
 #ifndef LP_SIM_REPLAY_H

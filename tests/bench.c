@@ -20,14 +20,14 @@
 #include "../model/train.h"
 #include "../sim/cosim.h"
 #include "../sim/replay.h"
-#include "../sw/trace.h"
-#include "../sw/train_run.h"
-#include "../sw/config.h"
-#include "../sw/report.h"
-#include "../sw/sim_run.h"
-#include "../sw/sweep_db.h"
-#include "../sw/sweep_run.h"
-#include "../sw/verify.h"
+#include "../sw/run/trace.h"
+#include "../sw/run/train_run.h"
+#include "../sw/config/config.h"
+#include "../sw/report/report.h"
+#include "../sw/run/sim_run.h"
+#include "../sw/sweep/sweep_db.h"
+#include "../sw/sweep/sweep_run.h"
+#include "../sw/run/verify.h"
 
 static double now(void)
 {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # npy_check.sh FILE.npy - load FILE.npy with numpy and print its dtype and
 # shape, e.g. "float32 (256, 784)", to show that numpy reads what
-# sw/npy.c writes.
+# sw/base/npy.c writes.
 #
 # The interpreter is $PYTHON if set, else the first of `python3` on PATH and
 # /usr/bin/python3 that can import numpy (Debian's python3-numpy serves

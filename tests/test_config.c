@@ -1,4 +1,4 @@
-/* test_config.c - the strict config loader (sw/config.c, sw/ydoc.c).
+/* test_config.c - the strict config loader (sw/config/config.c, sw/config/ydoc.c).
  *
  * Group "bad_configs": one test per file in tests/bad/. Line 1 of each file is
  *     # expect: LINE:COL: SUBSTRING
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sw/config.h"
+#include "../sw/config/config.h"
 
 #define BAD_DIR "tests/bad"
 #define CONFIG_DIR "configs"

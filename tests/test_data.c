@@ -1,6 +1,6 @@
 /* test_data.c - data files in and out: the gzip'd IDX reader
- * (sw/dataset_idx.c), .npy files (sw/npy.c) and atomic output files
- * (sw/outfile.c).
+ * (sw/base/dataset_idx.c), .npy files (sw/base/npy.c) and atomic output files
+ * (sw/base/outfile.c).
  *
  * Bad IDX files are written at run time, with zlib, into a directory made by
  * mkdtemp under /tmp and removed at the end; one test per defect, each
@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../sw/dataset_idx.h"
-#include "../sw/npy.h"
-#include "../sw/outfile.h"
+#include "../sw/base/dataset_idx.h"
+#include "../sw/base/npy.h"
+#include "../sw/base/outfile.h"
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 /* FNV-1a 64 of the first training image's 784 pixel bytes, computed once

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "../sim/replay.h"
-#include "../sw/train_run.h"
-#include "../sw/trace.h"
+#include "../sw/run/train_run.h"
+#include "../sw/run/trace.h"
 
 /* Replay a loaded set; fault >= 0 corrupts that record's first word first. */
 static void replay_set(const struct trace *tr, int64_t fault, struct replay_result *res)

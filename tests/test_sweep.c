@@ -1,4 +1,4 @@
-/* test_sweep.c - sweep files (sw/sweep.c) and the sweep database (sw/sweep_db.c).
+/* test_sweep.c - sweep files (sw/sweep/sweep.c) and the sweep database (sw/sweep/sweep_db.c).
  *
  * Sweep files are written to a temporary directory with tests/configs/tiny-synth.yaml
  * as their base. Run from the repository root. The exit status is the number of
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sw/sweep.h"
-#include "../sw/sweep_db.h"
+#include "../sw/sweep/sweep.h"
+#include "../sw/sweep/sweep_db.h"
 
 static char dir[PATH_MAX], base[PATH_MAX + 64];
 

@@ -1,4 +1,4 @@
-/* test_synth_buffer.c - the fanout pass of `layerpipe report` (sw/synth_buffer.c).
+/* test_synth_buffer.c - the fanout pass of `layerpipe report` (sw/report/synth_buffer.c).
  *
  * A small liberty and netlists in Yosys's write_verilog form are written at run time
  * into a directory made by mkdtemp under /tmp and removed at the end. The pass must
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sw/synth_buffer.h"
+#include "../sw/report/synth_buffer.h"
 
 static char tmp_dir[] = "/tmp/layerpipe-test_synth_buffer.XXXXXX";
 static struct nb_lib *lib;

@@ -1,4 +1,4 @@
-/* test_trace.c - golden vector sets (sw/trace.c): a set written by
+/* test_trace.c - golden vector sets (sw/run/trace.c): a set written by
  * trace_generate loads back, and every kind of damage is refused with its
  * byte offset. Damaged copies get a fresh CRC where the check under test is
  * not the CRC itself, so each check is reached. Runs from the repository root. */
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../sw/trace.h"
+#include "../sw/run/trace.h"
 
 #define SET "traces/m4-ema"
 
