@@ -106,7 +106,7 @@ static void layer_costs(struct cyc_model *m, int l)
 }
 
 int cyc_build(struct cyc_model *m, const struct net *net, const int *stage_of, int M, int batch,
-              enum plan_policy policy, const struct cyc_hw *hw, struct lp_err *e)
+              enum plan_policy policy, const struct cyc_hw *hw, struct diag *e)
 {
     memset(m, 0, sizeof *m);
     if (hw->rows < 1 || hw->cols < 1 || hw->mac_latency < 2)

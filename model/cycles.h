@@ -58,7 +58,7 @@ struct cyc_model {
 /* Build the model of net on partition stage_of (M stages) under a policy.
  * Sequential runs the same M-stage hardware unpipelined. Returns 0, or -1 with e. */
 int cyc_build(struct cyc_model *m, const struct net *net, const int *stage_of, int M,
-              int batch, enum plan_policy policy, const struct cyc_hw *hw, struct lp_err *e);
+              int batch, enum plan_policy policy, const struct cyc_hw *hw, struct diag *e);
 void cyc_free(struct cyc_model *m);
 
 /* Steps a run of n minibatches takes: n + 2(M-1) pipelined, n sequential. */

@@ -108,7 +108,7 @@ int fixed_acc_bits_needed(const struct net *n, int l, const struct fixed_spec *q
     return wg > need ? wg : need;
 }
 
-int fixed_check(const struct net *n, const struct fixed_spec *q, int B, struct lp_err *e)
+int fixed_check(const struct net *n, const struct fixed_spec *q, int B, struct diag *e)
 {
     const struct fixed_fmt *f[] = {&q->act, &q->err, &q->weight, &q->master, &q->grad};
     for (int i = 0; i < 5; i++)

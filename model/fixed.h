@@ -62,7 +62,7 @@ uint32_t fixed_coef(double v);
 int fixed_acc_bits_needed(const struct net *n, int l, const struct fixed_spec *q, int B);
 /* Check formats and that the accumulator can hold every sum of every layer
  * without overflow. Returns 0, or -1 with e (field "accumulator_bits"). */
-int fixed_check(const struct net *n, const struct fixed_spec *q, int B, struct lp_err *e);
+int fixed_check(const struct net *n, const struct fixed_spec *q, int B, struct diag *e);
 
 /* ---- kernels (int32 words; scratch sizes in bytes) ---- */
 int64_t fixed_dense_scratch(int B, int I, int O);

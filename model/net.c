@@ -90,7 +90,7 @@ static int window_out(int x, int k, int s, int p)
     return (x + 2 * p - k) / s + 1;
 }
 
-static int infer_window(struct net_layer *ly, int l, struct lp_err *e)
+static int infer_window(struct net_layer *ly, int l, struct diag *e)
 {
     const struct net_shape *in = &ly->in_shape;
     char buf[64];
@@ -108,7 +108,7 @@ static int infer_window(struct net_layer *ly, int l, struct lp_err *e)
     return 0;
 }
 
-static int infer_layer(struct net *n, int l, struct lp_err *e)
+static int infer_layer(struct net *n, int l, struct diag *e)
 {
     struct net_layer *ly = &n->layers[l];
     char b1[64], b2[64];
@@ -185,7 +185,7 @@ static int infer_layer(struct net *n, int l, struct lp_err *e)
     return 0;
 }
 
-int net_infer(struct net *n, struct lp_err *e)
+int net_infer(struct net *n, struct diag *e)
 {
     if (n->n_layers < 1)
         return lp_fail(e, -1, "layers", "the network has no layers");

@@ -61,7 +61,7 @@ void net_free(struct net *n);
 
 /* Check every layer against its inputs and fill shapes and counts.
  * Returns 0, or -1 with e naming the first layer (and field) that does not fit. */
-int net_infer(struct net *n, struct lp_err *e);
+int net_infer(struct net *n, struct diag *e);
 
 int64_t net_shape_elems(const struct net_shape *s);
 /* Format "[c, h, w]" into buf; returns buf. */

@@ -9,7 +9,7 @@ const char *plan_policy_name(enum plan_policy pol)
     return names[pol];
 }
 
-int plan_check(const struct net *n, const int *stage_of, int n_stages, struct lp_err *e)
+int plan_check(const struct net *n, const int *stage_of, int n_stages, struct diag *e)
 {
     if (n_stages < 1 || n_stages > n->n_layers)
         return lp_fail(e, -1, "stages", "%d stages for %d layers: need 1 to %d", n_stages,
@@ -108,7 +108,7 @@ static void fill_edges(struct plan *p, const struct net *n, const int *stage_of)
 }
 
 int plan_build(struct plan *p, const struct net *n, const int *stage_of, int n_stages,
-               int batch, struct lp_err *e)
+               int batch, struct diag *e)
 {
     memset(p, 0, sizeof *p);
     if (plan_check(n, stage_of, n_stages, e))
@@ -157,7 +157,7 @@ int64_t plan_paper_history_words(const struct plan *p, enum plan_policy pol)
 /* Minimise the largest stage over contiguous splits: best[j][i] is the least
  * possible maximum when the first i layers form j stages. Ties go to the
  * latest split, so zero-MAC layers (pools, adds) stay with the layer before. */
-int plan_balance(const struct net *n, int n_stages, int *stage_of, struct lp_err *e)
+int plan_balance(const struct net *n, int n_stages, int *stage_of, struct diag *e)
 {
     int L = n->n_layers, M = n_stages;
     if (M < 1 || M > L)

@@ -71,18 +71,18 @@ struct plan {
 /* Check a partition: every stage_of[l] in 1..n_stages, every stage used, and
  * no layer reading a layer of a later stage. Returns 0 or -1 (e names the layer,
  * field "stage"). */
-int plan_check(const struct net *n, const int *stage_of, int n_stages, struct lp_err *e);
+int plan_check(const struct net *n, const int *stage_of, int n_stages, struct diag *e);
 
 /* Build the plan. n must have been through net_infer. Returns 0, or -1 with e
  * filled (bad partition, or out of memory). On failure p holds nothing. */
 int plan_build(struct plan *p, const struct net *n, const int *stage_of, int n_stages,
-               int batch, struct lp_err *e);
+               int batch, struct diag *e);
 void plan_free(struct plan *p);
 
 /* Split the layers, in list order, into n_stages contiguous non-empty stages
  * that minimise the largest stage's training MACs. Fills stage_of[n_layers].
  * Returns 0, or -1 when n_stages is not in 1..n_layers. */
-int plan_balance(const struct net *n, int n_stages, int *stage_of, struct lp_err *e);
+int plan_balance(const struct net *n, int n_stages, int *stage_of, struct diag *e);
 
 /* Whether layer l's backward propagates an error, i.e. reads weights: some input
  * is a layer, not the network input (the first layer of a chain does not). */

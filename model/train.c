@@ -99,8 +99,14 @@ static float *take(float **cursor, int64_t n)
     return n ? p : NULL;
 }
 
-/* Sizes first (so each family is one allocation), then the views. */
-static int layout(struct trainer *t, struct lp_err *e)
+/* The sizes, in floats, of the trainer's allocations (llm.c's size table): parameters
+ * with gradients, velocities and master copies; weight history; activation delay lines;
+ * registers between stages; work buffers and scratch. */
+struct tsizes {
+    int64_t params, hist, act, regs, work, scratch, in_elems, classes;
+};
+
+static void layout_sizes(struct trainer *t, struct tsizes *z)
 {
     const struct net *n = t->net;
     int64_t params = 0, hist = 0, act = 0, regs = 0, work = 0, scratch = 0;
@@ -149,14 +155,14 @@ static int layout(struct trainer *t, struct lp_err *e)
     int64_t in_elems = net_shape_elems(&n->input);
     int64_t classes = t->ly[t->L - 1].out;
     work += t->B * in_elems + t->B * classes + scratch + 1;
-    t->params_mem = calloc((size_t)at_least(params, 1), sizeof(float));
-    t->history_mem = calloc((size_t)at_least(hist, 1), sizeof(float));
-    t->act_mem = calloc((size_t)at_least(act, 1), sizeof(float));
-    t->reg_mem = calloc((size_t)at_least(regs, 1), sizeof(float));
-    t->work_mem = calloc((size_t)at_least(work, 1), sizeof(float));
-    if (!t->params_mem || !t->history_mem || !t->act_mem || !t->reg_mem || !t->work_mem)
-        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    *z = (struct tsizes){params, hist, act, regs, work, scratch, in_elems, classes};
+}
 
+/* Every layer's and edge's named views into the allocations, in layout_sizes' order. */
+static void layout_views(struct trainer *t, const struct tsizes *z)
+{
+    int diag = t->o.diagnostics && t->o.policy != PLAN_STASH;
+    int64_t in_elems = z->in_elems, classes = z->classes, scratch = z->scratch;
     float *p = t->params_mem, *h = t->history_mem, *a = t->act_mem, *r = t->reg_mem,
           *w = t->work_mem;
     for (int l = 0; l < t->L; l++) {
@@ -194,11 +200,26 @@ static int layout(struct trainer *t, struct lp_err *e)
     t->dloss = take(&w, t->B * classes);
     w += (w - t->work_mem) & 1;   /* 8-byte alignment for int64 scratch */
     t->scratch = take(&w, scratch);
-    t->act_words = act;
+    t->act_words = z->act;
+}
+
+/* Sizes first (so each family is one allocation), then the views. */
+static int layout(struct trainer *t, struct diag *e)
+{
+    struct tsizes z;
+    layout_sizes(t, &z);
+    t->params_mem = calloc((size_t)at_least(z.params, 1), sizeof(float));
+    t->history_mem = calloc((size_t)at_least(z.hist, 1), sizeof(float));
+    t->act_mem = calloc((size_t)at_least(z.act, 1), sizeof(float));
+    t->reg_mem = calloc((size_t)at_least(z.regs, 1), sizeof(float));
+    t->work_mem = calloc((size_t)at_least(z.work, 1), sizeof(float));
+    if (!t->params_mem || !t->history_mem || !t->act_mem || !t->reg_mem || !t->work_mem)
+        return lp_fail(e, -1, NULL, "out of memory for the trainer");
+    layout_views(t, &z);
     return 0;
 }
 
-static int build_edges(struct trainer *t, struct lp_err *e)
+static int build_edges(struct trainer *t, struct diag *e)
 {
     const struct net *n = t->net;
     int k = 0;
@@ -271,7 +292,7 @@ static void init_weights(struct trainer *t)
 }
 
 int trainer_create(struct trainer **out, const struct net *net, const int *stage_of,
-                   int n_stages, const struct train_opts *opts, struct lp_err *e)
+                   int n_stages, const struct train_opts *opts, struct diag *e)
 {
     *out = NULL;
     if (opts->batch < 1)

@@ -100,7 +100,7 @@ struct trainer;
  * from opts->seed: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
  * Returns 0, or -1 with e set (bad options, out of memory). */
 int trainer_create(struct trainer **t, const struct net *net, const int *stage_of, int n_stages,
-                   const struct train_opts *opts, struct lp_err *e);
+                   const struct train_opts *opts, struct diag *e);
 void trainer_destroy(struct trainer *t);
 
 /* Train one epoch: n_mb minibatches; minibatch j holds samples

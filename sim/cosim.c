@@ -1,20 +1,14 @@
-#define _DEFAULT_SOURCE   /* flock, mkdir */
 #include "cosim.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../model/history.h"
 #include "../model/plan.h"
 
-/* ---- building ---- */
+/* ---- the top's parameters ---- */
 
 static int is_sequential(const struct cosim_setup *s)
 {
@@ -36,20 +30,8 @@ static int hexvec(char *out, size_t size, const int64_t *v, int n)
     return k > 0 && (size_t)k < size ? 0 : -1;
 }
 
-static const char *trace_kind(const char *path)
-{
-    size_t n = path ? strlen(path) : 0;
-    if (!path)
-        return "none";
-    if (n > 4 && !strcmp(path + n - 4, ".vcd"))
-        return "vcd";
-    if (n > 4 && !strcmp(path + n - 4, ".fst"))
-        return "fst";
-    return NULL;
-}
-
 /* The parameters of lp_top for s, one Verilator option per line. */
-int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e)
+int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct diag *e)
 {
     const struct net *n = s->net;
     int L = n->n_layers;
@@ -94,105 +76,6 @@ int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct
                      L, s->n_stages, s->opts->batch, s->rows, s->cols, s->mac_latency - 1, opw,
                      q->acc_bits, policy_code(s->opts->policy), is_sequential(s), hd, hs, hr, hb);
     return k > 0 && (size_t)k < size ? 0 : lp_fail(e, -1, NULL, "the RTL parameters do not fit");
-}
-
-static uint64_t fnv1a(const char *s, uint64_t h)
-{
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-static int mkdir_p(char *path)
-{
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            int rc = mkdir(path, 0777);
-            *p = '/';
-            if (rc && errno != EEXIST)
-                return -1;
-        }
-    return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
-}
-
-/* Write path with text unless it already holds exactly that (so make sees no change). */
-static int write_if_changed(const char *path, const char *text)
-{
-    size_t n = strlen(text);
-    char *old = malloc(n + 2);
-    FILE *f = fopen(path, "rb");
-    size_t got = f && old ? fread(old, 1, n + 1, f) : 0;
-    if (f)
-        fclose(f);
-    int same = got == n && old && !memcmp(old, text, n);
-    free(old);
-    if (same)
-        return 0;
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
-    int bad = fwrite(text, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, path) ? -1 : 0;
-}
-
-int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
-                const char *cache, char *lib, size_t lib_size, FILE *note, struct lp_err *e)
-{
-    char params[4096], dir[1024], path[1100], mk[1100];
-    const char *tk = trace_kind(s->trace);
-    if (!tk)
-        return lp_fail(e, -1, NULL, "--trace %s: the waveform file must end in .vcd or .fst",
-                       s->trace);
-    if (cosim_top_params(s, params, sizeof params, e))
-        return -1;
-    uint64_t h = fnv1a(tk, fnv1a(params, 0xcbf29ce484222325ull));
-    if ((size_t)snprintf(dir, sizeof dir, "%s/%016llx-%s-%s", cache, (unsigned long long)h,
-                         kind, tk) >=
-        sizeof dir - 32)
-        return lp_fail(e, -1, NULL, "the RTL build directory's path is too long");
-    if (mkdir_p(dir))
-        return lp_fail(e, -1, NULL, "cannot create %s: %s", dir, strerror(errno));
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    int lock = open(path, O_RDWR | O_CREAT, 0666);
-    if (lock < 0 || flock(lock, LOCK_EX)) {   /* one build of a directory at a time */
-        if (lock >= 0)
-            close(lock);
-        return lp_fail(e, -1, NULL, "cannot lock %s: %s", path, strerror(errno));
-    }
-    snprintf(path, sizeof path, "%s/params.vc", dir);
-    int rc = write_if_changed(path, params)
-                 ? lp_fail(e, -1, NULL, "cannot write %s: %s", path, strerror(errno))
-                 : 0;
-    snprintf(lib, lib_size, "%s/liblptop.so", dir);
-    if (!rc && note && access(lib, F_OK) != 0) {
-        fprintf(note, "building the RTL (%s) for this configuration in %s (once)\n", kind, dir);
-        fflush(note);
-    }
-    snprintf(mk, sizeof mk, "%s/sim/lptop.mk", src);
-    char out_arg[1100], trace_arg[32], kind_arg[32];
-    snprintf(out_arg, sizeof out_arg, "OUT=%s", dir);
-    snprintf(trace_arg, sizeof trace_arg, "TRACE=%s", tk);
-    snprintf(kind_arg, sizeof kind_arg, "KIND=%s", kind);
-    pid_t pid = rc ? -1 : fork();
-    if (pid == 0) {
-        dup2(2, 1);   /* make's output is diagnostics: keep stdout for the report */
-        execlp("make", "make", "-s", "--no-print-directory", "-f", mk, out_arg, trace_arg,
-               kind_arg, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (!rc && (pid < 0 || waitpid(pid, &status, 0) < 0))
-        rc = lp_fail(e, -1, NULL, "cannot run make: %s", strerror(errno));
-    else if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-        rc = lp_fail(e, -1, NULL, "building the RTL failed (make -f %s, log in %s/build.log)",
-                     mk, dir);
-    flock(lock, LOCK_UN);
-    close(lock);
-    return rc;
 }
 
 /* ---- the run ---- */
@@ -350,20 +233,11 @@ static void on_loss(void *ctx, const int32_t *logits, int32_t *loss)
 
 /* ---- open, step, close ---- */
 
-int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
+/* Load the RTL build s->lib, create its model, check that it was built for s, open the
+ * waveform. Returns 0, or -1 with e set. */
+static int load_rtl(struct cosim *c, struct diag *e)
 {
-    struct cosim *c = calloc(1, sizeof *c);
-    *cp = c;
-    if (!c)
-        return lp_fail(e, -1, NULL, "out of memory for the co-simulation");
-    c->s = s;
-    c->L = s->net->n_layers;
-    c->M = s->n_stages;
-    c->Mm = is_sequential(s) ? 1 : s->n_stages;
-    c->hist = !is_sequential(s) && (s->opts->policy == PLAN_STASH || s->opts->policy == PLAN_EMA);
-    if (s->opts->batch > 4096 || c->L > LPTOP_MAX_LAYERS)
-        return lp_fail(e, -1, NULL, "the co-simulation takes batches up to 4096 and up to %d "
-                       "layers", LPTOP_MAX_LAYERS);
+    const struct cosim_setup *s = c->s;
     c->dl = dlopen(s->lib, RTLD_NOW | RTLD_LOCAL);
     const struct lptop_api *(*get)(void) = NULL;
     if (c->dl)
@@ -385,7 +259,13 @@ int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
         return lp_fail(e, -1, NULL, "the RTL build %s does not match the configuration", s->lib);
     if (s->trace && c->api->trace_open(c->top, s->trace))
         return lp_fail(e, -1, NULL, "cannot write the waveform %s", s->trace);
+    return 0;
+}
 
+/* The numerics and optimizer constants into the RTL. */
+static void configure_rtl(struct cosim *c)
+{
+    const struct cosim_setup *s = c->s;
     struct lptop_cfg cfg = {0};
     const struct fixed_spec *q = s->q;
     cfg.round_even = q->rounding == FIXED_NEAREST_EVEN;
@@ -401,7 +281,13 @@ int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
         cfg.beta[l] = fixed_coef(s->opts->ema_beta_auto ? ema_beta_auto(d) : s->opts->ema_beta);
     }
     c->api->configure(c->top, &cfg);
+}
 
+/* The golden model, with its probe recording; the initial weights it reports loaded into
+ * the RTL. Returns 0, or -1 with e set. */
+static int start_model(struct cosim *c, struct diag *e)
+{
+    const struct cosim_setup *s = c->s;
     /* The model: its probe records; trainer_create reports the initial weights. */
     struct train_opts o = *s->opts;
     o.diagnostics = 0;
@@ -428,6 +314,28 @@ int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct lp_err *e)
         c->api->load_weights(c->top, l, w->words, m->words, w->count / out, out);
         w->present = m->present = 0;
     }
+    return 0;
+}
+
+int cosim_open(struct cosim **cp, const struct cosim_setup *s, struct diag *e)
+{
+    struct cosim *c = calloc(1, sizeof *c);
+    *cp = c;
+    if (!c)
+        return lp_fail(e, -1, NULL, "out of memory for the co-simulation");
+    c->s = s;
+    c->L = s->net->n_layers;
+    c->M = s->n_stages;
+    c->Mm = is_sequential(s) ? 1 : s->n_stages;
+    c->hist = !is_sequential(s) && (s->opts->policy == PLAN_STASH || s->opts->policy == PLAN_EMA);
+    if (s->opts->batch > 4096 || c->L > LPTOP_MAX_LAYERS)
+        return lp_fail(e, -1, NULL, "the co-simulation takes batches up to 4096 and up to %d "
+                       "layers", LPTOP_MAX_LAYERS);
+    if (load_rtl(c, e))
+        return -1;
+    configure_rtl(c);
+    if (start_model(c, e))
+        return -1;
     c->steps = trainer_epoch_begin(c->t, s->data, s->order, s->minibatches, 0, &c->st);
     if (s->bare) {   /* the model runs first, alone, for the inputs; then only the RTL */
         for (int64_t k = 0; k < c->steps; k++)
@@ -474,7 +382,7 @@ static const enum train_probe checked[] = {
     TRAIN_PROBE_ACTIVATION, TRAIN_PROBE_LOSS_GRAD, TRAIN_PROBE_ERROR, TRAIN_PROBE_BWD_WEIGHTS,
     TRAIN_PROBE_GRADIENT,   TRAIN_PROBE_WEIGHTS,   TRAIN_PROBE_MASTER};
 
-int cosim_step(struct cosim *c, struct lp_err *e)
+int cosim_step(struct cosim *c, struct diag *e)
 {
     const struct cosim_setup *s = c->s;
     if (c->step >= c->steps)

@@ -9,9 +9,9 @@
  * quantised input), and the loss gradient, computed by fixed_loss from the logits the
  * RTL sent and checked against the model's.
  *
- * The RTL's structure is fixed at build time: cosim_build Verilates the top for the
- * setup into a shared object (cached by its parameters), cosim_open loads it.
- * Nothing here prints except cosim_build's note on stderr-like `note`.
+ * The RTL's structure is fixed at build time: the host (sw/run/rtl_build.h) Verilates
+ * the top with cosim_top_params into a shared object, cosim_open loads it. Nothing here
+ * prints.
  */
 #ifndef LP_SIM_COSIM_H
 #define LP_SIM_COSIM_H
@@ -37,7 +37,7 @@ struct cosim_setup {
     const int32_t *order;
     int64_t minibatches;
     const char *trace;               /* a .vcd or .fst to write, or NULL */
-    const char *lib;                 /* the build (cosim_build) */
+    const char *lib;                 /* the build (sw/run/rtl_build.h) */
     int bare;                        /* run the RTL alone: no model, no comparison */
     int inject_fault;                /* corrupt one expected value */
 };
@@ -64,28 +64,19 @@ struct cosim_result {
     const struct cosim_counts *stage;   /* [step * n_stages + stage - 1], per step */
 };
 
-/* Verilate and compile the RTL for s (rows, cols, latency, network, partition,
- * policy) with tracing as s->trace asks, into a directory under cache named by the
- * parameters' hash, unless it is there and up to date. kind "top": rtl/lp_top.sv behind
- * lptop.h (cosim_open loads it); "bank": rtl/lp_stage_bank.sv for SystemC (scp.h).
- * src is the source tree (rtl/, sim/). Writes the shared object's path to lib.
- * Returns 0, or -1 with e set. */
 /* lp_top's parameters for s (net, stage_of, n_stages, opts, q, rows, cols, mac_latency),
  * one Verilator option per line ("-GName=value"). Returns 0, or -1 with e set (a network
  * or MAC array the RTL cannot build). */
-int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct lp_err *e);
-
-int cosim_build(const struct cosim_setup *s, const char *kind, const char *src,
-                const char *cache, char *lib, size_t lib_size, FILE *note, struct lp_err *e);
+int cosim_top_params(const struct cosim_setup *s, char *out, size_t size, struct diag *e);
 
 struct cosim;
 
 /* Load s->lib, create the RTL (and, unless bare, the model), load the initial
  * weights. Returns 0, or -1 with e set (the build does not match s, memory, ...). */
-int cosim_open(struct cosim **c, const struct cosim_setup *s, struct lp_err *e);
+int cosim_open(struct cosim **c, const struct cosim_setup *s, struct diag *e);
 /* The next step. Returns 0, 1 after the last step, or -1 with e set (the RTL hung
  * or flagged an error). Mismatches are not errors: see cosim_result. */
-int cosim_step(struct cosim *c, struct lp_err *e);
+int cosim_step(struct cosim *c, struct diag *e);
 void cosim_result(const struct cosim *c, struct cosim_result *r);
 void cosim_close(struct cosim *c);
 

@@ -283,7 +283,7 @@ static void update(struct replay *r, int l, int64_t mb, const int32_t *grad)
 
 /* ---- setup ---- */
 
-static int setup(struct replay *r, const struct replay_setup *s, struct lp_err *e)
+static int setup(struct replay *r, const struct replay_setup *s, struct diag *e)
 {
     const struct net *n = s->net;
     int M = s->opts->policy == PLAN_SEQUENTIAL ? 1 : s->n_stages;
@@ -349,7 +349,7 @@ static void teardown(struct replay *r)
 
 /* ---- the record stream ---- */
 
-static int step_record(struct replay *r, const struct replay_record *rec, struct lp_err *e)
+static int step_record(struct replay *r, const struct replay_record *rec, struct diag *e)
 {
     int l = rec->layer;
     int64_t mb = rec->minibatch;
@@ -416,7 +416,7 @@ static int step_record(struct replay *r, const struct replay_record *rec, struct
 }
 
 int replay_run(const struct replay_setup *s, const struct replay_record *recs, int64_t n,
-               struct replay_result *res, struct lp_err *e)
+               struct replay_result *res, struct diag *e)
 {
     struct replay r = {.s = s, .res = res};
     memset(res, 0, sizeof *res);

@@ -54,6 +54,6 @@ struct replay_result {
 /* Replay n records. Returns 0 (res filled; mismatches may be > 0), or -1 with e
  * set when the records cannot be replayed (out of order, unsupported, memory). */
 int replay_run(const struct replay_setup *s, const struct replay_record *recs, int64_t n,
-               struct replay_result *res, struct lp_err *e);
+               struct replay_result *res, struct diag *e);
 
 #endif

@@ -56,7 +56,7 @@ struct scp_params {
     double bytes_per_cycle;          /* off chip */
     int64_t latency;                 /* off chip, cycles */
     const char *rtl_lib;             /* NULL: behavioural stages; else the Verilated RTL
-                                        stages of this build (cosim_build, kind "bank"),
+                                        stages of this build (sw/run/rtl_build.h, kind "bank"),
                                         which keep everything on chip */
     /* Optional, behavioural stages: the values, by the C model (trainer_step_input,
      * trainer_stage_forward, trainer_stage_backward). The sequencer takes the step's

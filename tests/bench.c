@@ -20,14 +20,15 @@
 #include "../model/train.h"
 #include "../sim/cosim.h"
 #include "../sim/replay.h"
-#include "../sw/run/trace.h"
-#include "../sw/run/train_run.h"
 #include "../sw/config/config.h"
 #include "../sw/report/report.h"
+#include "../sw/run/rtl_build.h"
 #include "../sw/run/sim_run.h"
+#include "../sw/run/trace.h"
+#include "../sw/run/train_run.h"
+#include "../sw/run/verify.h"
 #include "../sw/sweep/sweep_db.h"
 #include "../sw/sweep/sweep_run.h"
-#include "../sw/run/verify.h"
 
 static double now(void)
 {
@@ -87,7 +88,7 @@ static double replay_rate(const char *dir, int64_t *cycles, int64_t *minibatches
     struct fixed_spec q;
     struct train_opts o;
     struct replay_result res;
-    struct lp_err e;
+    struct diag e;
     double rate = 0;
     if (trace_load(&tr, dir, &d))
         return 0;
@@ -126,7 +127,7 @@ static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_ra
     int32_t *order;
     struct fixed_spec q;
     struct train_opts o;
-    struct lp_err e;
+    struct diag e;
     char lib[1100];
     int rc = -1;
     if (cfg_load(&c, cfg_path, &d))
@@ -141,7 +142,7 @@ static int cosim_rate(const char *cfg_path, int bare, int64_t n, struct cosim_ra
                             c.hardware.mac_rows, c.hardware.mac_cols, c.hardware.mac_pipeline,
                             &train, order, n, NULL, lib, bare, 0};
     memset(out, 0, sizeof *out);
-    if (!cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e))
+    if (!rtl_build(&s, "top", lib, sizeof lib, stderr, &e))
         for (int rep = 0; rep < 3; rep++) {
             struct cosim *cs;
             struct cosim_result r;

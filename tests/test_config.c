@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sw/base/hash.h"
 #include "../sw/config/config.h"
 
 #define BAD_DIR "tests/bad"
@@ -106,14 +107,6 @@ static char *effective(const struct config *c, size_t *len)
     if (len)
         *len = n;
     return text;
-}
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
 }
 
 /* Load text that must be accepted; on refusal, fail with the diagnostic. */
@@ -246,7 +239,7 @@ static void test_shipped_configs_round_trip(void **state)
         assert_string_equal(c.path, path);
         char *text = effective(&c, &len);
         /* The hash is FNV-1a 64 of exactly that text. */
-        assert_true(c.hash == fnv1a(text, len));
+        assert_true(c.hash == hash_bytes(HASH_INIT, text, len));
         if (cfg_load_string(&c2, "effective", text, &d) != 0)
             fail_msg("the effective config of %s is refused: %d:%d: %s\n%s", path, d.line,
                      d.col, d.msg, text);

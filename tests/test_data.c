@@ -27,6 +27,8 @@
 #include <zlib.h>
 
 #include "../sw/base/dataset_idx.h"
+#include "../sw/base/files.h"
+#include "../sw/base/hash.h"
 #include "../sw/base/npy.h"
 #include "../sw/base/outfile.h"
 
@@ -469,14 +471,6 @@ static void test_fashion_loader_requires_28_by_28(void **state)
     data_free(&test);
 }
 
-static uint64_t fnv1a(const unsigned char *b, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static void check_fmnist_set(const struct dataset *ds, int n)
 {
     int hist[10] = {0};
@@ -515,7 +509,7 @@ static void test_fashion_mnist_real_data(void **state)
         assert_true(train.x[i] == (float)v / 255.0f);
         first[i] = (unsigned char)v;
     }
-    assert_true(fnv1a(first, sizeof first) == FMNIST_FIRST_IMAGE_FNV);
+    assert_true(hash_bytes(HASH_INIT, first, sizeof first) == FMNIST_FIRST_IMAGE_FNV);
     data_free(&train);
     data_free(&test);
 }
@@ -765,24 +759,24 @@ static void test_outfile_failed_commit_leaves_no_temporary(void **state)
     assert_non_null(strstr(d.msg, "cannot create a temporary file"));
 }
 
-static void test_outfile_mkdir_p(void **state)
+static void test_file_mkdir_p(void **state)
 {
     char path[PATH_LEN];
     struct diag d;
     struct stat st;
     (void)state;
-    if (outfile_mkdir_p(in_tmp(path, "mk/a/b//c/"), &d))
+    if (file_mkdir_p(in_tmp(path, "mk/a/b//c/"), &d))
         fail_msg("%s: %s", d.file, d.msg);
     assert_int_equal(stat(in_tmp(path, "mk/a/b/c"), &st), 0);
     assert_true(S_ISDIR(st.st_mode));
-    assert_int_equal(outfile_mkdir_p(path, &d), 0);   /* existing is fine */
+    assert_int_equal(file_mkdir_p(path, &d), 0);   /* existing is fine */
     write_raw(in_tmp(path, "mk/a/file"), "x", 1);
-    assert_int_equal(outfile_mkdir_p(in_tmp(path, "mk/a/file/sub"), &d), -1);
+    assert_int_equal(file_mkdir_p(in_tmp(path, "mk/a/file/sub"), &d), -1);
     assert_non_null(strstr(d.file, "mk/a/file"));
     assert_null(strstr(d.file, "sub"));
     assert_non_null(strstr(d.msg, "exists and is not a directory"));
-    assert_int_equal(outfile_mkdir_p(in_tmp(path, "mk/a/file"), &d), -1);
-    assert_int_equal(outfile_mkdir_p("", &d), -1);
+    assert_int_equal(file_mkdir_p(in_tmp(path, "mk/a/file"), &d), -1);
+    assert_int_equal(file_mkdir_p("", &d), -1);
 }
 
 int main(void)
@@ -815,7 +809,7 @@ int main(void)
         cmocka_unit_test(test_outfile_commit_replaces_atomically),
         cmocka_unit_test(test_outfile_abort_leaves_file_untouched),
         cmocka_unit_test(test_outfile_failed_commit_leaves_no_temporary),
-        cmocka_unit_test(test_outfile_mkdir_p),
+        cmocka_unit_test(test_file_mkdir_p),
     };
     return cmocka_run_group_tests_name("data", tests, group_setup, group_teardown);
 }

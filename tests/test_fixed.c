@@ -1569,7 +1569,7 @@ static void test_check_dense_784_needs_41_bits(void **state)
 {
     (void)state;
     struct net n;
-    struct lp_err e;
+    struct diag e;
     net_one_dense(&n, 784, 256);
     struct fixed_spec q = spec_q16(41);
     /* 16 + 16 - 1 + ceil(log2(784 + 1)) = 41 */
@@ -1592,7 +1592,7 @@ static void test_check_names_the_layer(void **state)
 {
     (void)state;
     struct net n;
-    struct lp_err e;
+    struct diag e;
     assert_int_equal(net_init(&n, 4), 0);
     n.input.rank = 3;
     n.input.dim[0] = 3, n.input.dim[1] = 14, n.input.dim[2] = 14;
@@ -1638,7 +1638,7 @@ static void test_check_refuses_bad_formats(void **state)
 {
     (void)state;
     struct net n;
-    struct lp_err e;
+    struct diag e;
     net_one_dense(&n, 8, 4);
     struct fixed_spec ok = spec_q16(48);
     assert_int_equal(fixed_check(&n, &ok, 4, &e), 0);

@@ -772,7 +772,7 @@ static void test_add_and_flatten_through_trainer(void **state)
     struct net n;
     struct dataset d;
     struct trainer *step, *probe;
-    struct lp_err e;
+    struct diag e;
     struct rng r;
     int stage_of[5] = {1, 1, 1, 1, 1};
     int32_t order[1] = {0};

@@ -229,7 +229,7 @@ static void test_refuses_backward_flow(void **state)
     (void)state;
     struct net n;
     struct plan p;
-    struct lp_err e;
+    struct diag e;
     residual(&n);
     /* c in stage 1 reads b from stage 2. */
     assert_int_equal(plan_build(&p, &n, (int[]){1, 2, 1, 2}, 2, 1, &e), -1);
@@ -251,7 +251,7 @@ static void test_shape_errors(void **state)
 {
     (void)state;
     struct net n;
-    struct lp_err e;
+    struct diag e;
     residual(&n);
     n.layers[1].out = 8;   /* add of [4,8,8] and [8,8,8]... via c reading b */
     n.layers[2].out = 8;
@@ -337,7 +337,7 @@ static void test_balanced(void **state)
     (void)state;
     struct net n;
     int stage_of[4];
-    struct lp_err e;
+    struct diag e;
     /* Widths 64, 8, 8, 8, 8: fc1 has 8x the MACs of the others. */
     assert_int_equal(net_init(&n, 4), 0);
     n.input.rank = 1, n.input.dim[0] = 64;

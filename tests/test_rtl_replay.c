@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "../sim/replay.h"
-#include "../sw/run/train_run.h"
 #include "../sw/run/trace.h"
+#include "../sw/run/train_run.h"
 
 /* Replay a loaded set; fault >= 0 corrupts that record's first word first. */
 static void replay_set(const struct trace *tr, int64_t fault, struct replay_result *res)
@@ -24,7 +24,7 @@ static void replay_set(const struct trace *tr, int64_t fault, struct replay_resu
     int32_t *bad = NULL;
     struct fixed_spec q;
     struct train_opts o;
-    struct lp_err e;
+    struct diag e;
     assert_non_null(recs);
     for (int64_t i = 0; i < tr->n_records; i++) {
         const struct trace_record *t = &tr->records[i];

@@ -20,6 +20,7 @@
 #include "../model/plan.h"
 #include "../model/rng.h"
 #include "../model/train.h"
+#include "../sw/base/hash.h"
 
 #define WEIGHT_SEED 11u
 #define DATA_SEED 12u
@@ -133,7 +134,7 @@ static struct trainer *run(const struct net *n, const int *stage_of, int M,
                            struct train_stats *last)
 {
     struct trainer *t;
-    struct lp_err e;
+    struct diag e;
     struct train_stats st;
     int samples = MB_PER_EPOCH * o->batch;
     assert_true(samples <= d->n);
@@ -227,15 +228,6 @@ struct observed {
     int errors;           /* out-of-range or repeated observations */
 };
 
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* The forward reports the weights and biases it reads; the backward only the
  * weights its input gradient reads (no biases), and only where it propagates an
  * error. Both are hashed over the weights. */
@@ -260,7 +252,8 @@ static void observe(void *ctx, enum train_probe kind, int layer_index, int64_t m
     if (ob->seen[backward][at])
         ob->errors++;
     ob->seen[backward][at] = 1;
-    ob->hash[backward][at] = fnv1a(params, 4 * (size_t)nl->weights);   /* words of 4 bytes */
+    /* words of 4 bytes */
+    ob->hash[backward][at] = hash_bytes(HASH_INIT, params, 4 * (size_t)nl->weights);
 }
 
 static void observed_init(struct observed *ob, const struct net *n, int64_t n_mb)
@@ -529,7 +522,7 @@ static double lms_ratio(int S, enum plan_policy policy, double lr_lambda, int64_
     struct net n;
     struct dataset d;
     struct trainer *t;
-    struct lp_err e;
+    struct diag e;
     struct train_stats st;
     double loss0, loss1;
     int64_t correct;
@@ -583,7 +576,7 @@ static void test_delayed_lms_stability(void **state)
 static void check_alloc(const struct net *n, const int *stage_of, int M, int batch)
 {
     struct plan p;
-    struct lp_err e;
+    struct diag e;
     assert_int_equal(plan_build(&p, n, stage_of, M, batch, &e), 0);
     for (enum plan_policy pol = PLAN_STALE; pol <= PLAN_EMA; pol++) {
         struct trainer *t;
@@ -646,7 +639,7 @@ static void test_alloc_matches_plan(void **state)
     for (int k = 0; k < 2; k++) {
         struct trainer *t;
         struct train_alloc a;
-        struct lp_err e;
+        struct diag e;
         struct plan p;
         struct train_opts o = default_opts(PLAN_STASH);
         assert_int_equal(trainer_create(&t, &n, mem[k].stage_of, mem[k].M, &o, &e), 0);
@@ -679,7 +672,7 @@ static void test_alloc_matches_plan(void **state)
 static void check_history_words(const struct net *n, const int *stage_of, int M)
 {
     struct plan p;
-    struct lp_err e;
+    struct diag e;
     int64_t stash = 0, ema = 0;
     for (int l = 0; l < n->n_layers; l++) {
         const struct net_layer *nl = &n->layers[l];
@@ -925,7 +918,7 @@ static double pipeline_vs_reference(const struct net *n, enum plan_policy pol,
 {
     struct dataset d;
     struct trainer *t;
-    struct lp_err e;
+    struct diag e;
     struct train_stats st;
     const int L = n->n_layers, classes = (int)net_shape_elems(&n->layers[L - 1].out_shape);
     assert_int_equal(data_synthetic(&d, REF_B * REF_MB, (int)net_shape_elems(&n->input), classes,
@@ -1071,7 +1064,7 @@ static void test_evaluate_independent_of_batch(void **state)
     for (int k = 0; k < 3; k++) {
         struct net n;
         struct dataset d;
-        struct lp_err e;
+        struct diag e;
         int stage_of[4] = {1, 2, 3, 4};
         builds[k](&n);
         dataset_for(&d, &n, 7);
@@ -1130,7 +1123,7 @@ static void test_create_rejects_bad_options(void **state)
     (void)state;
     struct net n;
     struct trainer *t = (struct trainer *)&n;   /* must come back NULL */
-    struct lp_err e;
+    struct diag e;
     int stage_of[4] = {1, 2, 3, 4};
     mlp(&n);
     struct train_opts o = default_opts(PLAN_EMA);
@@ -1160,7 +1153,7 @@ static void test_create_rejects_what_would_break_training(void **state)
 {
     (void)state;
     struct net n;
-    struct lp_err e;
+    struct diag e;
     int accepted = 0;
     mlp(&n);
     static const struct {

@@ -8,6 +8,8 @@ int diag_set(struct diag *d, const char *file, int line, int col, const char *fm
     snprintf(d->file, sizeof d->file, "%s", file ? file : "");
     d->line = line;
     d->col = col;
+    d->layer = -1;
+    d->field = NULL;
     va_start(ap, fmt);
     vsnprintf(d->msg, sizeof d->msg, fmt, ap);
     va_end(ap);

@@ -1,4 +1,5 @@
-/* diag.h - a diagnostic with a file position, for bad input.
+/* diag.h - a diagnostic with a file position, for bad input: model/err.h's record,
+ * filled and printed by sw/.
  *
  * Loaders fill one struct diag and return -1; main() prints it as
  * "file:line:column: message" and exits with status 2. Lines and columns
@@ -9,11 +10,7 @@
 
 #include <stdio.h>
 
-struct diag {
-    char file[512];
-    int line, col;
-    char msg[512];
-};
+#include "../../model/err.h"
 
 /* Fill d and return -1. printf-style. */
 int diag_set(struct diag *d, const char *file, int line, int col, const char *fmt, ...)

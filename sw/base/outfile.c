@@ -105,43 +105,6 @@ void outfile_abort(struct outfile *o)
     release(o);
 }
 
-/* Make one directory; an existing directory is fine. */
-static int mkdir_one(const char *dir, struct diag *d)
-{
-    struct stat st;
-    if (mkdir(dir, 0777) == 0)
-        return 0;
-    int e = errno;
-    if (stat(dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return 0;
-        return diag_set(d, dir, 0, 0, "exists and is not a directory");
-    }
-    return diag_set(d, dir, 0, 0, "cannot create directory: %s", strerror(e));
-}
-
-int outfile_mkdir_p(const char *dir, struct diag *d)
-{
-    if (!dir[0])
-        return diag_set(d, dir, 0, 0, "an empty directory path");
-    char *p = strdup(dir);
-    if (!p)
-        return diag_set(d, dir, 0, 0, "out of memory");
-    int rc = 0;
-    /* Each prefix that ends a component: cut at the '/' after it. */
-    for (char *s = p + 1; !rc && *s; s++) {
-        if (*s != '/' || s[-1] == '/')
-            continue;
-        *s = '\0';
-        rc = mkdir_one(p, d);
-        *s = '/';
-    }
-    if (!rc)
-        rc = mkdir_one(p, d);
-    free(p);
-    return rc;
-}
-
 int outfile_write(const char *dir, const char *name, const char *text, size_t len,
                   struct diag *d)
 {

@@ -45,10 +45,4 @@ void outfile_abort(struct outfile *o);
 int outfile_write(const char *dir, const char *name, const char *text, size_t len,
                   struct diag *d);
 
-/* Create dir and any missing parents, mode 0777 less the umask, like
- * `mkdir -p`. An existing directory is fine; a component that exists but is
- * not a directory is an error. Returns 0, or -1 with d set (its file is the
- * component that failed). */
-int outfile_mkdir_p(const char *dir, struct diag *d);
-
 #endif

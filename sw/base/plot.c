@@ -3,10 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "outfile.h"
+#include "proc.h"
 
 int plot_run(const char *dir, const char *name, const char *who, const char *head,
              const char *body, struct diag *d)
@@ -30,15 +29,8 @@ int plot_run(const char *dir, const char *name, const char *who, const char *hea
     free(text);
     if (rc)
         return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir))
-            _exit(126);
-        execlp("gnuplot", "gnuplot", gp, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+    char *argv[] = {"gnuplot", gp, NULL};
+    if (proc_run(dir, argv, NULL) != 0)
         return diag_set(d, who, 0, 0, "gnuplot failed on %s/%s", dir, gp);
     for (int i = 0; i < 2; i++) {
         char from[1300], to[1300];

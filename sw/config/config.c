@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/hash.h"
 #include "ydoc.h"
 
 #define MAX_LAYERS 4096
@@ -431,7 +432,7 @@ static int decode_stages(struct dec *x, const struct ynode *s)
     }
     static const char *const keys[] = {"balanced", NULL};
     const struct ynode *v;
-    struct lp_err e;
+    struct diag e;
     if (check_keys(x, s, "pipeline.stages", keys) ||
         require(x, s, "balanced", "pipeline.stages", &v) ||
         get_i32(x, v, "pipeline.stages.balanced", 1, MAX_LAYERS, &c->pipeline.n_stages))
@@ -658,7 +659,7 @@ static int decode_hardware(struct dec *x, const struct ynode *n)
 
 /* Turn a model error into a position: the stage entry, the layer's field,
  * the layer, or the section it names. */
-static int model_fail(struct dec *x, const struct lp_err *e)
+static int model_fail(struct dec *x, const struct diag *e)
 {
     const struct ynode *at = NULL;
     if (e->layer >= 0 && e->field && strcmp(e->field, "accumulator_bits") == 0) {
@@ -717,7 +718,7 @@ static int decode(struct dec *x, const struct ynode *root)
     struct config *c = x->c;
     const struct ynode *v;
     int64_t ver;
-    struct lp_err e;
+    struct diag e;
     static const struct ynode start = {.line = 1, .col = 1};
     if (!root)
         return fail(x, &start, "the file is empty; a config needs at least schema_version, "
@@ -756,14 +757,6 @@ static int decode(struct dec *x, const struct ynode *root)
     return check_dataset(x);
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static int decode_root(struct config *c, const struct ynode *root, const char *name,
                        struct diag *d)
 {
@@ -778,7 +771,7 @@ static int decode_root(struct config *c, const struct ynode *root, const char *n
         if (!mem || cfg_write(c, mem, 0) || fclose(mem))
             rc = fail(&x, NULL, "out of memory");
         else
-            c->hash = fnv1a(text, len);
+            c->hash = hash_bytes(HASH_INIT, text, len);
         free(text);
     }
     if (rc)

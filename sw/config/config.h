@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../model/net.h"
 #include "../../model/fixed.h"
+#include "../../model/net.h"
 #include "../../model/plan.h"
 #include "../base/diag.h"
 #include "ydoc.h"

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "../base/json.h"
+#include "config.h"
 
 /* A double-quoted YAML string: backslash escapes for '"', '\\' and control bytes. */
 static void quoted(FILE *out, const char *s)

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "../base/files.h"
+
 #define YDOC_MAX_DEPTH 64
 
 struct builder {
@@ -16,7 +18,6 @@ struct builder {
     struct diag *d;
 };
 
-#define YDOC_MAX_BYTES (16u << 20)
 
 const char *ynode_kind_name(enum ynode_kind k)
 {
@@ -281,59 +282,12 @@ int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_
     return rc;
 }
 
-int ydoc_read(const char *path, char **text, size_t *size, struct diag *d)
-{
-    struct stat st;
-    *text = NULL;
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return diag_set(d, path, 0, 0, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return diag_set(d, path, 0, 0, "is a directory, not a YAML file");
-    }
-    /* Read it whole (the file may be a pipe), growing the buffer as needed. */
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
-    int rc = 0;
-    for (;;) {
-        if (len == cap) {
-            if (cap > YDOC_MAX_BYTES) {
-                rc = diag_set(d, path, 0, 0, "larger than %u MiB; not a config",
-                              YDOC_MAX_BYTES >> 20);
-                break;
-            }
-            size_t nc = cap ? 2 * cap : 65536;
-            nc = nc > YDOC_MAX_BYTES ? YDOC_MAX_BYTES + 1 : nc;
-            char *nb = realloc(buf, nc);
-            if (!nb) {
-                rc = diag_set(d, path, 0, 0, "out of memory");
-                break;
-            }
-            buf = nb, cap = nc;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!rc && ferror(f))
-        rc = diag_set(d, path, 0, 0, "read error: %s", strerror(errno));
-    fclose(f);
-    if (rc)
-        free(buf);
-    else
-        *text = buf, *size = len;
-    return rc;
-}
-
 int ydoc_load(struct ydoc *doc, const char *path, struct diag *d)
 {
     char *buf;
     size_t len;
     memset(doc, 0, sizeof *doc);
-    if (ydoc_read(path, &buf, &len, d))
+    if (file_read(path, YDOC_MAX_BYTES, &buf, &len, d))
         return -1;
     int rc = ydoc_load_buffer(doc, path, buf, len, d);
     free(buf);

@@ -39,9 +39,8 @@ int ydoc_load_string(struct ydoc *doc, const char *name, const char *text, struc
 int ydoc_load_buffer(struct ydoc *doc, const char *name, const char *text, size_t len,
                      struct diag *d);
 void ydoc_free(struct ydoc *doc);
-/* Read a whole file (at most 16 MiB) into *text (malloc'd, not terminated). Returns 0,
- * or -1 with d set. */
-int ydoc_read(const char *path, char **text, size_t *size, struct diag *d);
+/* The largest YAML file the tool reads (a config or a sweep file; files.h file_read). */
+#define YDOC_MAX_BYTES ((size_t)16 << 20)
 
 /* A node that a program adds, placed (file, line, column) where at is: a scalar with a
  * copy of text, or an empty list or mapping. NULL when out of memory. */

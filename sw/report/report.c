@@ -9,13 +9,16 @@
 #include "../../model/cycles.h"
 #include "../../model/plan.h"
 #include "../../sim/cosim.h"
+#include "../base/csv.h"
+#include "../base/files.h"
 #include "../base/json.h"
 #include "../base/outfile.h"
 #include "../base/plot.h"
-#include "synth.h"
 #include "../base/table.h"
+#include "../run/rtl_build.h"
 #include "../run/train_run.h"
 #include "../run/verify.h"
+#include "synth.h"
 
 /* ---- what the area is made of ---- */
 
@@ -172,7 +175,7 @@ static int policy_params(struct rep *r, int k, char *params, size_t size, struct
     const struct config *c = r->c;
     struct fixed_spec q;
     struct train_opts o;
-    struct lp_err e = {0};
+    struct diag e = {0};
     cfg_fixed_spec(c, &q);
     train_fill_opts(c, (enum plan_policy)k, 1, 1, &q, &o);
     struct cosim_setup s = {&c->net, c->pipeline.stage_of, c->pipeline.n_stages, &o, &q,
@@ -253,14 +256,10 @@ static void block_paths(struct pol *P)
     }
 }
 
-/* Policy k's figures from its synthesis and timing (P->syn), the cycle model and the
- * planner. Returns 0; 2 with d set on bad input; 1 with d set otherwise. */
-static int policy_figures(struct rep *r, int k, struct diag *d)
+/* Policy P's area by block: each module's own logic, each memory kept as SRAM, and the
+ * memories' words as the RTL holds them. Returns 0; 1 or 2 with d set. */
+static int pol_areas(const struct config *c, struct pol *P, struct diag *d)
 {
-    const struct config *c = r->c;
-    struct pol *P = &r->pol[k];
-    struct lp_err e = {0};
-    /* Area by block: each module's own logic, each memory kept as SRAM. */
     for (int i = 0; i < P->syn.n; i++) {
         const struct syn_module *m = &P->syn.m[i];
         int b = logic_block(m->base);
@@ -299,17 +298,16 @@ static int policy_figures(struct rep *r, int k, struct diag *d)
             P->sram_bits[B_REGS] += bits * m->count * regs / words;
         }
     }
-    for (int b = 0; b < B_N; b++) {
-        P->logic_area += P->logic[b];
-        P->sram_area += P->sram[b];
-    }
-    P->area = P->logic_area + P->sram_area;
-    P->fmax_mhz = 1000.0 / P->syn.path.ns;
-    block_paths(P);
-    layer_areas(r, P);
-    for (int i = 0; i < P->syn.n; i++)
-        P->buffers += P->syn.m[i].buffers * P->syn.m[i].count;
-    /* Cycles: a step with every stage busy (sequential: one minibatch's step). */
+    return 0;
+}
+
+/* Policy k's cycles: a step with every stage busy (sequential: one minibatch's step),
+ * per stage and against the MAC-bound. Returns 0, or 2 with d set. */
+static int pol_cycles(struct rep *r, int k, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct pol *P = &r->pol[k];
+    struct diag e = {0};
     struct cyc_model cm;
     struct cyc_hw hw = {c->hardware.mac_rows, c->hardware.mac_cols, c->hardware.mac_pipeline};
     if (cyc_build(&cm, &c->net, c->pipeline.stage_of, r->M, c->training.batch,
@@ -334,6 +332,31 @@ static int policy_figures(struct rep *r, int k, struct diag *d)
     for (int l = 0; l < r->L; l++)   /* the EMA lanes lengthen a forward and a backward */
         P->lane_cycles += 2 * cm.layer[l].lane_latency;
     cyc_free(&cm);
+    return 0;
+}
+
+/* Policy k's figures from its synthesis and timing (P->syn), the cycle model and the
+ * planner. Returns 0; 2 with d set on bad input; 1 with d set otherwise. */
+static int policy_figures(struct rep *r, int k, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct pol *P = &r->pol[k];
+    int rc = pol_areas(c, P, d);
+    if (rc)
+        return rc;
+    for (int b = 0; b < B_N; b++) {
+        P->logic_area += P->logic[b];
+        P->sram_area += P->sram[b];
+    }
+    P->area = P->logic_area + P->sram_area;
+    P->fmax_mhz = 1000.0 / P->syn.path.ns;
+    block_paths(P);
+    layer_areas(r, P);
+    for (int i = 0; i < P->syn.n; i++)
+        P->buffers += P->syn.m[i].buffers * P->syn.m[i].count;
+    if ((rc = pol_cycles(r, k, d)))
+        return rc;
+    int seq = k == PLAN_SEQUENTIAL;
     P->latency_steps = seq ? 1 : 2 * (int64_t)r->M - 1;
     P->latency_ns = (double)(P->latency_steps * P->step_cycles) * P->syn.path.ns;
     P->step_latency_us = (double)P->step_cycles / P->fmax_mhz;
@@ -352,49 +375,26 @@ static int policy_figures(struct rep *r, int k, struct diag *d)
 
 /* ---- training results ---- */
 
-static int read_runs(struct rep *r, const struct report_request *rq, struct diag *d)
+/* Each policy's test accuracy per epoch from metrics.csv (open as f; closed here),
+ * found by the columns' names. Returns 0, or -1 with d set. */
+static int read_metrics(struct rep *r, FILE *f, const char *path, struct diag *d)
 {
-    const struct config *c = r->c;
-    if (rq->runs)
-        snprintf(r->runs, sizeof r->runs, "%s", rq->runs);
-    else {
-        const char *base = strrchr(c->path, '/');
-        base = base ? base + 1 : c->path;
-        int n = (int)strcspn(base, ".");
-        snprintf(r->runs, sizeof r->runs, "build/runs/%.*s", n, base);
-    }
-    char path[1200], want[64];
-    snprintf(path, sizeof path, "%s/summary.json", r->runs);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (rq->runs)
-            return diag_set(d, path, 0, 0, "cannot open the training results (from `layerpipe "
-                            "train CONFIG --policy all --out %s`)", rq->runs);
-        return 0;
-    }
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    snprintf(want, sizeof want, "\"config_hash\": \"%016llx\"", (unsigned long long)c->hash);
-    if (!strstr(buf, want)) {
-        if (rq->runs)
-            return diag_set(d, path, 0, 0, "these results were trained from another config "
-                            "(this one's hash is %016llx)", (unsigned long long)c->hash);
-        return 0;
-    }
-    snprintf(path, sizeof path, "%s/metrics.csv", r->runs);
-    if (!(f = fopen(path, "r")))
-        return rq->runs ? diag_set(d, path, 0, 0, "cannot open the training metrics") : 0;
-    char line[8192];
-    int col_pol = -1, col_ep = -1, col_acc = -1, ln = 0;
-    while (fgets(line, sizeof line, f)) {
+    char *line = NULL, **field = NULL;
+    size_t cap = 0;
+    int col_pol = -1, col_ep = -1, col_acc = -1, ln = 0, rc = 0;
+    for (ssize_t len; !rc && (len = getline(&line, &cap, f)) >= 0;) {
         ln++;
         line[strcspn(line, "\r\n")] = '\0';
-        char *save = NULL, *tok = strtok_r(line, ",", &save);
-        int pol = -1, ep = 0;
+        char **nf = realloc(field, sizeof *field * ((size_t)len + 1));   /* fields <= chars + 1 */
+        int n_fields = nf ? csv_split(line, field = nf, (int)len + 1) : -1, pol = -1, ep = 0;
         double acc = -1;
-        for (int i = 0; tok; i++, tok = strtok_r(NULL, ",", &save)) {
+        if (n_fields < 0) {
+            rc = diag_set(d, path, ln, 1, nf ? "not a CSV line: a quoted field is not closed"
+                                             : "out of memory");
+            break;
+        }
+        for (int i = 0; i < n_fields; i++) {
+            const char *tok = field[i];
             if (ln == 1) {
                 if (!strcmp(tok, "policy"))
                     col_pol = i;
@@ -411,10 +411,8 @@ static int read_runs(struct rep *r, const struct report_request *rq, struct diag
             else if (i == col_acc)
                 acc = atof(tok);
         }
-        if (ln == 1 && (col_pol < 0 || col_ep < 0 || col_acc < 0)) {
-            fclose(f);
-            return diag_set(d, path, 1, 1, "no policy, epoch or test_accuracy_pct column");
-        }
+        if (ln == 1 && (col_pol < 0 || col_ep < 0 || col_acc < 0))
+            rc = diag_set(d, path, 1, 1, "no policy, epoch or test_accuracy_pct column");
         if (ln > 1 && pol >= 0 && ep >= 1 && ep <= MAX_EPOCHS && acc >= 0) {
             struct pol *P = &r->pol[pol];
             P->acc[ep - 1] = acc;
@@ -423,8 +421,53 @@ static int read_runs(struct rep *r, const struct report_request *rq, struct diag
         }
     }
     fclose(f);
-    r->have_runs = 1;
-    return 0;
+    free(line);
+    free(field);
+    return rc;
+}
+
+static int read_runs(struct rep *r, const struct report_request *rq, struct diag *d)
+{
+    const struct config *c = r->c;
+    if (rq->runs)
+        snprintf(r->runs, sizeof r->runs, "%s", rq->runs);
+    else {
+        const char *base = strrchr(c->path, '/');
+        base = base ? base + 1 : c->path;
+        int n = (int)strcspn(base, ".");
+        snprintf(r->runs, sizeof r->runs, "build/runs/%.*s", n, base);
+    }
+    char path[1200], want[32];
+    snprintf(path, sizeof path, "%s/summary.json", r->runs);
+    if (access(path, F_OK) != 0) {
+        if (rq->runs)
+            return diag_set(d, path, 0, 0, "cannot open the training results (from `layerpipe "
+                            "train CONFIG --policy all --out %s`)", rq->runs);
+        return 0;
+    }
+    /* summary.json is JSON, which the YAML reader reads; results found by default that
+     * do not parse are not this config's */
+    struct ydoc doc;
+    if (ydoc_load(&doc, path, d))
+        return rq->runs ? -1 : 0;
+    const struct ynode *root = doc.root,
+                       *h = root && root->kind == YNODE_MAP ? ynode_get(root, "config_hash") : NULL;
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)c->hash);
+    int same = h && h->kind == YNODE_SCALAR && !strcmp(h->text, want);
+    ydoc_free(&doc);
+    if (!same) {
+        if (rq->runs)
+            return diag_set(d, path, 0, 0, "these results were trained from another config "
+                            "(this one's hash is %016llx)", (unsigned long long)c->hash);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/metrics.csv", r->runs);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rq->runs ? diag_set(d, path, 0, 0, "cannot open the training metrics") : 0;
+    int rc = read_metrics(r, f, path, d);
+    r->have_runs = !rc;
+    return rc;
 }
 
 /* ---- output ---- */
@@ -501,7 +544,8 @@ static void write_csv(const struct rep *r, FILE *f)
     for (int l = 0; l < r->L; l++) {
         int64_t w[5];
         layer_words(r, PLAN_STASH, l, w);
-        fprintf(f, "%s,%d,%d,%lld,%lld,%lld", c->net.layers[l].name, r->p.layers[l].stage,
+        csv_field(f, c->net.layers[l].name);
+        fprintf(f, ",%d,%d,%lld,%lld,%lld", r->p.layers[l].stage,
                 r->p.layers[l].delay, (long long)w[0], (long long)w[0] * 32,
                 (long long)w[1] * 32);
         for (int k = 0; k < PLAN_N_POLICIES; k++) {
@@ -530,6 +574,93 @@ static void write_csv(const struct rep *r, FILE *f)
             cyc_free(&cm[k]);
 }
 
+/* summary.json: one policy's area, timing and cycles. */
+static void json_policy_figures(struct json *j, const struct pol *P)
+{
+    json_real(j, "total_area_um2", P->area);
+    json_real(j, "logic_area_um2", P->logic_area);
+    json_real(j, "sram_area_um2", P->sram_area);
+    json_int(j, "std_cells", P->syn.cells);
+    json_int(j, "fanout_buffers", P->buffers);
+    json_real(j, "critical_path_ns", P->syn.path.ns);
+    json_str(j, "critical_path_from", P->syn.path.from);
+    json_str(j, "critical_path_to", P->syn.path.to);
+    json_real(j, "fmax_mhz", P->fmax_mhz);
+    json_begin_array(j, "critical_paths");
+    for (int b = 0; b < B_N; b++) {
+        if (P->blk[b].ns < 0)
+            continue;
+        json_begin_object(j, NULL);
+        json_str(j, "block", block_name[b]);
+        json_str(j, "from", P->blk[b].from);
+        json_str(j, "to", P->blk[b].to);
+        json_real(j, "delay_ns", P->blk[b].ns);
+        json_real(j, "slack_ns", SLACK_NS(P, b));
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_int(j, "cycles_per_step", P->step_cycles);
+    json_real(j, "step_latency_us", P->step_latency_us);
+    json_int(j, "latency_steps", P->latency_steps);
+    json_real(j, "latency_ns", P->latency_ns);
+    json_real(j, "samples_per_s", P->samples_per_s);
+    json_int(j, "ema_lane_cycles_per_step", P->lane_cycles);
+    json_int(j, "history_bytes", P->w_hist * 4);
+}
+
+/* summary.json: one policy's memory, area by block, stages, layers and accuracy. */
+static void json_policy_parts(struct json *j, const struct rep *r, const struct pol *P)
+{
+    json_begin_object(j, "memory_bytes");
+    json_int(j, "weights", P->w_weights * 4);
+    json_int(j, "optimizer_state", P->w_opt * 4);
+    json_int(j, "history", P->w_hist * 4);
+    json_int(j, "activation_delay_lines", P->w_act * 4);
+    json_int(j, "stage_registers", P->w_regs * 4);
+    json_int(j, "total", (P->w_weights + P->w_opt + P->w_hist + P->w_act + P->w_regs) * 4);
+    json_end_object(j);
+    json_begin_object(j, "rtl_memory_words");
+    json_int(j, "weights", P->r_weights);
+    json_int(j, "history", P->r_hist);
+    json_int(j, "activation_delay_lines", P->r_act);
+    json_int(j, "stage_registers", P->r_regs);
+    json_end_object(j);
+    json_begin_object(j, "area_um2");
+    for (int b = 0; b < B_N; b++) {
+        json_begin_object(j, block_name[b]);
+        json_real(j, "logic", P->logic[b]);
+        json_real(j, "sram", P->sram[b]);
+        json_int(j, "sram_bits", P->sram_bits[b]);
+        json_end_object(j);
+    }
+    json_end_object(j);
+    json_begin_array(j, "stage_busy_cycles");
+    for (int s = 0; s < r->M && s < 64; s++)
+        json_int(j, NULL, P->stage_busy[s]);
+    json_end_array(j);
+    json_begin_array(j, "stage_mac_bound_cycles");
+    for (int s = 0; s < r->M && s < 64; s++)
+        json_int(j, NULL, P->stage_bound[s]);
+    json_end_array(j);
+    json_int(j, "mac_bound_cycles", P->mac_bound);
+    json_begin_array(j, "layers");
+    for (int l = 0; l < r->L; l++) {
+        json_begin_object(j, NULL);
+        json_str(j, "name", r->c->net.layers[l].name);
+        json_real(j, "history_sram_um2", P->lay[l].hist_sram);
+        json_real(j, "history_logic_um2", P->lay[l].hist_logic);
+        json_real(j, "logic_um2", P->lay[l].logic);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    if (P->n_acc) {
+        json_begin_array(j, "test_accuracy_pct");
+        for (int e = 0; e < P->n_acc; e++)
+            json_real(j, NULL, P->acc[e]);
+        json_end_array(j);
+    }
+}
+
 static void write_json(const struct rep *r, FILE *f)
 {
     const struct config *c = r->c;
@@ -555,83 +686,8 @@ static void write_json(const struct rep *r, FILE *f)
         if (!P->on)
             continue;
         json_begin_object(&j, pname(k));
-        json_real(&j, "total_area_um2", P->area);
-        json_real(&j, "logic_area_um2", P->logic_area);
-        json_real(&j, "sram_area_um2", P->sram_area);
-        json_int(&j, "std_cells", P->syn.cells);
-        json_int(&j, "fanout_buffers", P->buffers);
-        json_real(&j, "critical_path_ns", P->syn.path.ns);
-        json_str(&j, "critical_path_from", P->syn.path.from);
-        json_str(&j, "critical_path_to", P->syn.path.to);
-        json_real(&j, "fmax_mhz", P->fmax_mhz);
-        json_begin_array(&j, "critical_paths");
-        for (int b = 0; b < B_N; b++) {
-            if (P->blk[b].ns < 0)
-                continue;
-            json_begin_object(&j, NULL);
-            json_str(&j, "block", block_name[b]);
-            json_str(&j, "from", P->blk[b].from);
-            json_str(&j, "to", P->blk[b].to);
-            json_real(&j, "delay_ns", P->blk[b].ns);
-            json_real(&j, "slack_ns", SLACK_NS(P, b));
-            json_end_object(&j);
-        }
-        json_end_array(&j);
-        json_int(&j, "cycles_per_step", P->step_cycles);
-        json_real(&j, "step_latency_us", P->step_latency_us);
-        json_int(&j, "latency_steps", P->latency_steps);
-        json_real(&j, "latency_ns", P->latency_ns);
-        json_real(&j, "samples_per_s", P->samples_per_s);
-        json_int(&j, "ema_lane_cycles_per_step", P->lane_cycles);
-        json_int(&j, "history_bytes", P->w_hist * 4);
-        json_begin_object(&j, "memory_bytes");
-        json_int(&j, "weights", P->w_weights * 4);
-        json_int(&j, "optimizer_state", P->w_opt * 4);
-        json_int(&j, "history", P->w_hist * 4);
-        json_int(&j, "activation_delay_lines", P->w_act * 4);
-        json_int(&j, "stage_registers", P->w_regs * 4);
-        json_int(&j, "total", (P->w_weights + P->w_opt + P->w_hist + P->w_act + P->w_regs) * 4);
-        json_end_object(&j);
-        json_begin_object(&j, "rtl_memory_words");
-        json_int(&j, "weights", P->r_weights);
-        json_int(&j, "history", P->r_hist);
-        json_int(&j, "activation_delay_lines", P->r_act);
-        json_int(&j, "stage_registers", P->r_regs);
-        json_end_object(&j);
-        json_begin_object(&j, "area_um2");
-        for (int b = 0; b < B_N; b++) {
-            json_begin_object(&j, block_name[b]);
-            json_real(&j, "logic", P->logic[b]);
-            json_real(&j, "sram", P->sram[b]);
-            json_int(&j, "sram_bits", P->sram_bits[b]);
-            json_end_object(&j);
-        }
-        json_end_object(&j);
-        json_begin_array(&j, "stage_busy_cycles");
-        for (int s = 0; s < r->M && s < 64; s++)
-            json_int(&j, NULL, P->stage_busy[s]);
-        json_end_array(&j);
-        json_begin_array(&j, "stage_mac_bound_cycles");
-        for (int s = 0; s < r->M && s < 64; s++)
-            json_int(&j, NULL, P->stage_bound[s]);
-        json_end_array(&j);
-        json_int(&j, "mac_bound_cycles", P->mac_bound);
-        json_begin_array(&j, "layers");
-        for (int l = 0; l < r->L; l++) {
-            json_begin_object(&j, NULL);
-            json_str(&j, "name", c->net.layers[l].name);
-            json_real(&j, "history_sram_um2", P->lay[l].hist_sram);
-            json_real(&j, "history_logic_um2", P->lay[l].hist_logic);
-            json_real(&j, "logic_um2", P->lay[l].logic);
-            json_end_object(&j);
-        }
-        json_end_array(&j);
-        if (P->n_acc) {
-            json_begin_array(&j, "test_accuracy_pct");
-            for (int e = 0; e < P->n_acc; e++)
-                json_real(&j, NULL, P->acc[e]);
-            json_end_array(&j);
-        }
+        json_policy_figures(&j, P);
+        json_policy_parts(&j, r, P);
         json_end_object(&j);
     }
     json_end_object(&j);
@@ -698,16 +754,13 @@ static int histogram(const char *dir, const char *name, const char *settings, in
     return plot(dir, name, body, d);
 }
 
-static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
+/* plots/memory.dat and its histogram: memory by layer and policy. */
+static int plot_memory(const struct rep *r, const char *dir, struct diag *d)
 {
     const struct config *c = r->c;
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/plots", out_dir);
-    struct diag dd;
-    if (outfile_mkdir_p(dir, &dd))
-        return *d = dd, -1;
     struct buf b;
-    /* memory by layer and policy */
+    char set[512];
+    int n_on = n_on_pols(r);
     FILE *f = buf_open(&b);
     policy_header(f, r, "layer, then KiB per policy (weights, optimizer state, history, "
                   "activation delay lines, registers)", "layer");
@@ -724,14 +777,18 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     }
     if (buf_write(&b, dir, "memory.dat", d))
         return -1;
-    char set[512];
-    int n_on = n_on_pols(r);
     snprintf(set, sizeof set, "set title 'memory by layer and policy (%s)'\nset ylabel 'KiB'\n"
              "set style histogram clustered gap 1\n", c->name);
-    if (histogram(dir, "memory", set, n_on, d))
-        return -1;
-    /* area by block and policy */
-    f = buf_open(&b);
+    return histogram(dir, "memory", set, n_on, d);
+}
+
+/* plots/area.dat and its histogram: area by block and policy. */
+static int plot_area(const struct rep *r, const char *dir, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct buf b;
+    char set[512];
+    FILE *f = buf_open(&b);
     fprintf(f, "# policy, then mm^2 per block (logic and SRAM)\npolicy");
     for (int bl = 0; bl < B_N; bl++)
         fprintf(f, " %s", block_name[bl]);
@@ -748,10 +805,17 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
         return -1;
     snprintf(set, sizeof set, "set title 'area by block and policy, OSU 0.18 um (%s)'\n"
              "set ylabel 'mm^2'\nset style histogram rowstacked\n", c->name);
-    if (histogram(dir, "area", set, B_N, d))
-        return -1;
-    /* cycles per step by stage */
-    f = buf_open(&b);
+    return histogram(dir, "area", set, B_N, d);
+}
+
+/* plots/cycles.dat and its histogram: busy cycles per step by stage. */
+static int plot_cycles(const struct rep *r, const char *dir, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct buf b;
+    char set[512];
+    int n_on = n_on_pols(r);
+    FILE *f = buf_open(&b);
     policy_header(f, r, "stage, then busy cycles in a step with every stage busy, per policy",
                   "stage");
     for (int s = 0; s < r->M && s < 64; s++) {
@@ -766,12 +830,16 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     snprintf(set, sizeof set, "set title 'busy cycles per step by stage (%s)'\n"
              "set ylabel 'cycles'\nset xlabel 'stage'\nset style histogram clustered gap 1\n",
              c->name);
-    if (histogram(dir, "cycles", set, n_on, d))
-        return -1;
-    if (!r->have_runs)
-        return 0;
-    /* test accuracy per epoch */
-    f = buf_open(&b);
+    return histogram(dir, "cycles", set, n_on, d);
+}
+
+/* plots/accuracy.dat and its plot: test accuracy per epoch. */
+static int plot_accuracy(const struct rep *r, const char *dir, struct diag *d)
+{
+    const struct config *c = r->c;
+    struct buf b;
+    int n_on = n_on_pols(r);
+    FILE *f = buf_open(&b);
     int epochs = 0;
     policy_header(f, r, "epoch, then test accuracy % per policy", "epoch");
     for (int k = 0; k < PLAN_N_POLICIES; k++)
@@ -799,7 +867,20 @@ static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
     return plot(dir, "accuracy", body, d);
 }
 
-static void write_md(const struct rep *r, FILE *f)
+static int write_plots(const struct rep *r, const char *out_dir, struct diag *d)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", out_dir);
+    struct diag dd;
+    if (file_mkdir_p(dir, &dd))
+        return *d = dd, -1;
+    if (plot_memory(r, dir, d) || plot_area(r, dir, d) || plot_cycles(r, dir, d))
+        return -1;
+    return r->have_runs ? plot_accuracy(r, dir, d) : 0;
+}
+
+/* report.md: what was measured with what, and each policy's headline figures. */
+static void md_summary(const struct rep *r, FILE *f)
 {
     const struct config *c = r->c;
     struct table t;
@@ -856,7 +937,11 @@ static void write_md(const struct rep *r, FILE *f)
                 (long long)P->mac_bound, where);
     }
     fprintf(f, " docs/cycle-model.md says where the rest goes.\n\n");
-    /* The EMA unit against the stash ring. */
+}
+
+/* report.md: the EMA unit against the stash ring, in area and cycles. */
+static void md_ema(const struct rep *r, FILE *f)
+{
     const struct pol *E = &r->pol[PLAN_EMA], *S = &r->pol[PLAN_STASH], *T = &r->pol[PLAN_STALE];
     if (E->on && S->on) {
         fprintf(f, "## EMA recompute against the stash baseline\n\n"
@@ -879,6 +964,15 @@ static void write_md(const struct rep *r, FILE *f)
                     100.0 * (double)(E->step_cycles - T->step_cycles) / (double)T->step_cycles);
         fprintf(f, ".\n\n");
     }
+}
+
+/* report.md: LAYERPIPE.md section 7's trade per layer, and where the EMA's logic
+ * outweighs the memory it saves. */
+static void md_history(const struct rep *r, FILE *f)
+{
+    const struct config *c = r->c;
+    struct table t;
+    const struct pol *E = &r->pol[PLAN_EMA], *S = &r->pol[PLAN_STASH], *T = &r->pol[PLAN_STALE];
     if (E->on || S->on) {
         fprintf(f, "## The weight history per layer, mm^2\n\n"
                    "LAYERPIPE.md section 7's trade: the history's SRAM (`hist_sram`), the logic "
@@ -927,6 +1021,13 @@ static void write_md(const struct rep *r, FILE *f)
         if (any)
             fprintf(f, "\n");
     }
+}
+
+/* report.md: memory per layer and policy. */
+static void md_memory(const struct rep *r, FILE *f)
+{
+    const struct config *c = r->c;
+    struct table t;
     fprintf(f, "## Memory per layer, KiB (32-bit words)\n\n```\n");
     table_init(&t, 8);
     table_row(&t, "layer|policy|weights|optimizer|history|act_delay|registers|total");
@@ -946,6 +1047,12 @@ static void write_md(const struct rep *r, FILE *f)
     fprintf(f, "```\n\nBits are 32 per word (the RTL's memory width); layers.csv has every "
                "figure in bits and bytes. `history` is the stash ring (d weight copies) or "
                "the EMA buffer (one).\n\n## Area by block, mm^2 (logic + SRAM)\n\n```\n");
+}
+
+/* report.md: area by block. */
+static void md_blocks(const struct rep *r, FILE *f)
+{
+    struct table t;
     table_init(&t, 1 + n_on_pols(r));
     {
         char head[512];
@@ -971,6 +1078,12 @@ static void write_md(const struct rep *r, FILE *f)
     }
     table_print(&t, f);
     table_free(&t);
+}
+
+/* report.md: the critical path of each policy and of each block. */
+static void md_timing(const struct rep *r, FILE *f)
+{
+    struct table t;
     fprintf(f, "```\n\n## Timing\n\n```\n");
     table_init(&t, 7);
     table_row(&t, "policy|std_cells|fanout_buffers|path_ns|fmax_MHz|from|to");
@@ -1004,6 +1117,12 @@ static void write_md(const struct rep *r, FILE *f)
         }
     table_print(&t, f);
     table_free(&t);
+}
+
+/* report.md: the RTL's memories against the planner's, plots, how to reproduce. */
+static void md_planner(const struct rep *r, FILE *f)
+{
+    struct table t;
     fprintf(f, "```\n\n## Planner and RTL\n\nThe memories Yosys found in the RTL, in words, "
                "against the planner's:\n\n```\n");
     table_init(&t, 6);
@@ -1029,6 +1148,17 @@ static void write_md(const struct rep *r, FILE *f)
                "the runs in `commands.sh` (each Yosys run's script, log and statistics sit in "
                "its directory).\n",
             r->have_runs ? " ![accuracy](accuracy.svg)" : "");
+}
+
+static void write_md(const struct rep *r, FILE *f)
+{
+    md_summary(r, f);
+    md_ema(r, f);
+    md_history(r, f);
+    md_memory(r, f);
+    md_blocks(r, f);
+    md_timing(r, f);
+    md_planner(r, f);
 }
 
 static void write_commands(const struct rep *r, FILE *f)
@@ -1068,11 +1198,11 @@ static int rep_init(struct rep *r, const struct config *c, struct diag *d)
     }
     if (!rc && r->M > 64)
         rc = (diag_set(d, c->path, 0, 0, "report: at most 64 stages"), 2);
-    r->liberty = rc ? NULL : syn_liberty(verify_src_dir());
+    r->liberty = rc ? NULL : syn_liberty(rtl_src_dir());
     if (!rc && !r->liberty)
         rc = (diag_set(d, "layerpipe report", 0, 0, "no OSU 0.18 um liberty file (qflow-tech-osu018): run "
                       "`make deps`, or set LAYERPIPE_LIBERTY"), 1);
-    struct lp_err e = {0};
+    struct diag e = {0};
     for (int k = 0; k < PLAN_N_POLICIES && !rc; k++)
         if (!(r->pol[k].lay = calloc((size_t)r->L, sizeof *r->pol[k].lay)))
             rc = (diag_set(d, "layerpipe report", 0, 0, "out of memory"), 1);
@@ -1103,7 +1233,7 @@ static void rep_free(struct rep *r)
 static void rep_tools(const struct rep *r, struct syn_tools *t, char *cache, size_t size,
                       int jobs, FILE *note)
 {
-    const char *src = verify_src_dir(), *env = getenv("LAYERPIPE_SYN_CACHE");
+    const char *src = rtl_src_dir(), *env = getenv("LAYERPIPE_SYN_CACHE");
     char cwd[1024];
     if (!env || !*env)
         snprintf(cache, size, "%s/build/syn", src);
@@ -1189,7 +1319,7 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
     if (!rc)
         rc = run_policies(r, &tools, d);
     struct diag dd;
-    if (!rc && outfile_mkdir_p(rq->out_dir, &dd))
+    if (!rc && file_mkdir_p(rq->out_dir, &dd))
         *d = dd, rc = 1;
     struct buf b;
     if (!rc) {

@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
-#include "../config/config.h"
 #include "../base/diag.h"
+#include "../config/config.h"
 
 struct report_request {
     const char *out_dir;       /* report.md, layers.csv, summary.json, plots */

@@ -9,57 +9,33 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/files.h"
+#include "../base/hash.h"
 #include "../base/outfile.h"
+#include "../base/proc.h"
+#include "../config/ydoc.h"
 #include "synth_buffer.h"
 
 /* Bumped whenever the scripts below change, so old cached results are not reused. */
-#define SYN_FLOW "layerpipe-syn-7"
+#define SYN_FLOW "layerpipe-syn-8"
 
 /* The buffer of the fanout trees synth_buffer.c adds (at most SYN_MAX_FANOUT loads). */
 #define SYN_BUF "BUFX4"
 #define SYN_CLOCK "clk_i"
 
-static uint64_t fnv(const char *s, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static uint64_t fnv_str(const char *s, uint64_t h)
-{
-    return fnv(s, strlen(s), h);
-}
-
+/* path whole (files.h), or NULL when it cannot be read: the callers say what is missing. */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct diag unused;
+    char *text;
+    size_t n;
+    if (file_read(path, FILE_NO_LIMIT, &text, &n, &unused))
         return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    size_t got;
-    while (b && (got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (b)
-        b[n] = '\0';
     if (len)
         *len = n;
-    return b;
+    return text;
 }
 
 static int spit(const char *path, const char *text, struct diag *d)
@@ -104,38 +80,6 @@ void syn_tool_version(const char *cmd, char *out, size_t size)
     snprintf(out, size, "%s", line[0] ? line : "unknown");
 }
 
-/* Start `tool -args` in dir with its output in dir/log.txt. Returns the pid or -1. */
-static pid_t start(const char *dir, char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(dir))
-            _exit(126);
-        int fd = open("log.txt", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (fd < 0)
-            _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int mkdir_p(const char *path)
-{
-    char p[1024];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(p, 0777) && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
-}
-
 /* ---- a pool of tool runs, each in its own cache directory ---- */
 
 /* A directory holds one run: its script, log.txt, and `done` once the run succeeded (and
@@ -157,20 +101,6 @@ struct pool {
     int failed;               /* a run failed: d holds the first failure */
 };
 
-static int lock_dir(const char *dir, int wait)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT, 0666);
-    if (fd < 0)
-        return -1;
-    if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
-        close(fd);
-        return -2;
-    }
-    return fd;
-}
-
 static int is_done(const char *dir)
 {
     char path[1100];
@@ -184,9 +114,7 @@ static int pool_reap(struct pool *p, int all, struct diag *d)
 {
     while (p->n > 0) {
         int st = 0;
-        pid_t pid = waitpid(-1, &st, 0);
-        if (pid < 0 && errno == EINTR)
-            continue;
+        pid_t pid = proc_wait(-1, &st);
         int i = 0;
         while (i < p->n && p->run[i].pid != pid)
             i++;
@@ -202,7 +130,7 @@ static int pool_reap(struct pool *p, int all, struct diag *d)
             continue;      /* another child of this process */
         }
         struct job *j = &p->run[i];
-        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+        int rc = proc_exit_code(st);
         if (rc) {
             if (!p->failed)
                 diag_set(d, "layerpipe report", 0, 0, "%s failed (%s/log.txt)", j->what, j->dir);
@@ -218,8 +146,7 @@ static int pool_reap(struct pool *p, int all, struct diag *d)
                 p->failed = 1;
             }
         }
-        flock(j->lock, LOCK_UN);
-        close(j->lock);
+        file_unlock(j->lock);
         p->run[i] = p->run[--p->n];
         if (!all)
             break;
@@ -236,13 +163,13 @@ static int pool_take(struct pool *p, const char *dir, struct diag *d)
             return -3;
     if (is_done(dir))
         return -3;
-    if (mkdir_p(dir))
-        return diag_set(d, dir, 0, 0, "cannot create: %s", strerror(errno));
-    int lock = lock_dir(dir, 0);
+    if (file_mkdir_p(dir, d))
+        return -1;
+    int lock = file_lock_dir(dir, 0);
     if (lock == -2) {   /* another process is on it: wait with no lock of ours held */
         if (pool_reap(p, 1, d))
             return -1;
-        lock = lock_dir(dir, 1);
+        lock = file_lock_dir(dir, 1);
     }
     if (lock < 0)
         return diag_set(d, dir, 0, 0, "cannot lock: %s", strerror(errno));
@@ -261,7 +188,7 @@ static int pool_spawn(struct pool *p, int lock, const char *dir, char *const arg
 {
     if (note)
         fprintf(note, "%s (%s)\n", what, dir), fflush(note);
-    pid_t pid = start(dir, argv);
+    pid_t pid = proc_start(dir, argv, "log.txt");
     if (pid < 0) {
         close(lock);
         return diag_set(d, "layerpipe report", 0, 0, "cannot run %s: %s", argv[0],
@@ -316,7 +243,7 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uin
     }
     if (!bad)
         qsort(all, (size_t)n_all, sizeof *all, cmp_str);
-    uint64_t h = 0xcbf29ce484222325ull, hi = h;
+    uint64_t h = HASH_INIT, hi = h;
     int k = 0;
     for (int i = 0; !bad && i < n_all; i++) {
         char path[1400];
@@ -328,12 +255,12 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uin
             bad = 2;
             break;
         }
-        h = fnv(s, len, fnv_str(all[i], h));
+        h = hash_bytes(hash_str(h, all[i]), s, len);
         size_t nl = strlen(all[i]);
         if (nl > 3 && !strcmp(all[i] + nl - 3, ".sv")) {
             all[k++] = all[i];
         } else {
-            hi = fnv(s, len, fnv_str(all[i], hi));
+            hi = hash_bytes(hash_str(hi, all[i]), s, len);
             free(all[i]);
         }
         free(s);
@@ -593,6 +520,9 @@ static const char mem_params[] =
     "-unset WR_CLK_ENABLE -unset WR_CLK_POLARITY -unset WR_PRIORITY_MASK "
     "-unset WR_WIDE_CONTINUATION";
 
+/* m's Yosys script, synth.ys, in its directory. Over 80 lines because the script is one
+ * template, read best whole, beside the two lists it is filled with. Returns 0, or -1
+ * with d set. */
 static int write_script(const struct syn_module *m, const char *lib, struct diag *d)
 {
     char path[1100], small[4096] = "", macros[8192] = "";
@@ -651,7 +581,7 @@ static int write_script(const struct syn_module *m, const char *lib, struct diag
             "abc -liberty %s -constr constr.sdc -script "
             "+strash;dretime;map;cleanup;buffer,-N,%d;upsize;dnsize\n"
             "opt_clean\n"
-            "tee -q -o stat.txt stat -liberty %s\n"
+            "tee -q -o stat.json stat -json\n"
             "# each memory left becomes an SRAM macro, one cell type per shape (depth x\n"
             "# width, one registered read port and one write port); a memory of another\n"
             "# kind stops here, as no macro models it\n"
@@ -668,7 +598,7 @@ static int write_script(const struct syn_module *m, const char *lib, struct diag
             "insbuf -buf BUFX2 A Y\n"
             "write_verilog -noattr -noexpr mapped.v\n",
             SYN_FLOW, m->name, SYN_FLOP_BITS, m->name, m->name, small, lib, SYN_MAX_FANOUT,
-            lib, SYN_MAX_FANOUT, lib, macros, mem_params);
+            lib, SYN_MAX_FANOUT, macros, mem_params);
     if (fclose(f)) {
         free(text);
         return diag_set(d, path, 0, 0, "out of memory");
@@ -748,39 +678,52 @@ static int64_t dump_param(const char *cell, const char *end, const char *name)
     return -1;
 }
 
-/* Own area and standard cells from stat.txt and buffers.txt; the memories Yosys kept
- * (and their macros) from mems.txt. */
+/* Own area and standard cells from Yosys's `stat -json` (stat.json): its cells by
+ * type, priced from the liberty, as Yosys 0.23 puts no area in its JSON. Not the
+ * memories ($mem_v2 when stat runs), not the submodules. */
+static int read_stat(struct syn_module *m, const struct syn_module *all,
+                     const struct nb_lib *lib, struct diag *d)
+{
+    char path[1100], key[300];
+    snprintf(path, sizeof path, "%s/stat.json", m->dir);
+    snprintf(key, sizeof key, "\\%s", m->name);
+    struct ydoc doc;
+    if (ydoc_load(&doc, path, d))
+        return -1;
+    const struct ynode *mods = doc.root ? ynode_get(doc.root, "modules") : NULL,
+                       *mod = mods ? ynode_get(mods, key) : NULL,
+                       *by = mod ? ynode_get(mod, "num_cells_by_type") : NULL;
+    int rc = by && by->kind == YNODE_MAP ? 0 : diag_set(d, path, 0, 0, "no cell counts of "
+                                                        "module %s in Yosys's statistics", m->name);
+    m->area = 0;
+    m->cells = 0;
+    for (int i = 0; !rc && i < by->n; i++) {
+        const char *type = by->keys[i]->text;
+        int kid = type[0] == '$';
+        for (int j = 0; !kid && j < m->n_kids; j++)
+            kid = !strcmp(all[m->kid[j]].name, type);
+        double area = kid ? 0 : nb_lib_area(lib, type);
+        long long n = by->items[i]->kind == YNODE_SCALAR ? atoll(by->items[i]->text) : -1;
+        if (!kid && (area < 0 || n < 0))
+            rc = diag_set(d, path, by->keys[i]->line, by->keys[i]->col, "cell %s: %s", type,
+                          n < 0 ? "no count" : "not in the liberty");
+        else if (!kid)
+            m->cells += n, m->area += (double)n * area;
+    }
+    ydoc_free(&doc);
+    return rc;
+}
+
+/* Own area and standard cells (read_stat) with the fanout pass's buffers (buffers.txt);
+ * the memories Yosys kept (and their macros) from mems.txt. */
 static int read_results(struct syn_module *m, const struct syn_module *all,
                         const struct nb_lib *lib, struct diag *d)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/stat.txt", m->dir);
-    char *s = slurp(path, NULL);
-    if (!s)
-        return diag_set(d, path, 0, 0, "cannot read Yosys's statistics");
-    const char *a = strstr(s, "Chip area for module");
-    const char *colon = a ? strstr(a, "': ") : NULL;
-    const char *nc = strstr(s, "Number of cells:");
-    if (!nc) {
-        free(s);
-        return diag_set(d, path, 0, 0, "no cell count in Yosys's statistics");
-    }
-    m->area = colon ? strtod(colon + 3, NULL) : 0;   /* no area line: no cells */
-    m->cells = 0;   /* standard cells: not the memories, not the submodules */
-    for (const char *p = strchr(nc, '\n'); p && p[1] && p[1] != '\n';) {
-        char type[256], num[64];
-        const char *q = token(p + 1, type, sizeof type);
-        token(q, num, sizeof num);
-        int kid = type[0] == '$';
-        for (int j = 0; !kid && j < m->n_kids; j++)
-            kid = !strcmp(all[m->kid[j]].name, type);
-        if (!kid && *type)
-            m->cells += atoll(num);
-        p = strchr(p + 1, '\n');
-    }
-    free(s);
+    if (read_stat(m, all, lib, d))
+        return -1;
     snprintf(path, sizeof path, "%s/buffers.txt", m->dir);
-    s = slurp(path, NULL);
+    char *s = slurp(path, NULL);
     if (!s)
         return diag_set(d, path, 0, 0, "cannot read the fanout pass's count");
     m->buffers = strtoll(s, NULL, 10);
@@ -852,7 +795,7 @@ static int64_t param_of(const struct emod *m, const char *name)
 
 /* The module's parameter values (its `parameter` lines) into h, but for the parameters in
  * labels (NULL-terminated, or NULL): the key of what the module is. */
-static uint64_t fnv_params(const struct emod *m, uint64_t h, const char *const *labels)
+static uint64_t hash_params(const struct emod *m, uint64_t h, const char *const *labels)
 {
     for (const char *p = m->text, *end = m->text + m->len; p < end;) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -863,7 +806,7 @@ static uint64_t fnv_params(const struct emod *m, uint64_t h, const char *const *
             skip = !strncmp(p + 13, labels[i], n) && p[13 + n] == ' ';
         }
         if (!skip)
-            h = fnv(p, (size_t)(next - p), h);
+            h = hash_bytes(h, p, (size_t)(next - p));
         p = next;
     }
     return h;
@@ -881,11 +824,11 @@ static void lib_pin(FILE *f, const char *name, int64_t width, const char *body)
                 (long long)width, body);
 }
 
-/* The liberty of every SRAM macro of r (none: *any is 0 and nothing is written). Every
- * shape gets t->sram's timing. Returns 0, or -1 with d set (two memories of one shape
- * with different address widths). */
-static int write_sram_lib(const struct syn_tools *t, const struct syn_result *r,
-                          const char *path, int *any, struct diag *d)
+/* The memory shapes of r that are SRAM macros, one entry per macro (into *out, freed by
+ * the caller; *n of them). Returns 0, or -1 with d set (two memories of one shape with
+ * different address widths). */
+static int sram_shapes(const struct syn_result *r, const char *path,
+                       const struct syn_mem ***out, int *n, struct diag *d)
 {
     const struct syn_mem **shape = NULL;
     int n_shape = 0;
@@ -913,17 +856,15 @@ static int write_sram_lib(const struct syn_tools *t, const struct syn_result *r,
             shape = ns;
             shape[n_shape++] = mm;
         }
-    *any = n_shape > 0;
-    if (!n_shape)
-        return 0;
-    const struct syn_sram_timing *s = t->sram;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) {
-        free(shape);
-        return diag_set(d, path, 0, 0, "out of memory");
-    }
+    *out = shape;
+    *n = n_shape;
+    return 0;
+}
+
+/* The SRAM library's header (units, conditions) and the bus types its cells use. */
+static void lib_head(FILE *f, const struct syn_sram_timing *s, const struct syn_mem **shape,
+                     int n_shape)
+{
     fprintf(f,
             "/* %s: the SRAM macros of one design, a cell per shape (layerpipe report).\n"
             " * A memory's $mem_v2 ports: one read port whose data register sits in the\n"
@@ -973,6 +914,13 @@ static int write_sram_lib(const struct syn_tools *t, const struct syn_result *r,
                         "    downto : true;\n  }\n",
                         (long long)bits, (long long)bits, (long long)bits - 1);
         }
+}
+
+/* A cell per memory shape: the pins of a $mem_v2 with one registered read port and one
+ * write port, timed as s says. */
+static void lib_cells(FILE *f, const struct syn_sram_timing *s, const struct syn_mem **shape,
+                      int n_shape)
+{
     char clock[2][512], in_rd[512], in_wr[512], plain[128], out[1024];
     for (int w = 0; w < 2; w++)
         snprintf(clock[w], sizeof clock[w],
@@ -1015,6 +963,31 @@ static int write_sram_lib(const struct syn_tools *t, const struct syn_result *r,
         lib_pin(f, "WR_DATA", mm->width, in_wr);
         fprintf(f, "  }\n");
     }
+}
+
+/* The liberty of every SRAM macro of r (none: *any is 0 and nothing is written). Every
+ * shape gets t->sram's timing. Returns 0, or -1 with d set (two memories of one shape
+ * with different address widths). */
+static int write_sram_lib(const struct syn_tools *t, const struct syn_result *r,
+                          const char *path, int *any, struct diag *d)
+{
+    const struct syn_mem **shape = NULL;
+    int n_shape = 0;
+    if (sram_shapes(r, path, &shape, &n_shape, d))
+        return -1;
+    *any = n_shape > 0;
+    if (!n_shape)
+        return 0;
+    const struct syn_sram_timing *s = t->sram;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        free(shape);
+        return diag_set(d, path, 0, 0, "out of memory");
+    }
+    lib_head(f, s, shape, n_shape);
+    lib_cells(f, s, shape, n_shape);
     fprintf(f, "}\n");
     free(shape);
     if (fclose(f)) {
@@ -1045,38 +1018,17 @@ static int owner_dict(FILE *f, const struct syn_result *r, int i, const char *pr
     return 0;
 }
 
-/* The timing run's directory and script (and the macros' liberty beside it). Returns 0,
- * or -1 with d set. */
-static int sta_start(const struct syn_tools *t, struct syn_result *r, struct pool *p,
-                     struct diag *d)
+/* r->sta_dir/sta.tcl: OpenSTA on the mapped hierarchy of r (with sram.lib when any
+ * memory is a macro), a path group per module of the report. Returns 0, or -1 with d
+ * set. */
+static int write_sta_script(const struct syn_tools *t, const struct syn_result *r, int any,
+                            struct diag *d)
 {
-    const struct syn_sram_timing *s = t->sram;
-    char sram[256];
-    snprintf(sram, sizeof sram, "%.6f %.6f %.6f %.6f %.6f %s", s->access_ns, s->setup_ns,
-             s->min_period_ns, s->transition_ns, s->pin_cap_pf, s->source);
-    uint64_t h = fnv_str(sram, fnv_str(t->liberty, fnv_str(SYN_FLOW, 0xcbf29ce484222325ull)));
-    for (int i = 0; i < r->n; i++)
-        h = fnv_str(r->m[i].dir, h);
-    snprintf(r->sta_dir, sizeof r->sta_dir, "%s/sta-%016llx", t->cache, (unsigned long long)h);
-    int lock = pool_take(p, r->sta_dir, d);
-    if (lock == -3)
-        return 0;
-    if (lock < 0)
-        return -1;
-    char path[1100];
-    int any = 0;
-    snprintf(path, sizeof path, "%s/sram.lib", r->sta_dir);
-    if (write_sram_lib(t, r, path, &any, d)) {
-        close(lock);
-        return -1;
-    }
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    if (!f) {
-        close(lock);
-        return diag_set(d, path, 0, 0, "out of memory");
-    }
+    if (!f)
+        return diag_set(d, r->sta_dir, 0, 0, "out of memory");
     fprintf(f,
             "# %s: the mapped hierarchy of %s with its SRAM macros; every path from\n"
             "# and to the ports is timed against one clock edge\n"
@@ -1122,14 +1074,43 @@ static int sta_start(const struct syn_tools *t, struct syn_result *r, struct poo
             "report_checks -path_delay max -digits 3 -group_count 1 -endpoint_count 1\n");
     if (fclose(f) || bad) {
         free(text);
-        close(lock);
         return diag_set(d, r->sta_dir, 0, 0, bad ? "an instance name OpenSTA cannot be "
                         "given ({, } or \\)" : "out of memory");
     }
+    char path[1100];
     snprintf(path, sizeof path, "%s/sta.tcl", r->sta_dir);
     bad = spit(path, text, d);
     free(text);
-    if (bad) {
+    return bad;
+}
+
+/* The timing run's directory and script (and the macros' liberty beside it). Returns 0,
+ * or -1 with d set. */
+static int sta_start(const struct syn_tools *t, struct syn_result *r, struct pool *p,
+                     struct diag *d)
+{
+    const struct syn_sram_timing *s = t->sram;
+    char sram[256];
+    snprintf(sram, sizeof sram, "%.6f %.6f %.6f %.6f %.6f %s", s->access_ns, s->setup_ns,
+             s->min_period_ns, s->transition_ns, s->pin_cap_pf, s->source);
+    /* the modules' directories carry the sources, the cell library and the tools */
+    uint64_t h = hash_str(hash_str(HASH_INIT, SYN_FLOW), sram);
+    for (int i = 0; i < r->n; i++)
+        h = hash_str(h, r->m[i].dir);
+    snprintf(r->sta_dir, sizeof r->sta_dir, "%s/sta-%016llx", t->cache, (unsigned long long)h);
+    int lock = pool_take(p, r->sta_dir, d);
+    if (lock == -3)
+        return 0;
+    if (lock < 0)
+        return -1;
+    char path[1100];
+    int any = 0;
+    snprintf(path, sizeof path, "%s/sram.lib", r->sta_dir);
+    if (write_sram_lib(t, r, path, &any, d)) {
+        close(lock);
+        return -1;
+    }
+    if (write_sta_script(t, r, any, d)) {
         close(lock);
         return -1;
     }
@@ -1227,7 +1208,7 @@ static int elab_start(const struct syn_tools *t, const char *params, char **file
         free(script);
         return diag_set(d, "layerpipe report", 0, 0, "out of memory");
     }
-    uint64_t h = fnv_str(script, src_h);
+    uint64_t h = hash_str(src_h, script);
     snprintf(r->elab_dir, sizeof r->elab_dir, "%s/elab-%016llx", t->cache, (unsigned long long)h);
     int lock = pool_take(p, r->elab_dir, d), rc = lock == -3 ? 0 : lock;
     if (lock >= 0) {
@@ -1290,7 +1271,7 @@ static int read_design(struct design *ds, struct syn_result *r, const char *cons
             snprintf(m->name, sizeof m->name, "%s", e[i].full + 1);
         else
             snprintf(m->name, sizeof m->name, "%s_%08llx", m->base,
-                     (unsigned long long)(fnv_params(&e[i], fnv_str(m->base, 0xcbf29ce484222325ull),
+                     (unsigned long long)(hash_params(&e[i], hash_str(HASH_INIT, m->base),
                                                      labels) & 0xffffffffu));
     }
     return 0;
@@ -1313,7 +1294,7 @@ static uint64_t module_src_hash(const struct syn_tools *t, const struct syn_resu
         char *text = slurp(path, &len);
         if (!text)
             return all;
-        h = fnv(text, len, fnv_str(base, h));
+        h = hash_bytes(hash_str(h, base), text, len);
         free(text);
     }
     return h;
@@ -1334,8 +1315,8 @@ static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint
     if (module_text(ds->e, ds->n, i, ds->r->m, &body, &k))
         return diag_set(d, "layerpipe report", 0, 0, "out of memory");
     uint64_t own = module_src_hash(t, ds->r, i, src_h, inc_h);
-    uint64_t h = fnv_str(t->liberty, fnv_str(SYN_FLOW, fnv_str(m->name, own)));
-    h = fnv_params(e, fnv_str(m->base, h), t->labels);
+    uint64_t h = hash_str(hash_str(own, m->name), SYN_FLOW);
+    h = hash_params(e, hash_str(h, m->base), t->labels);
     snprintf(m->dir, sizeof m->dir, "%s/%s-%016llx", t->cache, m->name, (unsigned long long)h);
     int lock = pool_take(p, m->dir, d);
     if (lock < 0) {
@@ -1355,6 +1336,21 @@ static int synth_start(const struct syn_tools *t, struct design *ds, int i, uint
     return pool_spawn(p, lock, m->dir, argv, what, after_synth, ctx, t->note, d);
 }
 
+/* Mix into *h what every cached result depends on besides its own inputs: the cell
+ * library's contents (not its path) and the versions of Yosys and OpenSTA. */
+static int tools_hash(const struct syn_tools *t, uint64_t *h, struct diag *d)
+{
+    char *lib, yosys[160], sta[160];
+    size_t n;
+    if (file_read(t->liberty, FILE_NO_LIMIT, &lib, &n, d))
+        return -1;
+    syn_tool_version("yosys -V", yosys, sizeof yosys);
+    syn_tool_version("sta -version", sta, sizeof sta);
+    *h = hash_str(hash_str(hash_bytes(*h, lib, n), yosys), sta);
+    free(lib);
+    return 0;
+}
+
 int syn_run_all(const struct syn_tools *t, int n, const char *const *params,
                 struct syn_result *r, struct diag *d)
 {
@@ -1369,7 +1365,10 @@ int syn_run_all(const struct syn_tools *t, int n, const char *const *params,
     struct pool pool = {.max = t->jobs < 1 ? 1 : t->jobs > 16 ? 16 : t->jobs};
     struct nb_lib *lib = NULL;
     struct run_ctx ctx = {t, NULL, ds, 0};
-    int rc = ds ? 0 : diag_set(d, "layerpipe report", 0, 0, "out of memory");
+    uint64_t tools_h = HASH_INIT;
+    int rc = ds ? tools_hash(t, &tools_h, d) : diag_set(d, "layerpipe report", 0, 0, "out of memory");
+    src_h = hash_bytes(src_h, &tools_h, sizeof tools_h);   /* elaboration, whole-RTL keys */
+    inc_h = hash_bytes(inc_h, &tools_h, sizeof tools_h);   /* each module's key */
     for (int i = 0; i < n && !rc; i++)
         rc = elab_start(t, params[i], files, n_files, src_h, &r[i], &pool, d);
     if (pool_reap(&pool, 1, d))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/files.h"
 #include "../base/outfile.h"
 
 /* ---- a string -> int map (open addressing, keys owned by the caller's text) ---- */
@@ -88,27 +89,6 @@ static int smap_put(struct smap *m, const char *k, size_t n, int v)
     return 0;
 }
 
-static char *slurp_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *b = NULL;
-    long n = -1;
-    if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET))
-        b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) {
-        b[n] = '\0';
-        *len = (size_t)n;
-    }
-    return b;
-}
-
 /* ---- the liberty's pins ---- */
 
 struct nb_pin {
@@ -153,98 +133,116 @@ static size_t lib_token(const char **p, const char **start)
     return (size_t)(s - *start);
 }
 
+/* The liberty reader's state. Groups are `word ( name ) {`; attributes `word : value ;`.
+ * depth 1 is the library, 2 a cell, 3 a pin (or a bus, whose pins are at 4). */
+struct lib_parse {
+    struct nb_lib *l;
+    const char *p;                   /* the next token */
+    char cell[64], pin[64], prev[64], arg[64];
+    int depth, in_pin, pin_depth, bad;
+};
+
+/* After "(": the argument of a group or complex attribute, up to ")". */
+static void lib_argument(struct lib_parse *x)
+{
+    const char *q = x->p, *u;
+    size_t m = lib_token(&q, &u);
+    x->arg[0] = '\0';
+    if (m && *u != ')')
+        snprintf(x->arg, sizeof x->arg, "%.*s", (int)(m < 63 ? m : 63), *u == '"' ? u + 1 : u);
+    if (x->arg[0] && x->arg[strlen(x->arg) - 1] == '"')
+        x->arg[strlen(x->arg) - 1] = '\0';
+    while ((m = lib_token(&x->p, &u)) > 0 && *u != ')')
+        ;
+}
+
+/* After "{": a cell or a pin opens. */
+static void lib_group(struct lib_parse *x)
+{
+    struct nb_lib *l = x->l;
+    x->depth++;
+    if (x->depth == 2 && !strcmp(x->prev, "cell")) {
+        snprintf(x->cell, sizeof x->cell, "%s", x->arg);
+        void *nc = realloc(l->cell, (size_t)(l->n_cell + 1) * sizeof *l->cell);
+        x->bad = !nc;
+        if (nc) {
+            l->cell = nc;
+            snprintf(l->cell[l->n_cell].name, sizeof l->cell->name, "%s", x->cell);
+            l->cell[l->n_cell++].area = -1;
+        }
+    } else if (x->depth >= 3 && x->cell[0] && !strcmp(x->prev, "pin") && !x->in_pin) {
+        snprintf(x->pin, sizeof x->pin, "%s", x->arg);
+        x->in_pin = 1;
+        x->pin_depth = x->depth;
+        struct nb_pin *np = realloc(l->pin, (size_t)(l->n_pin + 1) * sizeof *np);
+        x->bad = !np;
+        if (np) {
+            l->pin = np;
+            np = &l->pin[l->n_pin++];
+            snprintf(np->cell, sizeof np->cell, "%s", x->cell);
+            snprintf(np->pin, sizeof np->pin, "%s", x->pin);
+            np->dir = NB_UNKNOWN;
+        }
+    }
+}
+
+/* After ":": an attribute's value; a pin's direction or clock, a cell's area. */
+static void lib_attribute(struct lib_parse *x)
+{
+    struct nb_lib *l = x->l;
+    const char *u;
+    size_t m = lib_token(&x->p, &u);
+    char v[64];
+    snprintf(v, sizeof v, "%.*s", (int)(m < 63 ? m : 63), u);
+    if (x->in_pin && !strcmp(x->prev, "direction")) {
+        enum nb_dir *dp = &l->pin[l->n_pin - 1].dir;
+        if (!strcmp(v, "output"))
+            *dp = NB_OUT;
+        else if (*dp == NB_UNKNOWN)
+            *dp = NB_IN;
+    } else if (x->in_pin && !strcmp(x->prev, "clock") && !strcmp(v, "true"))
+        l->pin[l->n_pin - 1].dir = NB_CLOCK;
+    else if (x->depth == 2 && x->cell[0] && !strcmp(x->prev, "area"))
+        l->cell[l->n_cell - 1].area = atof(v);
+}
+
 int nb_lib_load(const char *path, struct nb_lib **out, struct diag *d)
 {
     size_t len;
-    char *text = slurp_file(path, &len);
-    struct nb_lib *l = calloc(1, sizeof *l);
-    if (!text || !l) {
+    char *text;
+    if (file_read(path, FILE_NO_LIMIT, &text, &len, d))
+        return -1;
+    struct lib_parse x = {.l = calloc(1, sizeof *x.l), .p = text};
+    if (!x.l) {
         free(text);
-        free(l);
-        return diag_set(d, path, 0, 0, "cannot read the liberty file: %s", strerror(errno));
-    }
-    /* Groups are `word ( name ) {`; attributes `word : value ;`. depth 1 is the library,
-     * 2 a cell, 3 a pin (or a bus, whose pins are at 4). */
-    char cell[64] = "", pin[64] = "", prev[64] = "", arg[64] = "";
-    int depth = 0, in_pin = 0, pin_depth = 0, bad = 0;
-    const char *p = text, *t;
-    size_t n;
-    while (!bad && (n = lib_token(&p, &t)) > 0) {
-        char w[64];
-        snprintf(w, sizeof w, "%.*s", (int)(n < 63 ? n : 63), t);
-        if (!strcmp(w, "(")) {   /* a group's or complex attribute's argument */
-            const char *q = p, *u;
-            size_t m = lib_token(&q, &u);
-            arg[0] = '\0';
-            if (m && *u != ')')
-                snprintf(arg, sizeof arg, "%.*s", (int)(m < 63 ? m : 63),
-                         *u == '"' ? u + 1 : u);
-            if (arg[0] && arg[strlen(arg) - 1] == '"')
-                arg[strlen(arg) - 1] = '\0';
-            while ((m = lib_token(&p, &u)) > 0 && *u != ')')
-                ;
-            continue;
-        }
-        if (!strcmp(w, "{")) {
-            depth++;
-            if (depth == 2 && !strcmp(prev, "cell")) {
-                snprintf(cell, sizeof cell, "%s", arg);
-                void *nc = realloc(l->cell, (size_t)(l->n_cell + 1) * sizeof *l->cell);
-                bad = !nc;
-                if (nc) {
-                    l->cell = nc;
-                    snprintf(l->cell[l->n_cell].name, sizeof l->cell->name, "%s", cell);
-                    l->cell[l->n_cell++].area = -1;
-                }
-            } else if (depth >= 3 && cell[0] && !strcmp(prev, "pin") && !in_pin) {
-                snprintf(pin, sizeof pin, "%s", arg);
-                in_pin = 1;
-                pin_depth = depth;
-                struct nb_pin *np = realloc(l->pin, (size_t)(l->n_pin + 1) * sizeof *np);
-                bad = !np;
-                if (np) {
-                    l->pin = np;
-                    np = &l->pin[l->n_pin++];
-                    snprintf(np->cell, sizeof np->cell, "%s", cell);
-                    snprintf(np->pin, sizeof np->pin, "%s", pin);
-                    np->dir = NB_UNKNOWN;
-                }
-            }
-            continue;
-        }
-        if (!strcmp(w, "}")) {
-            if (in_pin && depth == pin_depth)
-                in_pin = 0;
-            if (depth == 2)
-                cell[0] = '\0';
-            depth--;
-            continue;
-        }
-        if (!strcmp(w, ":")) {   /* attribute value */
-            const char *u;
-            size_t m = lib_token(&p, &u);
-            char v[64];
-            snprintf(v, sizeof v, "%.*s", (int)(m < 63 ? m : 63), u);
-            if (in_pin && !strcmp(prev, "direction")) {
-                enum nb_dir *dp = &l->pin[l->n_pin - 1].dir;
-                if (!strcmp(v, "output"))
-                    *dp = NB_OUT;
-                else if (*dp == NB_UNKNOWN)
-                    *dp = NB_IN;
-            } else if (in_pin && !strcmp(prev, "clock") && !strcmp(v, "true"))
-                l->pin[l->n_pin - 1].dir = NB_CLOCK;
-            else if (depth == 2 && cell[0] && !strcmp(prev, "area"))
-                l->cell[l->n_cell - 1].area = atof(v);
-            continue;
-        }
-        snprintf(prev, sizeof prev, "%s", w);
-    }
-    free(text);
-    if (bad) {
-        nb_lib_free(l);
         return diag_set(d, path, 0, 0, "out of memory");
     }
-    *out = l;
+    const char *t;
+    size_t n;
+    while (!x.bad && (n = lib_token(&x.p, &t)) > 0) {
+        char w[64];
+        snprintf(w, sizeof w, "%.*s", (int)(n < 63 ? n : 63), t);
+        if (!strcmp(w, "("))
+            lib_argument(&x);
+        else if (!strcmp(w, "{"))
+            lib_group(&x);
+        else if (!strcmp(w, "}")) {
+            if (x.in_pin && x.depth == x.pin_depth)
+                x.in_pin = 0;
+            if (x.depth == 2)
+                x.cell[0] = '\0';
+            x.depth--;
+        } else if (!strcmp(w, ":"))
+            lib_attribute(&x);
+        else
+            snprintf(x.prev, sizeof x.prev, "%s", w);
+    }
+    free(text);
+    if (x.bad) {
+        nb_lib_free(x.l);
+        return diag_set(d, path, 0, 0, "out of memory");
+    }
+    *out = x.l;
     return 0;
 }
 
@@ -736,18 +734,74 @@ static int build_tree(struct net *nt, struct tree *tr, const int *lref, int star
     return 0;
 }
 
+/* out_path: the module of nt again, with its changed connections rewritten and the
+ * buffer trees of tr before endmodule (or unchanged when tr has none). Returns 0, or -1
+ * with d set. */
+static int write_buffered(const struct net *nt, const struct tree *tr, const struct nb_opts *o,
+                          const char *out_path, struct diag *d)
+{
+    /* The module again: changed connections rewritten, the trees before endmodule. */
+    struct edit *ed = NULL;
+    int n_ed = 0, rc = 0;
+    for (int i = 0; !rc && i < nt->n_c; i++)
+        if (nt->c[i].changed) {
+            struct edit *ne = realloc(ed, (size_t)(n_ed + 1) * sizeof *ed);
+            if (!ne) {
+                rc = diag_set(d, out_path, 0, 0, "out of memory");
+                break;
+            }
+            ed = ne;
+            ed[n_ed++] = (struct edit){nt->c[i].e0, nt->c[i].e1, i};
+        }
+    if (!rc && tr->n_buf) {
+        qsort(ed, (size_t)n_ed, sizeof *ed, cmp_edit);
+        struct outfile of;
+        rc = outfile_open(&of, out_path, d);
+        size_t at = 0;
+        for (int i = 0; !rc && i < n_ed; i++) {
+            fwrite(nt->text + at, 1, ed[i].e0 - at, of.f);
+            print_expr(of.f, nt, &nt->c[ed[i].c]);
+            at = ed[i].e1;
+        }
+        if (!rc) {
+            fwrite(nt->text + at, 1, nt->end_at - at, of.f);
+            fprintf(of.f, "  // fanout trees (layerpipe report): at most %d loads a net\n",
+                    o->max_fanout);
+            for (int k = 0; k < tr->n_buf; k++)
+                fprintf(of.f, "  wire lp_fanout_%d_;\n", k);
+            for (int k = 0; k < tr->n_buf; k++) {
+                fprintf(of.f, "  %s lp_fanout_buf_%d_ (.%s(", o->buf_cell, k, o->buf_in);
+                print_bit(of.f, nt, tr->buf_in[k]);
+                fprintf(of.f, "), .%s(lp_fanout_%d_));\n", o->buf_out, k);
+            }
+            fwrite(nt->text + nt->end_at, 1, nt->len - nt->end_at, of.f);
+            rc = outfile_commit(&of, d);
+        }
+        
+    } else if (!rc) {   /* nothing to buffer: the same text */
+        struct outfile of;
+        rc = outfile_open(&of, out_path, d);
+        if (!rc) {
+            fwrite(nt->text, 1, nt->len, of.f);
+            rc = outfile_commit(&of, d);
+        }
+    }
+    free(ed);
+    return rc;
+}
+
 int nb_buffer(const char *in_path, const char *out_path, const struct nb_opts *o,
               int64_t *n_buf, struct diag *d)
 {
     struct net nt = {0};
     struct tree tr = {0};
     int *n_load = NULL, *start = NULL, *lref = NULL, *is_clock = NULL;
-    struct edit *ed = NULL;
-    int total = 0, n_ed = 0;
+    int total = 0;
     *n_buf = 0;
-    nt.text = slurp_file(in_path, &nt.len);
-    if (!nt.text)
-        return diag_set(d, in_path, 0, 0, "cannot read the netlist: %s", strerror(errno));
+    char *text;
+    if (file_read(in_path, FILE_NO_LIMIT, &text, &nt.len, d))
+        return -1;
+    nt.text = text;
     int rc = parse_module(&nt, o, d, in_path);
     for (int i = 0; !rc && i < nt.n_w; i++)
         if (nt.w[i].len > 10 && !memcmp(nt.w[i].name, "lp_fanout_", 10))
@@ -799,51 +853,10 @@ int nb_buffer(const char *in_path, const char *out_path, const struct nb_opts *o
         if (build_tree(&nt, &tr, lref, start[b], n_load[b], port, o->max_fanout, b))
             rc = diag_set(d, in_path, 0, 0, "out of memory");
     }
-    /* The module again: changed connections rewritten, the trees before endmodule. */
-    for (int i = 0; !rc && i < nt.n_c; i++)
-        if (nt.c[i].changed) {
-            struct edit *ne = realloc(ed, (size_t)(n_ed + 1) * sizeof *ed);
-            if (!ne) {
-                rc = diag_set(d, in_path, 0, 0, "out of memory");
-                break;
-            }
-            ed = ne;
-            ed[n_ed++] = (struct edit){nt.c[i].e0, nt.c[i].e1, i};
-        }
-    if (!rc && tr.n_buf) {
-        qsort(ed, (size_t)n_ed, sizeof *ed, cmp_edit);
-        struct outfile of;
-        rc = outfile_open(&of, out_path, d);
-        size_t at = 0;
-        for (int i = 0; !rc && i < n_ed; i++) {
-            fwrite(nt.text + at, 1, ed[i].e0 - at, of.f);
-            print_expr(of.f, &nt, &nt.c[ed[i].c]);
-            at = ed[i].e1;
-        }
-        if (!rc) {
-            fwrite(nt.text + at, 1, nt.end_at - at, of.f);
-            fprintf(of.f, "  // fanout trees (layerpipe report): at most %d loads a net\n",
-                    o->max_fanout);
-            for (int k = 0; k < tr.n_buf; k++)
-                fprintf(of.f, "  wire lp_fanout_%d_;\n", k);
-            for (int k = 0; k < tr.n_buf; k++) {
-                fprintf(of.f, "  %s lp_fanout_buf_%d_ (.%s(", o->buf_cell, k, o->buf_in);
-                print_bit(of.f, &nt, tr.buf_in[k]);
-                fprintf(of.f, "), .%s(lp_fanout_%d_));\n", o->buf_out, k);
-            }
-            fwrite(nt.text + nt.end_at, 1, nt.len - nt.end_at, of.f);
-            rc = outfile_commit(&of, d);
-        }
+    if (!rc && write_buffered(&nt, &tr, o, out_path, d))
+        rc = -1;
+    if (!rc)
         *n_buf = tr.n_buf;
-    } else if (!rc) {   /* nothing to buffer: the same text */
-        struct outfile of;
-        rc = outfile_open(&of, out_path, d);
-        if (!rc) {
-            fwrite(nt.text, 1, nt.len, of.f);
-            rc = outfile_commit(&of, d);
-        }
-    }
-    free(ed);
     free(tr.item);
     free(tr.buf_in);
     free(lref);

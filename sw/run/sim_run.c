@@ -9,6 +9,7 @@
 #include "../../sim/scp.h"
 #include "../base/json.h"
 #include "../base/table.h"
+#include "rtl_build.h"
 #include "train_run.h"
 #include "verify.h"
 
@@ -76,7 +77,7 @@ static void sim_train_free(struct sim_train *x)
 }
 
 static int sim_train_init(struct sim_train *x, const struct config *c, enum plan_policy pol,
-                          int64_t n, struct lp_err *e)
+                          int64_t n, struct diag *e)
 {
     struct diag d;
     struct fixed_spec q;
@@ -117,7 +118,7 @@ static void hw_of(const struct config *c, struct cyc_hw *hw)
 }
 
 static int run_analytic(const struct config *c, enum plan_policy pol, int64_t n,
-                        struct sim_out *o, struct lp_err *e)
+                        struct sim_out *o, struct diag *e)
 {
     struct cyc_model m;
     struct cyc_hw hw;
@@ -138,7 +139,7 @@ static int run_analytic(const struct config *c, enum plan_policy pol, int64_t n,
 }
 
 static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, struct sim_out *o,
-                   struct lp_err *e)
+                   struct diag *e)
 {
     struct dataset train;
     struct diag d;
@@ -154,8 +155,7 @@ static int run_rtl(const struct config *c, enum plan_policy pol, int64_t n, stru
                             c->hardware.mac_rows, c->hardware.mac_cols,
                             c->hardware.mac_pipeline, &train, order, n, NULL, lib, 1, 0};
     struct cosim *cs = NULL;
-    int rc = cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib,
-                         stderr, e);
+    int rc = rtl_build(&s, "top", lib, sizeof lib, stderr, e);
     if (!rc)
         rc = cosim_open(&cs, &s, e);
     while (!rc && (rc = cosim_step(cs, e)) == 0)
@@ -204,8 +204,36 @@ static void accesses(const struct cyc_model *m, const struct plan *p, int l, enu
         y->ba.hist_read = 2 * W, y->ba.hist_written = W;      /* rebuild; m's update */
 }
 
+/* The SystemC model's result r of n minibatches on M stages into o. Returns 0, or -1
+ * with e set. */
+static int take_systemc(struct sim_out *o, const struct scp_result *r, int M, int64_t n,
+                        int trained, struct diag *e)
+{
+    int rc = out_alloc(o, M, n, r->steps) ? lp_fail(e, -1, NULL, "out of memory") : 0;
+    o->causes = 1;
+    memcpy(o->offchip_words, r->offchip_words, sizeof o->offchip_words);
+    o->trained = trained;
+    o->loss_sum = r->computed[0];
+    o->correct = (int64_t)r->computed[1], o->samples = (int64_t)r->computed[2];
+    for (int64_t s = 0; !rc && s < r->steps; s++) {
+        o->cycles[s] = r->cycles[s];
+        o->total += r->cycles[s];
+        for (int k = 0; k < M; k++) {
+            const struct scp_stage_step *y = &r->stage[s * M + k];
+            struct cyc_stage_step *x = &o->st[s * M + k];
+            x->busy = y->busy, x->idle = y->idle;
+            x->stall = y->stall_loss + y->stall_memory;
+            o->stall_loss[k] += y->stall_loss;
+            o->stall_memory[k] += y->stall_memory;
+            o->offchip_read += y->read_bytes;
+            o->offchip_write += y->write_bytes;
+        }
+    }
+    return rc;
+}
+
 static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, int rtl,
-                       struct sim_out *o, struct lp_err *e)
+                       struct sim_out *o, struct diag *e)
 {
     struct cyc_model m;
     struct cyc_hw hw;
@@ -257,32 +285,12 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
         struct cosim_setup cs = {&c->net, c->pipeline.stage_of, M, &opts, &q,
                                  c->hardware.mac_rows, c->hardware.mac_cols,
                                  c->hardware.mac_pipeline, NULL, NULL, n, NULL, NULL, 1, 0};
-        rc = cosim_build(&cs, "bank", verify_src_dir(), verify_cache_dir(), lib, sizeof lib,
-                         stderr, e);
+        rc = rtl_build(&cs, "bank", lib, sizeof lib, stderr, e);
     }
     if (!rc && scp_run(&sp, &r, err, sizeof err))
         rc = lp_fail(e, -1, NULL, "%s", err);
     if (!rc) {
-        rc = out_alloc(o, M, n, r.steps) ? lp_fail(e, -1, NULL, "out of memory") : 0;
-        o->causes = 1;
-        memcpy(o->offchip_words, r.offchip_words, sizeof o->offchip_words);
-        o->trained = sp.step_input != NULL;
-        o->loss_sum = r.computed[0];
-        o->correct = (int64_t)r.computed[1], o->samples = (int64_t)r.computed[2];
-        for (int64_t s = 0; !rc && s < r.steps; s++) {
-            o->cycles[s] = r.cycles[s];
-            o->total += r.cycles[s];
-            for (int k = 0; k < M; k++) {
-                const struct scp_stage_step *y = &r.stage[s * M + k];
-                struct cyc_stage_step *x = &o->st[s * M + k];
-                x->busy = y->busy, x->idle = y->idle;
-                x->stall = y->stall_loss + y->stall_memory;
-                o->stall_loss[k] += y->stall_loss;
-                o->stall_memory[k] += y->stall_memory;
-                o->offchip_read += y->read_bytes;
-                o->offchip_write += y->write_bytes;
-            }
-        }
+        rc = take_systemc(o, &r, M, n, sp.step_input != NULL, e);
         scp_free(&r);
     }
     sim_train_free(&tr);
@@ -292,7 +300,7 @@ static int run_systemc(const struct config *c, enum plan_policy pol, int64_t n, 
 }
 
 static int run_model(const struct config *c, enum sim_model model, enum plan_policy pol,
-                     int64_t n, struct sim_out *o, struct lp_err *e)
+                     int64_t n, struct sim_out *o, struct diag *e)
 {
     switch (model) {
     case SIM_ANALYTIC:
@@ -385,6 +393,98 @@ static void explain_of(const struct sim_out *o, const struct cyc_model *cm, int6
     }
 }
 
+/* The JSON's "explain": why the speedup is what it is. */
+static void json_explain(struct json *j, const struct explain *x, int M)
+{
+    json_begin_object(j, "explain");
+    json_int(j, "ideal_speedup", M);
+    json_int_or_null(j, "slowest_stage", x->steady >= 0 ? x->slowest : -1);
+    json_real(j, "balance", x->balance);
+    json_real(j, "fill_drain_efficiency", x->fill_drain);
+    json_real(j, "steady_speedup", x->steady_speedup);
+    json_int_or_null(j, "mac_bound_cycles_of_slowest_stage", x->steady >= 0 ? x->mac_bound : -1);
+    json_real(j, "step_over_mac_bound", x->over_bound);
+    json_real(j, "balance_limit", x->balance_limit);
+    json_int(j, "ema_lane_cycles_in_slowest_stage", x->lane_cycles);
+    json_int(j, "host_cycles_per_step", x->host_cycles);
+    json_end_object(j);
+}
+
+/* The JSON's "layer_cycles": the analytic model's breakdown per layer. */
+static void json_layer_cycles(struct json *j, const struct config *c, const struct cyc_model *cm)
+{
+    json_begin_array(j, "layer_cycles");   /* the analytic model's breakdown */
+    for (int l = 0; l < cm->L; l++) {
+        const struct cyc_layer *y = &cm->layer[l];
+        json_begin_object(j, NULL);
+        json_str(j, "layer", c->net.layers[l].name);
+        json_int(j, "stage", cm->stage_of[l]);
+        json_int(j, "forward", y->fwd);
+        json_int(j, "backward", y->bwd);
+        json_int(j, "forward_beats", y->fwd_beats);
+        json_int(j, "input_gradient_beats", y->dx_beats);
+        json_int(j, "weight_gradient_beats", y->dw_beats);
+        json_int(j, "ema_lane_latency", y->lane_latency);
+        json_int(j, "update_tail", y->update);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+/* The JSON's "per_stage": each stage's cycles over the run and in a steady step. */
+static void json_per_stage(struct json *j, const struct sim_out *o, const struct explain *x)
+{
+    json_begin_array(j, "per_stage");
+    for (int k = 0; k < o->M; k++) {
+        int64_t b, s, i;
+        stage_totals(o, k, &b, &s, &i);
+        json_begin_object(j, NULL);
+        json_int(j, "stage", k + 1);
+        json_int(j, "busy", b);
+        json_int(j, "stalled", s);
+        json_int(j, "idle", i);
+        json_real(j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
+        json_int_or_null(j, "steady_step_busy", x->steady >= 0 ? x->stage_busy[k] : -1);
+        json_int_or_null(j, "steady_step_mac_bound", x->steady >= 0 ? x->stage_bound[k] : -1);
+        if (o->causes) {
+            json_begin_object(j, "stalled_for");
+            json_int(j, "backward", o->stall_loss[k]);   /* its input: the loss gradient */
+            json_int(j, "memory", o->stall_memory[k]);
+            json_end_object(j);
+            json_begin_object(j, "offchip_words");
+            json_int(j, "weights", o->offchip_words[k][0]);
+            json_int(j, "activations", o->offchip_words[k][1]);
+            json_int(j, "history", o->offchip_words[k][2]);
+            json_end_object(j);
+        }
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+/* The JSON's "per_step": each step's cycles, per stage. */
+static void json_per_step(struct json *j, const struct sim_out *o)
+{
+    json_begin_array(j, "per_step");
+    for (int64_t t = 0; t < o->steps; t++) {
+        json_begin_object(j, NULL);
+        json_int(j, "step", t);
+        json_int(j, "cycles", o->cycles[t]);
+        json_begin_array(j, "stages");
+        for (int k = 0; k < o->M; k++) {
+            const struct cyc_stage_step *y = &o->st[t * o->M + k];
+            json_begin_object(j, NULL);
+            json_int(j, "busy", y->busy);
+            json_int(j, "stalled", y->stall);
+            json_int(j, "idle", y->idle);
+            json_end_object(j);
+        }
+        json_end_array(j);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void write_json(FILE *out, const struct config *c, enum sim_model model,
                        enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
                        const struct explain *x, const struct plan *p, const struct plan *p1,
@@ -414,78 +514,10 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
     json_int_or_null(&j, "steady_step_cycles", x->steady);
     json_int(&j, "sequential_total_cycles", seq_total);
     json_real(&j, "speedup_over_sequential", x->speedup);
-    json_begin_object(&j, "explain");
-    json_int(&j, "ideal_speedup", M);
-    json_int_or_null(&j, "slowest_stage", x->steady >= 0 ? x->slowest : -1);
-    json_real(&j, "balance", x->balance);
-    json_real(&j, "fill_drain_efficiency", x->fill_drain);
-    json_real(&j, "steady_speedup", x->steady_speedup);
-    json_int_or_null(&j, "mac_bound_cycles_of_slowest_stage", x->steady >= 0 ? x->mac_bound : -1);
-    json_real(&j, "step_over_mac_bound", x->over_bound);
-    json_real(&j, "balance_limit", x->balance_limit);
-    json_int(&j, "ema_lane_cycles_in_slowest_stage", x->lane_cycles);
-    json_int(&j, "host_cycles_per_step", x->host_cycles);
-    json_end_object(&j);
-    json_begin_array(&j, "layer_cycles");   /* the analytic model's breakdown */
-    for (int l = 0; l < cm->L; l++) {
-        const struct cyc_layer *y = &cm->layer[l];
-        json_begin_object(&j, NULL);
-        json_str(&j, "layer", c->net.layers[l].name);
-        json_int(&j, "stage", cm->stage_of[l]);
-        json_int(&j, "forward", y->fwd);
-        json_int(&j, "backward", y->bwd);
-        json_int(&j, "forward_beats", y->fwd_beats);
-        json_int(&j, "input_gradient_beats", y->dx_beats);
-        json_int(&j, "weight_gradient_beats", y->dw_beats);
-        json_int(&j, "ema_lane_latency", y->lane_latency);
-        json_int(&j, "update_tail", y->update);
-        json_end_object(&j);
-    }
-    json_end_array(&j);
-    json_begin_array(&j, "per_stage");
-    for (int k = 0; k < M; k++) {
-        int64_t b, s, i;
-        stage_totals(o, k, &b, &s, &i);
-        json_begin_object(&j, NULL);
-        json_int(&j, "stage", k + 1);
-        json_int(&j, "busy", b);
-        json_int(&j, "stalled", s);
-        json_int(&j, "idle", i);
-        json_real(&j, "utilisation", b + s + i ? (double)b / (double)(b + s + i) : 0);
-        json_int_or_null(&j, "steady_step_busy", x->steady >= 0 ? x->stage_busy[k] : -1);
-        json_int_or_null(&j, "steady_step_mac_bound", x->steady >= 0 ? x->stage_bound[k] : -1);
-        if (o->causes) {
-            json_begin_object(&j, "stalled_for");
-            json_int(&j, "backward", o->stall_loss[k]);   /* its input: the loss gradient */
-            json_int(&j, "memory", o->stall_memory[k]);
-            json_end_object(&j);
-            json_begin_object(&j, "offchip_words");
-            json_int(&j, "weights", o->offchip_words[k][0]);
-            json_int(&j, "activations", o->offchip_words[k][1]);
-            json_int(&j, "history", o->offchip_words[k][2]);
-            json_end_object(&j);
-        }
-        json_end_object(&j);
-    }
-    json_end_array(&j);
-    json_begin_array(&j, "per_step");
-    for (int64_t t = 0; t < o->steps; t++) {
-        json_begin_object(&j, NULL);
-        json_int(&j, "step", t);
-        json_int(&j, "cycles", o->cycles[t]);
-        json_begin_array(&j, "stages");
-        for (int k = 0; k < M; k++) {
-            const struct cyc_stage_step *y = &o->st[t * M + k];
-            json_begin_object(&j, NULL);
-            json_int(&j, "busy", y->busy);
-            json_int(&j, "stalled", y->stall);
-            json_int(&j, "idle", y->idle);
-            json_end_object(&j);
-        }
-        json_end_array(&j);
-        json_end_object(&j);
-    }
-    json_end_array(&j);
+    json_explain(&j, x, M);
+    json_layer_cycles(&j, c, cm);
+    json_per_stage(&j, o, x);
+    json_per_step(&j, o);
     json_begin_object(&j, "memory_words");
     for (int k = 0; k < PLAN_N_POLICIES; k++) {
         struct mem_policy m;
@@ -516,6 +548,31 @@ static void write_json(FILE *out, const struct config *c, enum sim_model model,
     fputc('\n', out);
 }
 
+/* The text's account of the steady step: balance, fill and drain, the MAC-bound. */
+static void text_explain(FILE *out, const struct sim_out *o, const struct explain *x,
+                         const struct cyc_model *cm)
+{
+    if (x->steady >= 0) {
+        fprintf(out, "steady step %lld cycles: of an ideal %dx, the slowest stage (%d, busy "
+                "%lld) against the mean (%.1f) leaves %.2f; fill and drain (%lld steps for %lld "
+                "minibatches) %.2f; each step also carries %lld host cycles (input rows, "
+                "start, loss)\n",
+                (long long)x->steady, o->M, x->slowest, (long long)x->slowest_busy, x->mean_busy,
+                x->balance, (long long)o->steps, (long long)o->n, x->fill_drain,
+                (long long)x->host_cycles);
+        int cmds = 2 * cm->count[x->slowest];   /* a forward and a backward per layer */
+        fprintf(out, "MAC-bound: stage %d's products need %lld cycles of its array (tiles x "
+                "beats); its other %lld busy cycles fill and empty the engine (operand "
+                "fetch, array latency, the last tile's drain), wait for the drain, "
+                "and issue its %d commands; the step, %.3fx the "
+                "MAC-bound, adds %lld cycles the stage is not busy (the host's input rows and loss "
+                "gradient, off-chip memory, the sequencer); the balance limit "
+                "(the stages' MAC-bounds summed over the largest) is %.2fx\n",
+                x->slowest, (long long)x->mac_bound, (long long)(x->slowest_busy - x->mac_bound),
+                cmds, x->over_bound, (long long)(x->steady - x->slowest_busy), x->balance_limit);
+    }
+}
+
 static void write_text(FILE *out, const struct config *c, enum sim_model model,
                        enum plan_policy pol, const struct sim_out *o, int64_t seq_total,
                        const struct explain *x, const struct plan *p, const struct plan *p1,
@@ -532,25 +589,7 @@ static void write_text(FILE *out, const struct config *c, enum sim_model model,
                 "%.6f, train accuracy %.2f%%\n", (long long)o->samples,
                 o->samples ? o->loss_sum / (double)o->samples : 0.0,
                 o->samples ? 100.0 * (double)o->correct / (double)o->samples : 0.0);
-    if (x->steady >= 0) {
-        fprintf(out, "steady step %lld cycles: of an ideal %dx, the slowest stage (%d, busy "
-                "%lld) against the mean (%.1f) leaves %.2f; fill and drain (%lld steps for %lld "
-                "minibatches) %.2f; each step also carries %lld host cycles (input rows, "
-                "start, loss)\n",
-                (long long)x->steady, M, x->slowest, (long long)x->slowest_busy, x->mean_busy,
-                x->balance, (long long)o->steps, (long long)o->n, x->fill_drain,
-                (long long)x->host_cycles);
-        int cmds = 2 * cm->count[x->slowest];   /* a forward and a backward per layer */
-        fprintf(out, "MAC-bound: stage %d's products need %lld cycles of its array (tiles x "
-                "beats); its other %lld busy cycles fill and empty the engine (operand "
-                "fetch, array latency, the last tile's drain), wait for the drain, "
-                "and issue its %d commands; the step, %.3fx the "
-                "MAC-bound, adds %lld cycles the stage is not busy (the host's input rows and loss "
-                "gradient, off-chip memory, the sequencer); the balance limit "
-                "(the stages' MAC-bounds summed over the largest) is %.2fx\n",
-                x->slowest, (long long)x->mac_bound, (long long)(x->slowest_busy - x->mac_bound),
-                cmds, x->over_bound, (long long)(x->steady - x->slowest_busy), x->balance_limit);
-    }
+    text_explain(out, o, x, cm);
     struct table t;
     table_init(&t, 7);
     table_row(&t, "stage|busy|stalled|idle|utilisation|steady_busy|steady_mac_bound");
@@ -637,7 +676,7 @@ static int simulate(const struct config *c, const struct sim_request *rq, struct
                     struct diag *d)
 {
     struct cyc_hw hw;
-    struct lp_err e = {0};
+    struct diag e = {0};
     memset(s, 0, sizeof *s);
     s->pol = rq->policy >= 0 ? (enum plan_policy)rq->policy : c->pipeline.policy;
     if ((rq->model == SIM_RTL || rq->model == SIM_SYSTEMC_RTL) && cfg_check_rtl(c, d))

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../config/config.h"
 #include "../base/diag.h"
+#include "../config/config.h"
 
 enum sim_model { SIM_ANALYTIC, SIM_SYSTEMC, SIM_SYSTEMC_RTL, SIM_RTL, SIM_N_MODELS };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../base/files.h"
 #include "../base/outfile.h"
 #include "train_run.h"
 
@@ -113,7 +114,7 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     struct train_opts o;
     struct trainer *t;
     struct train_stats st;
-    struct lp_err e;
+    struct diag e;
     struct writer w = {0};
     int rc;
     if (cfg_check_rtl(c, d))
@@ -149,7 +150,7 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     put32(crc, (uint32_t)crc32(0L, w.buf, (uInt)w.len));
     emit(&w, crc, 4);
     rc = w.failed ? diag_set(d, dir, 0, 0, "out of memory for the trace")
-                  : outfile_mkdir_p(dir, d) || write_file(dir, "config.yaml", NULL, 0, c, d) ||
+                  : file_mkdir_p(dir, d) || write_file(dir, "config.yaml", NULL, 0, c, d) ||
                         write_file(dir, "vectors.bin", w.buf, w.len, NULL, d);
     free(w.buf);
     return rc ? 1 : 0;

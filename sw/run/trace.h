@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 #include "../../model/train.h"
-#include "../config/config.h"
 #include "../base/diag.h"
+#include "../config/config.h"
 
 #define TRACE_VERSION 1
 

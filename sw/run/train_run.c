@@ -7,10 +7,13 @@
 
 #include "../../model/rng.h"
 #include "../../model/train.h"
+#include "../base/csv.h"
 #include "../base/dataset_idx.h"
+#include "../base/files.h"
 #include "../base/json.h"
 #include "../base/npy.h"
 #include "../base/outfile.h"
+#include "../base/progress.h"
 #include "../base/table.h"
 
 #define SYNTH_TRAIN 8192
@@ -41,24 +44,16 @@ struct progress {
     int64_t samples_before;
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void draw_progress(void *ctx, int64_t step, int64_t steps, double loss_sum,
                           int64_t samples)
 {
     const struct progress *p = ctx;
-    double dt = now() - p->start;
-    int width = 24, done = (int)(width * step / steps);
-    fprintf(stderr, "\r%-10s epoch %d/%d [%.*s%*s] step %lld/%lld  loss %.4f  %.0f samples/s ",
-            p->policy, p->epoch, p->epochs, done, "########################", width - done, "",
-            (long long)step, (long long)steps, samples ? loss_sum / (double)samples : 0.0,
-            dt > 0 ? (double)(p->samples_before + samples) / dt : 0.0);
-    fflush(stderr);
+    double dt = progress_now() - p->start;
+    char head[64];
+    snprintf(head, sizeof head, "%-10s epoch %d/%d ", p->policy, p->epoch, p->epochs);
+    progress_draw(stderr, head, 24, step, steps, "step %lld/%lld  loss %.4f  %.0f samples/s",
+                  (long long)step, (long long)steps, samples ? loss_sum / (double)samples : 0.0,
+                  dt > 0 ? (double)(p->samples_before + samples) / dt : 0.0);
 }
 
 /* ---- data ---- */
@@ -191,7 +186,7 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     int L = c->net.n_layers, B = c->training.batch;
     int64_t mb_per_epoch = train->n / B;
     struct train_opts o;
-    struct lp_err e;
+    struct diag e;
     struct progress pg = {.policy = plan_policy_name(pol), .epochs = epochs};
     memset(r, 0, sizeof *r);
     r->policy = pol;
@@ -220,17 +215,17 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
     /* The same data order for every policy: the shuffle depends on the seed only. */
     struct rng shuffle;
     train_order_init(c, &shuffle, order, train->n);
-    double t0 = now();
+    double t0 = progress_now();
     for (int ep = 0; ep < epochs; ep++) {
         struct train_stats st;
         struct epoch_row *row = &r->rows[ep];
         int64_t correct;
         rng_shuffle(&shuffle, order, train->n);
         pg.epoch = ep + 1;
-        pg.start = now();
+        pg.start = progress_now();
         trainer_epoch(r->t, train, order, mb_per_epoch, ep * mb_per_epoch, &st);
         if (progress)
-            fputs("\r\033[K", stderr);
+            progress_clear(stderr);
         row->lr = trainer_lr(r->t, ep * mb_per_epoch);
         row->train_loss = st.loss_sum / (double)st.samples;
         row->train_acc = 100.0 * (double)st.correct / (double)st.samples;
@@ -247,7 +242,7 @@ static int run_policy(const struct config *c, enum plan_policy pol, int epochs,
         }
         print_epoch(out, c, r, ep);
     }
-    r->seconds = now() - t0;
+    r->seconds = progress_now() - t0;
     free(order);
     return 0;
 }
@@ -273,12 +268,18 @@ static int path_join(char *buf, size_t size, const char *a, const char *b, struc
 static void csv_header(FILE *f, const struct config *c)
 {
     fputs("policy,epoch,lr,train_loss,train_accuracy_pct,test_loss,test_accuracy_pct", f);
+    char col[96];
     for (int l = 0; l < c->net.n_layers; l++)
-        if (c->net.layers[l].params > 0)
-            fprintf(f, ",recon_mean_%s,recon_max_%s", c->net.layers[l].name,
-                    c->net.layers[l].name);
-    for (int l = 0; l < c->net.n_layers; l++)
-        fprintf(f, ",saturations_%s", c->net.layers[l].name);
+        for (int k = 0; k < 2 && c->net.layers[l].params > 0; k++) {
+            snprintf(col, sizeof col, "recon_%s_%s", k ? "max" : "mean", c->net.layers[l].name);
+            fputc(',', f);
+            csv_field(f, col);
+        }
+    for (int l = 0; l < c->net.n_layers; l++) {
+        snprintf(col, sizeof col, "saturations_%s", c->net.layers[l].name);
+        fputc(',', f);
+        csv_field(f, col);
+    }
     fputc('\n', f);
 }
 
@@ -288,8 +289,8 @@ static void csv_rows(FILE *f, const struct config *c, const struct policy_run *r
     int L = c->net.n_layers;
     for (int ep = 0; ep < r->epochs; ep++) {
         const struct epoch_row *row = &r->rows[ep];
-        fprintf(f, "%s,%d,%s", plan_policy_name(r->policy), ep + 1,
-                json_shortest(b, sizeof b, row->lr));
+        csv_field(f, plan_policy_name(r->policy));
+        fprintf(f, ",%d,%s", ep + 1, json_shortest(b, sizeof b, row->lr));
         fprintf(f, ",%.6f,%.4f,%.6f,%.4f", row->train_loss, row->train_acc, row->test_loss,
                 row->test_acc);
         for (int l = 0; l < L; l++)   /* empty: the backward read no weights */
@@ -370,7 +371,7 @@ static int write_weights(const char *dir, const struct config *c, const struct t
                          struct diag *d)
 {
     char wdir[1024], path[1200];
-    if (path_join(wdir, sizeof wdir, dir, "weights", d) || outfile_mkdir_p(wdir, d))
+    if (path_join(wdir, sizeof wdir, dir, "weights", d) || file_mkdir_p(wdir, d))
         return -1;
     for (int l = 0; l < c->net.n_layers; l++) {
         const struct net_layer *nl = &c->net.layers[l];
@@ -417,7 +418,7 @@ static int write_run(const char *dir, const struct config *c, const struct plan 
                      const struct policy_run *r, struct diag *d)
 {
     char path[1200];
-    return outfile_mkdir_p(dir, d) || path_join(path, sizeof path, dir, "metrics.csv", d) ||
+    return file_mkdir_p(dir, d) || path_join(path, sizeof path, dir, "metrics.csv", d) ||
                    write_csv(path, c, r, 1, d) ||
                    path_join(path, sizeof path, dir, "summary.json", d) ||
                    write_summary(path, c, p, r, 1, d) || write_weights(dir, c, r->t, d)
@@ -488,7 +489,7 @@ int train_run(const struct config *c, const struct train_request *rq, FILE *out,
     struct dataset train, test;
     struct policy_run runs[4];
     struct plan p;
-    struct lp_err e;
+    struct diag e;
     int n = rq->all_policies ? 4 : 1, rc, done = 0;
     int epochs = rq->epochs > 0 ? rq->epochs : c->training.epochs;
 

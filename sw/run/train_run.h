@@ -15,8 +15,8 @@
 #include "../../model/data.h"
 #include "../../model/rng.h"
 #include "../../model/train.h"
-#include "../config/config.h"
 #include "../base/diag.h"
+#include "../config/config.h"
 
 struct train_request {
     int all_policies;         /* train every policy from the same start */

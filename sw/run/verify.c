@@ -6,28 +6,9 @@
 #include "../../model/plan.h"
 #include "../../sim/cosim.h"
 #include "../base/table.h"
+#include "rtl_build.h"
 #include "trace.h"
 #include "train_run.h"
-
-#ifndef LP_SRCDIR
-#define LP_SRCDIR "."
-#endif
-
-const char *verify_src_dir(void)
-{
-    const char *s = getenv("LAYERPIPE_SRC");
-    return s && *s ? s : LP_SRCDIR;
-}
-
-const char *verify_cache_dir(void)
-{
-    static char dir[1024];
-    const char *s = getenv("LAYERPIPE_RTL_CACHE");
-    if (s && *s)
-        return s;
-    snprintf(dir, sizeof dir, "%s/build/rtl", verify_src_dir());
-    return dir;
-}
 
 struct mem_row {
     const char *name;
@@ -82,6 +63,47 @@ static void print_report(FILE *out, const struct config *c, enum plan_policy pol
     table_free(&t);
 }
 
+/* The report of a finished run: cycles, the memories against the planner's (p, and p1
+ * of one stage for sequential), the first mismatch, pass or FAIL. Returns 0 on a pass,
+ * 1 on a mismatch or a memory that differs. */
+static int print_verdict(FILE *out, const struct config *c, enum plan_policy pol,
+                         const struct cosim *cs, const struct plan *p, const struct plan *p1,
+                         int64_t nmb)
+{
+    struct cosim_result res;
+    cosim_result(cs, &res);
+    const struct lptop_geom *g = &res.geom;
+    /* The planner's figures for what this run instantiates: sequential keeps one
+     * slot per layer (the plan of one stage), the pipeline 2S+1; the registers
+     * between the hardware's stages exist in both. */
+    const struct plan *pa = pol == PLAN_SEQUENTIAL ? p1 : p;
+    struct mem_row mem[] = {
+        {"activation delay lines", g->act_words, pa->totals.act_words},
+        {"stash ring", g->stash_words, pol == PLAN_STASH ? p->totals.stash_words : 0},
+        {"ema buffer", g->ema_words, pol == PLAN_EMA ? p->totals.ema_words : 0},
+        {"forward registers", g->fwd_reg_words, p->totals.forward_reg_words},
+        {"backward registers", g->bwd_reg_words, p->totals.backward_reg_words},
+    };
+    int n_mem = (int)(sizeof mem / sizeof *mem), mem_bad = 0;
+    for (int i = 0; i < n_mem; i++)
+        mem_bad |= mem[i].rtl != mem[i].plan;
+    print_report(out, c, pol, &res, mem, n_mem, nmb);
+    if (res.mismatches) {
+        static const char *const what[] = {"", " (not produced by the RTL)",
+                                           " (not expected from the RTL)"};
+        const struct cosim_mismatch *m = &res.first;
+        fprintf(out, "\nfirst mismatch: step %lld, stage %d, layer %s, %s of minibatch "
+                "%lld, index %lld: expected %d, RTL %d%s\n%lld mismatches in total\n",
+                (long long)m->step, m->stage, c->net.layers[m->layer].name,
+                trace_kind_name(m->kind), (long long)m->minibatch, (long long)m->index,
+                m->expected, m->actual, what[m->what], (long long)res.mismatches);
+    }
+    if (mem_bad)
+        fprintf(out, "\nthe RTL's memories differ from the planner's\n");
+    fprintf(out, "\nverify: %s\n", res.mismatches || mem_bad ? "FAIL" : "pass");
+    return res.mismatches || mem_bad;
+}
+
 int verify_run(const struct config *c, const struct verify_request *rq, FILE *out,
                struct diag *d)
 {
@@ -96,7 +118,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
         return rc;
     struct fixed_spec q;
     struct train_opts o;
-    struct lp_err e = {0};
+    struct diag e = {0};
     struct plan p = {0}, p1 = {0};
     int *one = calloc((size_t)c->net.n_layers, sizeof *one);
     cfg_fixed_spec(c, &q);
@@ -116,7 +138,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
              plan_build(&p1, &c->net, one, 1, c->training.batch, &e);
     }
     if (!rc)
-        rc = cosim_build(&s, "top", verify_src_dir(), verify_cache_dir(), lib, sizeof lib, stderr, &e);
+        rc = rtl_build(&s, "top", lib, sizeof lib, stderr, &e);
     s.lib = lib;
     if (!rc)
         rc = cosim_open(&cs, &s, &e);
@@ -125,38 +147,7 @@ int verify_run(const struct config *c, const struct verify_request *rq, FILE *ou
     if (rc == 1)
         rc = 0;
     if (!rc) {
-        struct cosim_result res;
-        cosim_result(cs, &res);
-        const struct lptop_geom *g = &res.geom;
-        /* The planner's figures for what this run instantiates: sequential keeps one
-         * slot per layer (the plan of one stage), the pipeline 2S+1; the registers
-         * between the hardware's stages exist in both. */
-        const struct plan *pa = pol == PLAN_SEQUENTIAL ? &p1 : &p;
-        struct mem_row mem[] = {
-            {"activation delay lines", g->act_words, pa->totals.act_words},
-            {"stash ring", g->stash_words, pol == PLAN_STASH ? p.totals.stash_words : 0},
-            {"ema buffer", g->ema_words, pol == PLAN_EMA ? p.totals.ema_words : 0},
-            {"forward registers", g->fwd_reg_words, p.totals.forward_reg_words},
-            {"backward registers", g->bwd_reg_words, p.totals.backward_reg_words},
-        };
-        int n_mem = (int)(sizeof mem / sizeof *mem), mem_bad = 0;
-        for (int i = 0; i < n_mem; i++)
-            mem_bad |= mem[i].rtl != mem[i].plan;
-        print_report(out, c, pol, &res, mem, n_mem, nmb);
-        if (res.mismatches) {
-            static const char *const what[] = {"", " (not produced by the RTL)",
-                                               " (not expected from the RTL)"};
-            const struct cosim_mismatch *m = &res.first;
-            fprintf(out, "\nfirst mismatch: step %lld, stage %d, layer %s, %s of minibatch "
-                    "%lld, index %lld: expected %d, RTL %d%s\n%lld mismatches in total\n",
-                    (long long)m->step, m->stage, c->net.layers[m->layer].name,
-                    trace_kind_name(m->kind), (long long)m->minibatch, (long long)m->index,
-                    m->expected, m->actual, what[m->what], (long long)res.mismatches);
-        }
-        if (mem_bad)
-            fprintf(out, "\nthe RTL's memories differ from the planner's\n");
-        fprintf(out, "\nverify: %s\n", res.mismatches || mem_bad ? "FAIL" : "pass");
-        rc = res.mismatches || mem_bad;
+        rc = print_verdict(out, c, pol, cs, &p, &p1, nmb);
     } else {
         diag_set(d, c->path, 0, 0, "%s", e.msg);
         rc = 1;

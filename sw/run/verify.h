@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "../config/config.h"
 #include "../base/diag.h"
+#include "../config/config.h"
 
 struct verify_request {
     int64_t minibatches;       /* trained through the pipeline (fill and drain added) */
@@ -16,12 +16,6 @@ struct verify_request {
     const char *trace;         /* a .vcd or .fst to write, or NULL */
     int inject_fault;          /* corrupt one expected value: the run must fail */
 };
-
-/* The source tree (rtl/, sim/) and where RTL builds are cached: $LAYERPIPE_SRC and
- * $LAYERPIPE_RTL_CACHE when set, else the tree this binary was built from and its
- * build/rtl. */
-const char *verify_src_dir(void);
-const char *verify_cache_dir(void);
 
 /* Returns 0 when every value matched and every memory equals the planner's; 1 on a
  * mismatch or another failure (d set for the latter); 2 with d set on bad input

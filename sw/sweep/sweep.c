@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/files.h"
+#include "../base/hash.h"
+
 /* ---- the sweep file ---- */
 
 static int node_fail(const struct sweep *s, const struct ynode *n, struct diag *d,
@@ -24,21 +27,14 @@ static int node_fail(const struct sweep *s, const struct ynode *n, struct diag *
                     msg);
 }
 
-static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* Read path and parse it into doc, adding its bytes to s->hash. */
 static int load_doc(struct sweep *s, struct ydoc *doc, const char *path, struct diag *d)
 {
     char *text;
     size_t len;
-    if (ydoc_read(path, &text, &len, d))
+    if (file_read(path, YDOC_MAX_BYTES, &text, &len, d))
         return -1;
-    s->hash = fnv1a(s->hash, text, len);
+    s->hash = hash_bytes(s->hash, text, len);
     int rc = ydoc_load_buffer(doc, path, text, len, d);
     free(text);
     return rc;

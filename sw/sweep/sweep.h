@@ -19,10 +19,10 @@
 
 #include <stdint.h>
 
-#include "../config/config.h"
 #include "../base/diag.h"
-#include "../run/sim_run.h"
+#include "../config/config.h"
 #include "../config/ydoc.h"
+#include "../run/sim_run.h"
 
 #define SWEEP_MAX_AXES 32
 #define SWEEP_MAX_VALUES 100000        /* per axis */

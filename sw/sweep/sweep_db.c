@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/files.h"
 #include "../base/outfile.h"
 
 #define DB_FORMAT "layerpipe-sweep 1"
@@ -207,7 +208,7 @@ int sweep_db_open(struct sweep_db *db, const char *dir, const struct sweep *s,
                   const struct sweep_opts *o, struct diag *d)
 {
     int rc, yes;
-    if (outfile_mkdir_p(dir, d))
+    if (file_mkdir_p(dir, d))
         return 1;
     if ((rc = connect(db, dir, 1, d)))
         return rc;

@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/csv.h"
+#include "../base/files.h"
 #include "../base/json.h"
 #include "../base/outfile.h"
 #include "../base/plot.h"
+#include "../base/table.h"
 #include "sweep_db.h"
 #include "sweep_run.h"
-#include "../base/table.h"
 
 #define MAX_OBJ 8
 
@@ -138,15 +140,7 @@ static void csv_value(FILE *f, sqlite3_stmt *st, int i)
     case SQLITE_NULL:
         break;
     default: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        if (!strpbrk(s, ",\"\n")) {
-            fputs(s, f);
-            break;
-        }
-        fputc('"', f);
-        for (; *s; s++)
-            fprintf(f, *s == '"' ? "\"\"" : "%c", *s);
-        fputc('"', f);
+        csv_field(f, (const char *)sqlite3_column_text(st, i));
     }
     }
 }
@@ -235,7 +229,7 @@ static int write_outputs(const char *dir, struct sweep_db *db, const struct obje
     snprintf(plots, sizeof plots, "%s/plots", dir);
     if (rc)
         rc = (diag_set(d, dir, 0, 0, "out of memory"), 1);
-    if (!rc && (outfile_mkdir_p(plots, d) || outfile_write(dir, "pareto.csv", csv, csv_len, d) ||
+    if (!rc && (file_mkdir_p(plots, d) || outfile_write(dir, "pareto.csv", csv, csv_len, d) ||
                 outfile_write(plots, "pareto.dat", dat, dat_len, d)))
         rc = 1;
     free(csv);

@@ -4,8 +4,8 @@
 
 #include "../base/json.h"
 #include "../report/report.h"
-#include "sweep.h"
 #include "../run/train_run.h"
+#include "sweep.h"
 
 /* The columns, in the database's order; result files use the same names. */
 enum {

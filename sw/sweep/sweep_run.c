@@ -14,47 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/files.h"
 #include "../base/outfile.h"
+#include "../base/proc.h"
+#include "../base/progress.h"
 #include "sweep_db.h"
 
 #define MAX_JOBS 256
 #define IN_FLIGHT 2          /* points queued at a worker: one running, one waiting */
 #define COMMIT_SECONDS 0.25  /* results are committed at least this often */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r, n -= (size_t)r;
-    }
-    return 0;
-}
 
 /* ---- workers ---- */
 
@@ -90,14 +58,14 @@ static void on_signal(int sig)
 static void worker_main(struct sweep *s, const struct sweep_opts *o, int task, int result)
 {
     int64_t p;
-    while (read_all(task, &p, sizeof p) == 0) {
+    while (proc_read_all(task, &p, sizeof p) == 0) {
         char *text = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&text, &len);
         if (!m || sweep_eval(s, p, o, m) || fclose(m))
             _exit(1);
         uint32_t n = (uint32_t)len;
-        if (write_all(result, &n, sizeof n) || write_all(result, text, len))
+        if (proc_write_all(result, &n, sizeof n) || proc_write_all(result, text, len))
             _exit(1);
         free(text);
     }
@@ -154,7 +122,7 @@ static void feed(struct runner *r, struct worker *w)
 {
     while (w->pid > 0 && w->n_queue < IN_FLIGHT && have_work(r) && !interrupted) {
         int64_t p = r->n_back ? r->back[--r->n_back] : r->todo[r->next++];
-        if (write_all(w->task, &p, sizeof p)) {
+        if (proc_write_all(w->task, &p, sizeof p)) {
             r->back[r->n_back++] = p;   /* it died: its result pipe will say so */
             return;
         }
@@ -164,22 +132,21 @@ static void feed(struct runner *r, struct worker *w)
 
 static void draw(struct runner *r, int last)
 {
-    double t = now();
+    double t = progress_now();
     if (!r->rq->progress || (!last && t - r->last_draw < 0.1))
         return;
     r->last_draw = t;
     int64_t done = r->ok + r->failed;
     double rate = r->done_here / (t - r->start > 1e-6 ? t - r->start : 1e-6);
     double eta = rate > 0 ? (double)(r->total - done) / rate : 0;
-    int width = 28, fill = r->total ? (int)(width * done / r->total) : width;
     char left[32] = "ETA -";
     if (rate > 0)
         snprintf(left, sizeof left, "ETA %dm%02ds", (int)eta / 60, (int)eta % 60);
-    fprintf(stderr, "\r\033[K[%.*s%*s] %lld/%lld points, %lld failed, %.*f/s, %s", fill,
-            "############################", width - fill, "", (long long)done,
-            (long long)r->total, (long long)r->failed, rate < 10 ? 2 : 0, rate, left);
+    progress_draw(stderr, "", 28, done, r->total, "%lld/%lld points, %lld failed, %.*f/s, %s",
+                  (long long)done, (long long)r->total, (long long)r->failed, rate < 10 ? 2 : 0,
+                  rate, left);
     if (last)
-        fputs("\r\033[K", stderr);
+        progress_clear(stderr);
 }
 
 /* Record one result (from a worker, or made for a point whose worker died). */
@@ -194,7 +161,7 @@ static int record(struct runner *r, const char *text, size_t len)
         r->ok += !failed;
         r->done_here++;
     }
-    double t = now();
+    double t = progress_now();
     if (t - r->last_commit >= COMMIT_SECONDS) {
         if (sweep_db_commit(r->db, r->d) || sweep_db_begin(r->db, r->d))
             return -1;
@@ -246,7 +213,7 @@ static int bury(struct runner *r, struct worker *w)
     int st = 0;
     close(w->task);
     close(w->result);
-    waitpid(w->pid, &st, 0);
+    proc_wait(w->pid, &st);
     w->pid = -1;
     if (w->n_queue && !interrupted) {
         char why[200], *text = NULL;
@@ -327,7 +294,7 @@ static int run_points(struct runner *r)
         close(w->task);
         if (w->n_queue)
             kill(w->pid, SIGTERM);
-        waitpid(w->pid, NULL, 0);
+        proc_wait(w->pid, NULL);
         close(w->result);
         free(w->buf);
     }
@@ -374,7 +341,7 @@ static int cmd_run(const struct sweep_request *rq, struct sweep *s, struct sweep
     sigaction(SIGTERM, &sa, &old_term);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, &old_pipe);
-    r.start = r.last_commit = now();
+    r.start = r.last_commit = progress_now();
     int rc = sweep_db_begin(db, d) ? -1 : run_points(&r);
     /* What is recorded stays recorded, whatever stopped the run. */
     if (sqlite3_get_autocommit(db->db) == 0 && sweep_db_commit(db, rc ? &(struct diag){0} : d))
@@ -382,7 +349,7 @@ static int cmd_run(const struct sweep_request *rq, struct sweep *s, struct sweep
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
-    double secs = now() - r.start;
+    double secs = progress_now() - r.start;
     free(r.todo);
     free(r.back);
     if (rc)
@@ -395,8 +362,8 @@ static int cmd_run(const struct sweep_request *rq, struct sweep *s, struct sweep
         fprintf(out, " (%lld failed points run again)", (long long)retried);
     double rate = secs > 0 ? (double)r.done_here / secs : 0.0;
     fprintf(out, "\nthis run: %lld points in %.1f s, %.*f points/s, %d worker%s; results in "
-            "%s\n", (long long)r.done_here, secs, rate < 10 ? 2 : 0, rate,
-            r.n_workers, r.n_workers == 1 ? "" : "s", db->path);
+            "%s/sweep.db\n", (long long)r.done_here, secs, rate < 10 ? 2 : 0, rate,
+            r.n_workers, r.n_workers == 1 ? "" : "s", rq->dir);
     if (interrupted) {
         fprintf(out, "interrupted: %lld points pending; run the same command again to go "
                 "on\n", (long long)(r.total - r.ok - r.failed));
@@ -478,7 +445,7 @@ static int cmd_emit(const struct sweep_request *rq, struct sweep *s, struct swee
         return 1;
     char logs[PATH_MAX + 16];
     snprintf(logs, sizeof logs, "%s/logs", dir);
-    if (slurm && outfile_mkdir_p(logs, d))
+    if (slurm && file_mkdir_p(logs, d))
         return 1;
     fprintf(out, "wrote %s/%s: %lld pending points of %lld\n", dir, name, (long long)n,
             (long long)s->n_points);
@@ -503,7 +470,7 @@ static int cmd_point(const struct sweep_request *rq, struct sweep *s, const char
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    if (!m || sweep_eval(s, rq->point, &rq->o, m) || fclose(m) || outfile_mkdir_p(res, d) ||
+    if (!m || sweep_eval(s, rq->point, &rq->o, m) || fclose(m) || file_mkdir_p(res, d) ||
         outfile_write(res, name, text, len, d)) {
         free(text);
         if (!m)
@@ -544,7 +511,7 @@ static int cmd_merge(const char *dir, struct sweep_db *db, FILE *out, struct dia
         int f = 0;
         if (!rc) {
             snprintf(path, sizeof path, "%s/%s", res, names[i]->d_name);
-            if (ydoc_read(path, &text, &len, d))
+            if (file_read(path, YDOC_MAX_BYTES, &text, &len, d))
                 rc = 1;
             else {
                 int s = sweep_db_store(db, path, text, len, &f, d);
@@ -594,9 +561,12 @@ int sweep_main(const struct sweep_request *rq, FILE *out, struct diag *d)
     struct sweep s;
     if (!realpath(rq->sweep, path))
         return diag_set(d, rq->sweep, 0, 0, "cannot open: %s", strerror(errno)), 2;
-    if (sweep_load(&s, path, d))
+    if (sweep_load(&s, path, d)) {
+        if (!strcmp(d->file, path))   /* the sweep file itself: named as the user named it */
+            snprintf(d->file, sizeof d->file, "%s", rq->sweep);
         return 2;
-    if (outfile_mkdir_p(rq->dir, d) || !realpath(rq->dir, dir)) {
+    }
+    if (file_mkdir_p(rq->dir, d) || !realpath(rq->dir, dir)) {
         if (!d->msg[0] || errno)
             diag_set(d, rq->dir, 0, 0, "cannot use as the output directory: %s", strerror(errno));
         sweep_free(&s);
