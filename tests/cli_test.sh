@@ -40,6 +40,16 @@ expect_status "plan without config" 2 "which config" plan
 expect_status "plan with a bad option" 2 "unknown option --fast" plan configs/fmnist-mlp4.yaml --fast
 expect_status "schedule without a count" 2 "--schedule needs" plan configs/fmnist-mlp4.yaml --schedule
 expect_status "schedule of zero steps" 2 "--schedule needs" plan configs/fmnist-mlp4.yaml --schedule 0
+expect_status "an option another command takes" 2 "plan: unknown option --epochs" plan configs/fmnist-mlp4.yaml --epochs 2
+expect_status "two configs" 2 "more than one config (configs/deep-mlp8.yaml)" plan configs/fmnist-mlp4.yaml configs/deep-mlp8.yaml
+expect_status "a policy of another list" 2 "--policy must be sequential, stale, stash or ema, not \"all\"" sim configs/fmnist-mlp4.yaml --policy all
+# getopt_long: options before the operand, --name=value, and a unique abbreviation
+run plan configs/fmnist-mlp4.yaml --schedule 3
+cp "$tmp/out" "$tmp/sched-a"
+run plan --schedule=3 configs/fmnist-mlp4.yaml
+check "plan --schedule=3 before the config: the same output" cmp -s "$tmp/out" "$tmp/sched-a"
+run plan --sched 3 configs/fmnist-mlp4.yaml
+check "plan --sched 3 (an abbreviation): the same output" cmp -s "$tmp/out" "$tmp/sched-a"
 expect_status "missing file" 2 "$tmp/none.yaml: cannot open" plan "$tmp/none.yaml"
 expect_status "a directory as config" 2 "configs" plan configs
 printf 'schema_version: 1\nname: x\nnetwork: {input: [4], layers: [{name: a, type: dense, out: 2}]}\n\377\376\n' >"$tmp/binary.yaml"
@@ -262,7 +272,7 @@ check "sim explains the step against the MAC-bound, per stage" sh -c \
      grep -q 'steady_busy  steady_mac_bound' '$tmp/out'"
 expect_status "sim: unknown model" 2 'not "gem5"' sim "$off" --model gem5
 expect_status "sim: the RTL model of a float config" 2 "numerics.format: fixed" sim "$off" --model rtl
-expect_status "sim: no config" 2 "sim needs a CONFIG" sim
+expect_status "sim: no config" 2 "sim: which config?" sim
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

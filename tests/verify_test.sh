@@ -93,7 +93,7 @@ expect_status "verify: a conv layer" 2 "dense layers only" verify "$tmp/cnn-fixe
 expect_status "verify: a trace file of another kind" 2 "ending in .vcd or .fst" verify "$m4" --trace "$tmp/w.txt"
 expect_status "verify: unknown policy" 2 'not "fastest"' verify "$m4" --policy fastest
 expect_status "verify: zero steps" 2 "--steps needs" verify "$m4" --steps 0
-expect_status "verify: no config" 2 "verify needs a CONFIG" verify
+expect_status "verify: no config" 2 "verify: which config?" verify
 expect_status "verify: more minibatches than samples" 2 "need more than" verify "$m4" --steps 1000000
 
 # --- the analytic cycle model equals the RTL, per step and per stage, on every config

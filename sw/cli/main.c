@@ -4,7 +4,10 @@
  * "file:line:column: message" on stderr; 1 anything else (I/O, memory).
  * Output goes to stdout only once it is complete.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +18,11 @@
 #include "../config/config.h"
 #include "../report/report.h"
 #include "../report/report_plan.h"
+#include "../run/sim_run.h"
 #include "../run/trace.h"
 #include "../run/train_run.h"
-#include "../run/sim_run.h"
-#include "../sweep/sweep_run.h"
 #include "../run/verify.h"
+#include "../sweep/sweep_run.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -125,23 +128,177 @@ static int load(struct config *c, const char *path)
     return EXIT_BAD_INPUT;
 }
 
-static int parse_count(const char *s, int64_t *out)
+/* ---- the arguments: one table of options, parsed by getopt_long ---- */
+
+enum opt {
+    /* from 2: getopt_long returns 1 for an operand */
+    O_JSON = 2, O_SCHEDULE, O_POLICY, O_EPOCHS, O_OUT, O_STEPS, O_INJECT_FAULT, O_TRACE,
+    O_RUNS, O_MODEL, O_JOBS, O_TRAIN, O_AREA, O_RETRY_FAILED, O_EMIT, O_POINT, O_MERGE,
+    O_PARETO, O_OBJECTIVES, O_N
+};
+
+/* In enum opt's order: options[o - O_JSON] is option o. */
+static const struct option options[] = {
+    {"json", no_argument, NULL, O_JSON},
+    {"schedule", required_argument, NULL, O_SCHEDULE},
+    {"policy", required_argument, NULL, O_POLICY},
+    {"epochs", required_argument, NULL, O_EPOCHS},
+    {"out", required_argument, NULL, O_OUT},
+    {"steps", required_argument, NULL, O_STEPS},
+    {"inject-fault", no_argument, NULL, O_INJECT_FAULT},
+    {"trace", required_argument, NULL, O_TRACE},
+    {"runs", required_argument, NULL, O_RUNS},
+    {"model", required_argument, NULL, O_MODEL},
+    {"jobs", required_argument, NULL, O_JOBS},
+    {"train", no_argument, NULL, O_TRAIN},
+    {"area", no_argument, NULL, O_AREA},
+    {"retry-failed", no_argument, NULL, O_RETRY_FAILED},
+    {"emit", required_argument, NULL, O_EMIT},
+    {"point", required_argument, NULL, O_POINT},
+    {"merge", required_argument, NULL, O_MERGE},
+    {"pareto", required_argument, NULL, O_PARETO},
+    {"objectives", required_argument, NULL, O_OBJECTIVES},
+};
+#define N_OPTIONS (int)(sizeof options / sizeof options[0])
+
+#define BIT(o) (1u << (o))
+#define POLICY_ALL PLAN_N_POLICIES   /* --policy all */
+
+/* What the options and operands of one command line say. */
+struct args {
+    const char *pos[2];
+    int n_pos;
+    int json, inject_fault, train, area, retry_failed;
+    int64_t schedule, epochs, steps, jobs, point;
+    int policy, model, emit;           /* -1: not given */
+    const char *out, *trace, *runs, *merge, *pareto, *objectives;
+};
+
+/* The commands: what each accepts. */
+struct command {
+    const char *name;
+    int (*run)(const struct args *a);
+    unsigned opts;        /* BIT(enum opt) of each option it takes */
+    int min_pos, max_pos; /* operands */
+    const char *what;     /* what an operand is */
+    int policy_all;       /* --policy all is accepted */
+};
+
+static const char *policy_name(int k)
+{
+    return k == POLICY_ALL ? "all" : plan_policy_name((enum plan_policy)k);
+}
+
+static const char *model_name(int k)
+{
+    return sim_model_name((enum sim_model)k);
+}
+
+static const char *emit_name(int k)
+{
+    return k ? "parallel" : "slurm";
+}
+
+/* v as one of name(0 .. n-1): its index, or -1 after saying what it may be. */
+static int parse_choice(const char *opt, const char *v, const char *(*name)(int), int n)
+{
+    char list[256];
+    int len = 0;
+    for (int k = 0; k < n; k++) {
+        if (!strcmp(v, name(k)))
+            return k;
+        len += snprintf(list + len, sizeof list - (size_t)len, "%s%s",
+                        k == 0 ? "" : k == n - 1 ? " or " : ", ", name(k));
+    }
+    bad_usage("--%s must be %s, not \"%s\"", opt, list, v);
+    return -1;
+}
+
+/* A whole number from lo to hi, or -1 after saying so. */
+static int parse_count(const char *opt, const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < 1 || v > 1000000)
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        bad_usage("--%s needs a count from %lld to %lld, not \"%s\"", opt, (long long)lo,
+                  (long long)hi, v);
         return -1;
-    *out = v;
+    }
+    *out = n;
     return 0;
 }
 
-/* The policy named name, or -1. */
-static int parse_policy(const char *name)
+/* One option's value into a. Returns 0, or -1 after saying what is wrong. */
+static int set_option(const struct command *cmd, int o, const char *v, struct args *a)
 {
-    for (int k = 0; k < PLAN_N_POLICIES; k++)
-        if (strcmp(name, plan_policy_name((enum plan_policy)k)) == 0)
-            return k;
+    const char *name = options[o - O_JSON].name;
+    switch ((enum opt)o) {
+    case O_JSON: a->json = 1; return 0;
+    case O_INJECT_FAULT: a->inject_fault = 1; return 0;
+    case O_TRAIN: a->train = 1; return 0;
+    case O_AREA: a->area = 1; return 0;
+    case O_RETRY_FAILED: a->retry_failed = 1; return 0;
+    case O_SCHEDULE: return parse_count(name, v, 1, 1000000, &a->schedule);
+    case O_EPOCHS: return parse_count(name, v, 1, 1000000, &a->epochs);
+    case O_STEPS: return parse_count(name, v, 1, 1000000, &a->steps);
+    case O_JOBS: return parse_count(name, v, 1, 256, &a->jobs);
+    case O_POINT: return parse_count(name, v, 0, INT64_MAX, &a->point);
+    case O_POLICY:
+        return (a->policy = parse_choice(name, v, policy_name,
+                                         PLAN_N_POLICIES + cmd->policy_all)) < 0 ? -1 : 0;
+    case O_MODEL:
+        return (a->model = parse_choice(name, v, model_name, SIM_N_MODELS)) < 0 ? -1 : 0;
+    case O_EMIT: return (a->emit = parse_choice(name, v, emit_name, 2)) < 0 ? -1 : 0;
+    case O_TRACE: {
+        size_t n = strlen(v);
+        if (n < 5 || (strcmp(v + n - 4, ".vcd") && strcmp(v + n - 4, ".fst"))) {
+            bad_usage("--trace needs a file ending in .vcd or .fst, not \"%s\"", v);
+            return -1;
+        }
+        a->trace = v;
+        return 0;
+    }
+    case O_OUT: a->out = v; return 0;
+    case O_RUNS: a->runs = v; return 0;
+    case O_MERGE: a->merge = v; return 0;
+    case O_PARETO: a->pareto = v; return 0;
+    case O_OBJECTIVES: a->objectives = v; return 0;
+    case O_N: break;
+    }
     return -1;
+}
+
+/* The command's options and operands (argv[0] is the command's name). Returns 0, or
+ * EXIT_BAD_INPUT after saying what is wrong. */
+static int parse_args(const struct command *cmd, int argc, char **argv, struct args *a)
+{
+    struct option mine[N_OPTIONS + 1];
+    int n = 0;
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (cmd->opts & BIT(options[i].val))
+            mine[n++] = options[i];
+    mine[n] = (struct option){0};
+    *a = (struct args){.policy = -1, .model = -1, .emit = -1, .point = -1};
+    opterr = 0;
+    /* "-": operands come back in order as option 1, wherever they stand (and whatever
+     * POSIXLY_CORRECT says); ":": a missing value is ':', not '?'. */
+    for (int o; (o = getopt_long(argc, argv, "-:", mine, NULL)) != -1;) {
+        if (o == ':')
+            return bad_usage("%s: %s needs a value", cmd->name, argv[optind - 1]);
+        if (o == '?')
+            return bad_usage("%s: unknown option %s", cmd->name, argv[optind - 1]);
+        if (o == 1 && a->n_pos == cmd->max_pos)
+            return bad_usage(cmd->max_pos ? "%s: more than one %s (%s)" : "%s takes no %s (%s)",
+                             cmd->name, cmd->what, optarg);
+        if (o == 1)
+            a->pos[a->n_pos++] = optarg;
+        else if (set_option(cmd, o, optarg, a))
+            return EXIT_BAD_INPUT;
+    }
+    if (a->n_pos < cmd->min_pos)
+        return bad_usage("%s: which %s?", cmd->name, cmd->what);
+    return 0;
 }
 
 /* A report written by fn (verify_run, sim_run): into memory first, then to stdout, so
@@ -199,85 +356,36 @@ static int write_plan(FILE *out, const void *ctx)
                    : report_plan_text(out, o->c, o->p, o->steps);
 }
 
-static int cmd_plan(int argc, char **argv)
+static int cmd_plan(const struct args *a)
 {
-    const char *path = NULL;
-    int json = 0;
-    int64_t steps = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (strcmp(argv[i], "--schedule") == 0) {
-            if (i + 1 >= argc || parse_count(argv[++i], &steps))
-                return bad_usage("--schedule needs a step count from 1 to 1000000");
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("plan: unknown option %s", argv[i]);
-        else if (path)
-            return bad_usage("plan: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return bad_usage("plan: which config?");
-
     struct config c;
     struct plan p;
-    struct lp_err e;
-    int rc = load(&c, path);
+    struct diag e;
+    int rc = load(&c, a->pos[0]);
     if (rc)
         return rc;
     if (plan_build(&p, &c.net, c.pipeline.stage_of, c.pipeline.n_stages, c.training.batch, &e)) {
-        fprintf(stderr, "%s: %s\n", path, e.msg);
+        fprintf(stderr, "%s: %s\n", a->pos[0], e.msg);
         cfg_free(&c);
         return 1;
     }
-    struct plan_output o = {&c, &p, json, steps};
+    struct plan_output o = {&c, &p, a->json, a->schedule};
     rc = output(write_plan, &o);
     plan_free(&p);
     cfg_free(&c);
     return rc;
 }
 
-static int cmd_train(int argc, char **argv)
+static int cmd_train(const struct args *a)
 {
-    struct train_request rq = {.progress = isatty(STDERR_FILENO)};
-    const char *path = NULL, *policy = NULL;
-    int64_t epochs = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
-            policy = argv[++i];
-        else if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
-            if (parse_count(argv[++i], &epochs))
-                return bad_usage("--epochs needs a count from 1 to 1000000, not \"%s\"",
-                                 argv[i]);
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            rq.out_dir = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("train: unknown option or missing value: %s", argv[i]);
-        else if (path)
-            return bad_usage("train: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return bad_usage("train: which config?");
-    rq.epochs = (int)epochs;
+    struct train_request rq = {.progress = isatty(STDERR_FILENO), .epochs = (int)a->epochs,
+                               .out_dir = a->out, .all_policies = a->policy == POLICY_ALL};
     struct config c;
-    int rc = load(&c, path);
+    int rc = load(&c, a->pos[0]);
     if (rc)
         return rc;
-    rq.policy = c.pipeline.policy;
-    if (policy && strcmp(policy, "all") == 0) {
-        rq.all_policies = 1;
-    } else if (policy) {
-        int found = parse_policy(policy);
-        if (found < 0) {
-            cfg_free(&c);
-            return bad_usage("--policy must be sequential, stale, stash, ema or all, not "
-                             "\"%s\"", policy);
-        }
-        rq.policy = (enum plan_policy)found;
-    }
+    rq.policy = a->policy >= 0 && !rq.all_policies ? (enum plan_policy)a->policy
+                                                   : c.pipeline.policy;
     struct diag d;
     rc = train_run(&c, &rq, stdout, &d);
     if (rc)
@@ -286,47 +394,30 @@ static int cmd_train(int argc, char **argv)
     return rc;
 }
 
-static int cmd_tracegen(int argc, char **argv)
+static int cmd_tracegen(const struct args *a)
 {
-    const char *path = NULL, *out = NULL;
-    int64_t steps = 8;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-            if (parse_count(argv[++i], &steps))
-                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
-                                 argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("tracegen: unknown option or missing value: %s", argv[i]);
-        else if (path)
-            return bad_usage("tracegen: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path || !out)
-        return bad_usage("tracegen needs a CONFIG and --out DIR");
+    if (!a->out)
+        return bad_usage("tracegen needs --out DIR");
+    int64_t steps = a->steps ? a->steps : 8;
     struct config c;
     struct diag d;
-    int rc = load(&c, path);
+    int rc = load(&c, a->pos[0]);
     if (rc)
         return rc;
-    rc = trace_generate(&c, steps, out, &d);
+    rc = trace_generate(&c, steps, a->out, &d);
     if (rc)
         diag_print(&d, stderr);
     else
-        printf("wrote %s/ (%lld minibatches of %s)\n", out, (long long)steps, c.name);
+        printf("wrote %s/ (%lld minibatches of %s)\n", a->out, (long long)steps, c.name);
     cfg_free(&c);
     return rc;
 }
 
-static int cmd_trace(int argc, char **argv)
+static int cmd_trace(const struct args *a)
 {
-    if (argc != 1 || argv[0][0] == '-')
-        return bad_usage("trace takes one vector-set directory");
     struct trace tr;
     struct diag d;
-    if (trace_load(&tr, argv[0], &d)) {
+    if (trace_load(&tr, a->pos[0], &d)) {
         diag_print(&d, stderr);
         return EXIT_BAD_INPUT;
     }
@@ -336,7 +427,7 @@ static int cmd_trace(int argc, char **argv)
         words[tr.records[i].kind] += tr.records[i].count;
     }
     printf("vector set %s: %s (config hash %016llx), policy %s, %d stages, %lld minibatches, "
-           "%lld records\n", argv[0], tr.config.name, (unsigned long long)tr.config.hash,
+           "%lld records\n", a->pos[0], tr.config.name, (unsigned long long)tr.config.hash,
            plan_policy_name(tr.config.pipeline.policy), tr.config.pipeline.n_stages,
            (long long)tr.minibatches, (long long)tr.n_records);
     for (int k = 0; k < TRAIN_N_PROBES; k++)
@@ -347,22 +438,10 @@ static int cmd_trace(int argc, char **argv)
     return 0;
 }
 
-static int cmd_replay(int argc, char **argv)
+static int cmd_replay(const struct args *a)
 {
-    const char *dir = NULL;
-    int fault = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--inject-fault") == 0)
-            fault = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("replay: unknown option %s", argv[i]);
-        else if (dir)
-            return bad_usage("replay: more than one set (%s)", argv[i]);
-        else
-            dir = argv[i];
-    }
-    if (!dir)
-        return bad_usage("replay: which vector set?");
+    const char *dir = a->pos[0];
+    int fault = a->inject_fault;
     struct trace tr;
     struct diag d;
     if (trace_load(&tr, dir, &d)) {
@@ -375,7 +454,7 @@ static int cmd_replay(int argc, char **argv)
     struct fixed_spec q;
     struct train_opts o;
     struct replay_result res;
-    struct lp_err e;
+    struct diag e;
     int rc = recs ? 0 : 1;
     for (int64_t i = 0; recs && i < tr.n_records; i++) {
         const struct trace_record *t = &tr.records[i];
@@ -415,37 +494,10 @@ static int cmd_replay(int argc, char **argv)
     return rc;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct args *a)
 {
-    const char *path = NULL;
-    struct verify_request rq = {8, -1, NULL, 0};
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-            if (parse_count(argv[++i], &rq.minibatches))
-                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
-                                 argv[i]);
-        } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-            if ((rq.policy = parse_policy(argv[++i])) < 0)
-                return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
-                                 argv[i]);
-        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
-            rq.trace = argv[++i];
-            size_t n = strlen(rq.trace);
-            if (n < 5 || (strcmp(rq.trace + n - 4, ".vcd") && strcmp(rq.trace + n - 4, ".fst")))
-                return bad_usage("--trace needs a file ending in .vcd or .fst, not \"%s\"",
-                                 rq.trace);
-        } else if (strcmp(argv[i], "--inject-fault") == 0)
-            rq.inject_fault = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("verify: unknown option or missing value: %s", argv[i]);
-        else if (path)
-            return bad_usage("verify: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return bad_usage("verify needs a CONFIG");
-    return report_to_stdout(path, verify_report, &rq);
+    struct verify_request rq = {a->steps ? a->steps : 8, a->policy, a->trace, a->inject_fault};
+    return report_to_stdout(a->pos[0], verify_report, &rq);
 }
 
 static int report_report(const struct config *c, const void *rq, FILE *out, struct diag *d)
@@ -453,129 +505,36 @@ static int report_report(const struct config *c, const void *rq, FILE *out, stru
     return report_run(c, rq, out, d);
 }
 
-static int cmd_report(int argc, char **argv)
+static int cmd_report(const struct args *a)
 {
-    const char *path = NULL;
-    struct report_request rq = {NULL, NULL, -1};
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            rq.out_dir = argv[++i];
-        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
-            rq.runs = argv[++i];
-        else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-            if (strcmp(argv[++i], "all") != 0 && (rq.policy = parse_policy(argv[i])) < 0)
-                return bad_usage("--policy must be sequential, stale, stash, ema or all, not "
-                                 "\"%s\"", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("report: unknown option or missing value: %s", argv[i]);
-        else if (path)
-            return bad_usage("report: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return bad_usage("report needs a CONFIG");
-    if (!rq.out_dir)
+    if (!a->out)
         return bad_usage("report needs --out DIR");
-    return report_to_stdout(path, report_report, &rq);
+    struct report_request rq = {a->out, a->runs, a->policy == POLICY_ALL ? -1 : a->policy};
+    return report_to_stdout(a->pos[0], report_report, &rq);
 }
 
-static int cmd_sim(int argc, char **argv)
+static int cmd_sim(const struct args *a)
 {
-    const char *path = NULL;
-    struct sim_request rq = {SIM_ANALYTIC, 8, -1, 0};
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-            if (parse_count(argv[++i], &rq.minibatches))
-                return bad_usage("--steps needs a count from 1 to 1000000, not \"%s\"",
-                                 argv[i]);
-        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
-            const char *name = argv[++i];
-            int found = -1;
-            for (int k = 0; k < SIM_N_MODELS; k++)
-                if (strcmp(name, sim_model_name((enum sim_model)k)) == 0)
-                    found = k;
-            if (found < 0)
-                return bad_usage("--model must be analytic, systemc, systemc-rtl or rtl, not "
-                                 "\"%s\"", name);
-            rq.model = (enum sim_model)found;
-        } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-            if ((rq.policy = parse_policy(argv[++i])) < 0)
-                return bad_usage("--policy must be sequential, stale, stash or ema, not \"%s\"",
-                                 argv[i]);
-        } else if (strcmp(argv[i], "--json") == 0)
-            rq.json = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return bad_usage("sim: unknown option or missing value: %s", argv[i]);
-        else if (path)
-            return bad_usage("sim: more than one config (%s)", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return bad_usage("sim needs a CONFIG");
-    return report_to_stdout(path, sim_report, &rq);
+    struct sim_request rq = {a->model >= 0 ? (enum sim_model)a->model : SIM_ANALYTIC,
+                             a->steps ? a->steps : 8, a->policy, a->json};
+    return report_to_stdout(a->pos[0], sim_report, &rq);
 }
 
-static int parse_model(const char *name)
+static int cmd_sweep(const struct args *a)
 {
-    for (int k = 0; k < SIM_N_MODELS; k++)
-        if (strcmp(name, sim_model_name((enum sim_model)k)) == 0)
-            return k;
-    return -1;
-}
-
-static int cmd_sweep(int argc, char **argv)
-{
-    struct sweep_request rq = {.mode = SWEEP_RUN, .jobs = 0, .point = -1,
-                               .progress = isatty(STDERR_FILENO)};
-    int64_t n;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--out") && v)
-            rq.dir = argv[++i];
-        else if (!strcmp(a, "--jobs") && v) {
-            if (parse_count(argv[++i], &n) || n > 256)
-                return bad_usage("--jobs needs a count from 1 to 256, not \"%s\"", v);
-            rq.jobs = (int)n;
-        } else if (!strcmp(a, "--model") && v) {
-            int m = parse_model(argv[++i]);
-            if (m < 0)
-                return bad_usage("--model must be analytic, systemc, systemc-rtl or rtl, not "
-                                 "\"%s\"", v);
-            rq.o.model = (enum sim_model)m;
-        } else if (!strcmp(a, "--train"))
-            rq.o.train = 1;
-        else if (!strcmp(a, "--area"))
-            rq.o.area = 1;
-        else if (!strcmp(a, "--retry-failed"))
-            rq.retry_failed = 1;
-        else if (!strcmp(a, "--emit") && v) {
-            i++;
-            if (!strcmp(v, "slurm"))
-                rq.mode = SWEEP_EMIT_SLURM;
-            else if (!strcmp(v, "parallel"))
-                rq.mode = SWEEP_EMIT_PARALLEL;
-            else
-                return bad_usage("--emit must be slurm or parallel, not \"%s\"", v);
-        } else if (!strcmp(a, "--point") && v) {
-            char *end;
-            long long p = strtoll(argv[++i], &end, 10);
-            if (!*v || *end || p < 0)
-                return bad_usage("--point needs a point number, not \"%s\"", v);
-            rq.mode = SWEEP_POINT, rq.point = p;
-        } else if ((!strcmp(a, "--merge") || !strcmp(a, "--pareto")) && v) {
-            rq.mode = a[2] == 'm' ? SWEEP_MERGE : SWEEP_PARETO;
-            rq.dir = argv[++i];
-        } else if (!strcmp(a, "--objectives") && v)
-            rq.objectives = argv[++i];
-        else if (a[0] == '-' && a[1])
-            return bad_usage("sweep: unknown option or missing value: %s", a);
-        else if (rq.sweep)
-            return bad_usage("sweep: more than one sweep file (%s)", a);
-        else
-            rq.sweep = a;
-    }
+    struct sweep_request rq = {.mode = SWEEP_RUN, .sweep = a->pos[0], .dir = a->out,
+                               .jobs = (int)a->jobs, .point = -1,
+                               .progress = isatty(STDERR_FILENO), .retry_failed = a->retry_failed,
+                               .objectives = a->objectives};
+    rq.o.model = a->model >= 0 ? (enum sim_model)a->model : SIM_ANALYTIC;
+    rq.o.train = a->train;
+    rq.o.area = a->area;
+    if (a->emit >= 0)
+        rq.mode = a->emit ? SWEEP_EMIT_PARALLEL : SWEEP_EMIT_SLURM;
+    if (a->point >= 0)
+        rq.mode = SWEEP_POINT, rq.point = a->point;
+    if (a->merge || a->pareto)
+        rq.mode = a->merge ? SWEEP_MERGE : SWEEP_PARETO, rq.dir = a->merge ? a->merge : a->pareto;
     int by_dir = rq.mode == SWEEP_MERGE || rq.mode == SWEEP_PARETO;
     if (by_dir && rq.sweep)
         return bad_usage("sweep --merge/--pareto DIR take no sweep file");
@@ -613,12 +572,10 @@ static int write_config(FILE *out, const void *ctx)
     return cfg_write(ctx, out, 1);
 }
 
-static int cmd_config(int argc, char **argv)
+static int cmd_config(const struct args *a)
 {
-    if (argc != 1 || argv[0][0] == '-')
-        return bad_usage("config takes one CONFIG");
     struct config c;
-    int rc = load(&c, argv[0]);
+    int rc = load(&c, a->pos[0]);
     if (rc)
         return rc;
     rc = output(write_config, &c);
@@ -626,31 +583,35 @@ static int cmd_config(int argc, char **argv)
     return rc;
 }
 
+static const unsigned RUN_OPTS = BIT(O_STEPS) | BIT(O_POLICY);
+static const unsigned SWEEP_OPTS = BIT(O_OUT) | BIT(O_JOBS) | BIT(O_MODEL) | BIT(O_TRAIN) |
+                                   BIT(O_AREA) | BIT(O_RETRY_FAILED) | BIT(O_EMIT) |
+                                   BIT(O_POINT) | BIT(O_MERGE) | BIT(O_PARETO) |
+                                   BIT(O_OBJECTIVES);
+
 int main(int argc, char **argv)
 {
+    const struct command commands[] = {
+        {"plan", cmd_plan, BIT(O_JSON) | BIT(O_SCHEDULE), 1, 1, "config", 0},
+        {"train", cmd_train, BIT(O_POLICY) | BIT(O_EPOCHS) | BIT(O_OUT), 1, 1, "config", 1},
+        {"tracegen", cmd_tracegen, BIT(O_OUT) | BIT(O_STEPS), 1, 1, "config", 0},
+        {"trace", cmd_trace, 0, 1, 1, "vector set", 0},
+        {"replay", cmd_replay, BIT(O_INJECT_FAULT), 1, 1, "vector set", 0},
+        {"verify", cmd_verify, RUN_OPTS | BIT(O_TRACE) | BIT(O_INJECT_FAULT), 1, 1, "config", 0},
+        {"report", cmd_report, BIT(O_OUT) | BIT(O_RUNS) | BIT(O_POLICY), 1, 1, "config", 1},
+        {"sim", cmd_sim, RUN_OPTS | BIT(O_MODEL) | BIT(O_JSON), 1, 1, "config", 0},
+        {"sweep", cmd_sweep, SWEEP_OPTS, 0, 1, "sweep file", 0},
+        {"config", cmd_config, 0, 1, 1, "config", 0},
+    };
     if (argc < 2)
         return bad_usage("no command given");
     const char *cmd = argv[1];
-    if (strcmp(cmd, "plan") == 0)
-        return cmd_plan(argc - 2, argv + 2);
-    if (strcmp(cmd, "train") == 0)
-        return cmd_train(argc - 2, argv + 2);
-    if (strcmp(cmd, "tracegen") == 0)
-        return cmd_tracegen(argc - 2, argv + 2);
-    if (strcmp(cmd, "trace") == 0)
-        return cmd_trace(argc - 2, argv + 2);
-    if (strcmp(cmd, "replay") == 0)
-        return cmd_replay(argc - 2, argv + 2);
-    if (strcmp(cmd, "verify") == 0)
-        return cmd_verify(argc - 2, argv + 2);
-    if (strcmp(cmd, "report") == 0)
-        return cmd_report(argc - 2, argv + 2);
-    if (strcmp(cmd, "sim") == 0)
-        return cmd_sim(argc - 2, argv + 2);
-    if (strcmp(cmd, "config") == 0)
-        return cmd_config(argc - 2, argv + 2);
-    if (strcmp(cmd, "sweep") == 0)
-        return cmd_sweep(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name)) {
+            struct args a;
+            int rc = parse_args(&commands[i], argc - 1, argv + 1, &a);
+            return rc ? rc : commands[i].run(&a);
+        }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         return 0;
