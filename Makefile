@@ -57,6 +57,8 @@ TESTS     := $(C_TESTS) $(RTL_TESTS) $(FULL_TESTS)
 LP        := $(BUILD)/layerpipe
 # GTKWave's FST reader, as Verilator ships it: the tests open verify's FST files with it.
 FSTINFO   := $(BUILD)/tests/fstinfo
+# The parameters the tool builds the pipeline RTL with, for tests/lint_test.sh.
+LINT_PARAMS := $(BUILD)/tests/lint_params
 FST_LIB   := $(addprefix $(VLT_INC)/gtkwave/,fstapi.c lz4.c fastlz.c)
 
 .PHONY: all build run report test check check-san deps lint bench clean help
@@ -73,11 +75,12 @@ help:
 	@echo "             AddressSanitizer and UBSan"
 	@echo "make build   build $(LP) (no install step)"
 	@echo "make check   run the tests on what is built (no install step)"
-	@echo "make lint    compile every C file with -Werror; Verilator lint of rtl/ when it has modules"
+	@echo "make lint    compile every C file with -Werror; Verilator lint of rtl/ at every config's"
+	@echo "             parameters (also part of make test); Yosys synthesis of each module"
 	@echo "make bench   measure the planner, training, RTL and sweep speed (PyTorch training"
 	@echo "             too when python3-torch is installed); printed and written to $(BUILD)/bench.txt"
 	@echo "make deps    install missing Debian packages (apt-get, as root or through sudo)"
-	@echo "make clean   remove $(BUILD)/"
+	@echo "make clean   remove $(BUILD)/ but the cell library (build/tech)"
 	@echo "variables: CONFIG=$(CONFIG) BUILD=$(BUILD)"
 
 deps:
@@ -102,12 +105,12 @@ report: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(LP) $(TESTS) $(FSTINFO)
+check: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 check-san
 
 # The same tests once more, built with the sanitizers.
-check-san: $(LP) $(TESTS) $(FSTINFO)
+check-san: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS)
 	@echo "== again under AddressSanitizer and UBSan"
 	@sh tests/run.sh $(BUILD)
 
@@ -123,8 +126,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-# verify finds rtl/ and sim/ in the tree it was built from (or $$LAYERPIPE_SRC).
-$(BUILD)/obj/sw/run/verify.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
+# rtl_build finds rtl/ and sim/ in the tree it was built from (or $$LAYERPIPE_SRC).
+$(BUILD)/obj/sw/run/rtl_build.o: CFLAGS += -DLP_SRCDIR='"$(CURDIR)"'
 
 $(BUILD)/libmodel.a: $(MODEL_OBJ)
 	$(AR) rcs $@ $^
@@ -142,12 +145,21 @@ $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lz -lm
 
 # Verilator builds each block's model (an archive and its header) in its own
-# directory, without sanitizers; the .done file stands for both.
-$(BUILD)/vobj/%.done: rtl/%.sv $(RTL_SRC) Makefile
+# directory, without sanitizers; the .done file stands for both. Verilator writes the
+# C++ and this make compiles it (inside the jobserver: `+`). A block is rebuilt when one
+# of its own sources changes: the files Verilator read for it (VX__ver.d) become the
+# .done file's prerequisites in $(BUILD)/vobj/X.dep (until it exists: all of rtl/).
+.SECONDEXPANSION:
+$(BUILD)/vobj/%.done: rtl/%.sv $$(if $$(wildcard $(BUILD)/vobj/$$*.dep),,$(RTL_SRC))
 	@mkdir -p $(BUILD)/vobj/$*
-	verilator --cc --trace -Wall -Irtl --top-module $* -Mdir $(BUILD)/vobj/$* --build -j 2 -O2 $< \
+	verilator --cc --trace -Wall -Irtl --top-module $* -Mdir $(BUILD)/vobj/$* -O2 $< \
 	    >$(BUILD)/vobj/$*/build.log
+	+$(MAKE) -s -C $(BUILD)/vobj/$* -f V$*.mk >>$(BUILD)/vobj/$*/build.log
+	@echo "$@: $$(sed -n 's|.* : ||p' $(BUILD)/vobj/$*/V$*__ver.d | tr ' ' '\n' | \
+	    grep -v verilator_bin | tr '\n' ' ')" >$(BUILD)/vobj/$*.dep
 	@touch $@
+
+-include $(wildcard $(BUILD)/vobj/*.dep)
 
 # Verilator 5.006's trace writer stores 64-bit values at 4-byte alignment (verilator#4201,
 # fixed in 5.012), so UBSan's alignment check is off for Verilator's own runtime.
@@ -188,20 +200,25 @@ $(BUILD)/bench: $(BUILD)/obj/tests/bench.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(
 	$(CXX) $(LDFLAGS) -o $@ $< $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_ARCH) $(BUILD)/libmodel.a \
 	    $(PKG_LIBS) $(SYSTEMC_LIBS) -lz -pthread -ldl -lm
 
+$(LINT_PARAMS): $(BUILD)/obj/tests/lint_params.o $(BUILD)/libsw.a $(BUILD)/libsim.a \
+		$(BUILD)/libmodel.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lz -ldl -lm
+
 $(FSTINFO): tests/fstinfo.c $(FST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(VLT_INC)/gtkwave -c tests/fstinfo.c -o $@.o
 	$(CC) -O1 -w -DFST_CONFIG_INCLUDE='"fst_config.h"' -I$(VLT_INC)/gtkwave $(LDFLAGS) -o $@ \
 	    $@.o $(FST_LIB) -lz -pthread
 
-lint:
+lint: $(LINT_PARAMS)
 	@echo "== C: every file with -Werror"
 	@for f in $(MODEL_SRC) $(SW_SRC) sw/cli/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
 	    $(FULL_TEST_SRC) $(BENCH_SRC) \
-	    tests/fstinfo.c; do \
+	    tests/fstinfo.c tests/lint_params.c; do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(PKG_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
-	@echo "== RTL: verilator --lint-only -Wall, then Yosys synthesis of each module"
-	@set -e; for m in $(RTL_MODS); do verilator --lint-only -Wall -Irtl --top-module $$m rtl/$$m.sv; done
+	@echo "== RTL: verilator --lint-only -Wall at every configuration's parameters (tests/lint_test.sh),"
+	@echo "   then Yosys synthesis of each module"
+	@sh tests/lint_test.sh $(BUILD)
 	@# The pipeline modules (lp_*) with a 1x1 MAC array, to keep this to minutes:
 	@# mac_array is synthesised on its own at its default 4x4.
 	@set -e; for m in $(RTL_MODS); do \
@@ -217,8 +234,10 @@ bench: $(BUILD)/bench
 	@$(BUILD)/bench $(BUILD)/bench.txt
 	@sh tests/bench_torch.sh $(BUILD)/bench.txt
 
+# Keeps the cell library scripts/deps.sh extracted (build/tech): it is an install, not
+# a build product.
 clean:
-	rm -rf $(BUILD)
+	@if [ -d $(BUILD) ]; then find $(BUILD) -mindepth 1 -maxdepth 1 ! -name tech -exec rm -rf {} +; fi
 
 # The harness of block X includes X's Verilator-generated header.
 $(BUILD)/obj/sim/blocks_%.o: sim/blocks_%.cpp sim/blocks.h $(BUILD)/vobj/%.done

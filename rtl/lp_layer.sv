@@ -488,6 +488,10 @@ module lp_layer #(
     assign stash_miss = 1'b0;
     logic unused_ema;
     assign unused_ema = ^{unused_rb_v, unused_rb_sat, unused_st_v, unused_st_sat, unused_st_m};
+    if (Nw > Cols) begin : gen_ms_hi   // a bank row's lanes past Cols (Cols not a power of 2)
+      logic unused_ms_hi;
+      assign unused_ms_hi = ^ms_rd[Nw*32-1:Cols*32];
+    end
   end else begin : gen_no_ema
     assign m_rd = '0;
     assign m_bank = '0;

@@ -8,8 +8,10 @@
 #   KIND=bank  rtl/lp_stage_bank.sv (verilator --sc) with sim/sc_bank.cpp:
 #              scp_bank_create() of sim/scp_bank.h, the RTL stages of the SystemC model
 # A build is redone when the parameters, the RTL or the harness change; each kind and
-# trace format is its own directory (sim/cosim.c names them). Verilator's make compiles
-# the model, its runtime and the harness with -fPIC.
+# trace format is its own directory (sw/run/rtl_build.c names them). Verilator's make compiles
+# the model, its runtime and the harness with -fPIC. -Wno-fatal: a user's config builds
+# even where the RTL's lint would warn; tests/lint_test.sh holds the RTL to -Wall at the
+# parameters of every shipped and test config, warnings fatal.
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 OUT ?= $(error OUT=DIR is required)
 TRACE ?= none
