@@ -62,6 +62,12 @@ check_tree() {
 
 check "the tree keeps its dependencies one way" check_tree .
 
+# The docs quote the tool's output as run from the repository, not one machine's paths.
+machine_paths() {
+    ! grep -nE '(^|[ (`"])/(work|home|root|tmp)/' README.md docs/*.md sw/*/README.md
+}
+check "the docs name no path of the machine they were written on" machine_paths
+
 # The check itself: base/ reaching up into run/ must be caught.
 mkdir -p "$tmp/tree"
 cp -r model sim sw "$tmp/tree/"
