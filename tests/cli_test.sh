@@ -50,6 +50,9 @@ run plan --schedule=3 configs/fmnist-mlp4.yaml
 check "plan --schedule=3 before the config: the same output" cmp -s "$tmp/out" "$tmp/sched-a"
 run plan --sched 3 configs/fmnist-mlp4.yaml
 check "plan --sched 3 (an abbreviation): the same output" cmp -s "$tmp/out" "$tmp/sched-a"
+cp configs/fmnist-mlp4.yaml "$tmp/-dash.yaml"
+run plan --schedule 3 -- "$tmp/-dash.yaml"
+check "plan -- FILE: a file whose name starts with - is the config" grep -q "^plan of fmnist-mlp4 ($tmp/-dash.yaml" "$tmp/out"
 expect_status "missing file" 2 "$tmp/none.yaml: cannot open" plan "$tmp/none.yaml"
 expect_status "a directory as config" 2 "configs" plan configs
 printf 'schema_version: 1\nname: x\nnetwork: {input: [4], layers: [{name: a, type: dense, out: 2}]}\n\377\376\n' >"$tmp/binary.yaml"

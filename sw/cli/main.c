@@ -269,6 +269,17 @@ static int set_option(const struct command *cmd, int o, const char *v, struct ar
     return -1;
 }
 
+/* One more operand, or -1 after saying there are too many. */
+static int add_operand(const struct command *cmd, struct args *a, const char *v)
+{
+    if (a->n_pos == cmd->max_pos) {
+        bad_usage("%s: more than one %s (%s)", cmd->name, cmd->what, v);
+        return -1;
+    }
+    a->pos[a->n_pos++] = v;
+    return 0;
+}
+
 /* The command's options and operands (argv[0] is the command's name). Returns 0, or
  * EXIT_BAD_INPUT after saying what is wrong. */
 static int parse_args(const struct command *cmd, int argc, char **argv, struct args *a)
@@ -288,14 +299,14 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
             return bad_usage("%s: %s needs a value", cmd->name, argv[optind - 1]);
         if (o == '?')
             return bad_usage("%s: unknown option %s", cmd->name, argv[optind - 1]);
-        if (o == 1 && a->n_pos == cmd->max_pos)
-            return bad_usage(cmd->max_pos ? "%s: more than one %s (%s)" : "%s takes no %s (%s)",
-                             cmd->name, cmd->what, optarg);
-        if (o == 1)
-            a->pos[a->n_pos++] = optarg;
-        else if (set_option(cmd, o, optarg, a))
+        if (o != 1 && set_option(cmd, o, optarg, a))
+            return EXIT_BAD_INPUT;
+        if (o == 1 && add_operand(cmd, a, optarg))
             return EXIT_BAD_INPUT;
     }
+    for (; optind < argc; optind++)   /* after "--": operands only */
+        if (add_operand(cmd, a, argv[optind]))
+            return EXIT_BAD_INPUT;
     if (a->n_pos < cmd->min_pos)
         return bad_usage("%s: which %s?", cmd->name, cmd->what);
     return 0;
