@@ -30,7 +30,7 @@ make --no-print-directory build >"$root/build-new.log" 2>&1 ||
     { tail -n 20 "$root/build-new.log"; exit 2; }
 
 # Everything a run could depend on but the tool's own sources is shared.
-export LAYERPIPE_LIBERTY="${LAYERPIPE_LIBERTY:-$(ls build/tech/usr/share/qflow/tech/osu018/osu018_stdcells.lib \
+export LAYERPIPE_LIBERTY="${LAYERPIPE_LIBERTY:-$(ls "$PWD"/build/tech/usr/share/qflow/tech/osu018/osu018_stdcells.lib \
     /usr/share/qflow/tech/osu018/osu018_stdcells.lib 2>/dev/null | head -n 1)}"
 export LAYERPIPE_SYN_CACHE="$PWD/build/syn" LAYERPIPE_RTL_CACHE="$PWD/build/rtl"
 
@@ -97,5 +97,10 @@ for f in $(cd "$root/out-base" && find . -type f ! -name '*.err' | sort); do
         echo "differ: $f"
     fi
 done
-echo "same_outputs: $same same, $differ differ (files in $root/out-base and $root/out-new)"
-[ "$differ" -eq 0 ]
+# Every command here succeeds on a working tool: a failure on both sides compares nothing.
+failing=0
+for f in "$root"/out-base/*.status "$root"/out-new/*.status; do
+    [ "$(cat "$f")" = 0 ] || { echo "failed: ${f#$root/} ($(head -n 1 "${f%.status}.err"))"; failing=$((failing + 1)); }
+done
+echo "same_outputs: $same same, $differ differ, $failing commands failed (files in $root/out-base and $root/out-new)"
+[ "$differ" -eq 0 ] && [ "$failing" -eq 0 ]
