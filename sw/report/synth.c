@@ -393,32 +393,42 @@ static int add_kid(struct syn_module *sm, int idx)
     return 0;
 }
 
+/* The line of an RTLIL module at p (before end) into line, without its newline, and in
+ * *io 'i' for a `wire ... input|inout ...` line, 'o' for an output, 0 for any other.
+ * Returns where the next line starts. */
+static const char *port_line(const char *p, const char *end, char *line, size_t size, char *io)
+{
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    const char *next = eol ? eol + 1 : end;
+    char w[8];
+    token(p, w, sizeof w);
+    size_t n = (size_t)(next - p) < size - 1 ? (size_t)(next - p) : size - 1;
+    memcpy(line, p, n);
+    line[n] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    *io = strcmp(w, "wire") ? 0
+          : strstr(line, " input ") || strstr(line, " inout ") ? 'i'
+          : strstr(line, " output ") ? 'o' : 0;
+    return next;
+}
+
 /* Module m's ports and their directions, from its `wire ... input|output|inout N \name`
  * lines. Returns 0 or -1 (out of memory). */
 static int read_ports(struct emod *m)
 {
+    char line[1024], io;
     for (const char *p = m->text, *end = m->text + m->len; p < end;) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *next = eol ? eol + 1 : end;
-        char w[8], line[1024];
-        token(p, w, sizeof w);
-        size_t n = (size_t)(next - p) < sizeof line - 1 ? (size_t)(next - p) : sizeof line - 1;
-        memcpy(line, p, n);
-        line[n] = '\0';
-        line[strcspn(line, "\n")] = '\0';
-        const char *io = strstr(line, " input ") ? "i" : strstr(line, " output ") ? "o"
-                         : strstr(line, " inout ") ? "i" : NULL;
+        p = port_line(p, end, line, sizeof line, &io);
         const char *name = strrchr(line, ' ');
-        if (!strcmp(w, "wire") && io && name && name[1] == '\\') {
+        if (io && name && name[1] == '\\') {
             struct port *np = realloc(m->ports, (size_t)(m->n_ports + 1) * sizeof *np);
             if (!np)
                 return -1;
             m->ports = np;
             np = &m->ports[m->n_ports++];
             snprintf(np->name, sizeof np->name, "%s", name + 2);
-            np->dir = *io == 'o' ? NB_OUT : NB_IN;
+            np->dir = io == 'o' ? NB_OUT : NB_IN;
         }
-        p = next;
     }
     return 0;
 }
@@ -443,16 +453,10 @@ static int add_inst(struct syn_module *sm, int idx, const char *name)
 static void write_stub(FILE *f, const struct emod *m, const char *name)
 {
     fprintf(f, "attribute \\blackbox 1\nmodule \\%s\n", name);
+    char line[1024], io;
     for (const char *p = m->text, *end = m->text + m->len; p < end;) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *next = eol ? eol + 1 : end;
-        char w[8], line[1024];
-        token(p, w, sizeof w);
-        size_t n = (size_t)(next - p) < sizeof line - 1 ? (size_t)(next - p) : sizeof line - 1;
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (!strcmp(w, "wire") &&
-            (strstr(line, " input ") || strstr(line, " output ") || strstr(line, " inout ")))
+        const char *next = port_line(p, end, line, sizeof line, &io);
+        if (io)
             fwrite(p, 1, (size_t)(next - p), f);
         p = next;
     }
