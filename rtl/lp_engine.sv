@@ -40,14 +40,7 @@ module lp_engine #(
   input  logic                   clk_i,
   input  logic                   rst_ni,
 
-  input  logic                   round_even_i,
-  input  logic [5:0]             act_bits_i,
-  input  logic [4:0]             act_frac_i,
-  input  logic [5:0]             err_bits_i,
-  input  logic [4:0]             err_frac_i,
-  input  logic [4:0]             weight_frac_i,
-  input  logic [5:0]             grad_bits_i,
-  input  logic [4:0]             grad_frac_i,
+  input  lp_pkg::numerics_t      num_i,       // formats and rounding (lp_pkg)
 
   input  logic                   start_i,
   input  logic                   start_fwd_i,
@@ -204,7 +197,7 @@ module lp_engine #(
   logic [RC*AccW-1:0] mac_acc;            // the whole tile: only tests read it
   logic [Cols*AccW-1:0] mac_row;          // the drain row
   logic               unused_acc;
-  assign unused_acc = ^mac_acc;
+  assign unused_acc = ^{mac_acc, num_i.weight.bits, num_i.master, num_i.wd, num_i.mu};
 
   mac_array #(.Rows(Rows), .Cols(Cols), .OpW(OpW), .AccW(AccW), .MulStages(MulStages),
               .TagW(TagW)) u_mac (
@@ -226,9 +219,33 @@ module lp_engine #(
   // The array's hold registers bring row j of a finished tile to mac_row in cycle
   // capture + j; row_q registers it, so row j is in row_q in the drain's cycle j (dr_q).
   logic [Cols*AccW-1:0] row_q;
-  logic               dbusy_q;
-  logic [1:0]         dop_q;
-  logic [31:0]        di0_q, dj0_q, dr_q, drows_q;
+  logic               dbusy_d, dbusy_q;
+  logic [1:0]         dop_d, dop_q;
+  logic [31:0]        di0_d, di0_q, dj0_d, dj0_q, dr_d, dr_q, drows_d, drows_q;
+
+  always_comb begin
+    dbusy_d = dbusy_q;
+    dop_d   = dop_q;
+    di0_d   = di0_q;
+    dj0_d   = dj0_q;
+    dr_d    = dr_q;
+    drows_d = drows_q;
+    if (dbusy_q) begin
+      dr_d = dr_q + 32'd1;
+      if (dr_q + 32'd1 == drows_q) begin
+        dbusy_d = 1'b0;
+      end
+    end
+    if (capture) begin                    // the issue rule keeps this after the last row
+      dbusy_d = 1'b1;
+      dop_d   = mac_tag[TagW-1 -: 2];
+      di0_d   = mac_tag[63:32];
+      dj0_d   = mac_tag[31:0];
+      dr_d    = '0;
+      drows_d = (md_of(mac_tag[TagW-1 -: 2]) - mac_tag[63:32] < 32'(Rows))
+                ? md_of(mac_tag[TagW-1 -: 2]) - mac_tag[63:32] : 32'(Rows);
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -239,21 +256,12 @@ module lp_engine #(
       dr_q    <= '0;
       drows_q <= '0;
     end else begin
-      if (dbusy_q) begin
-        dr_q <= dr_q + 32'd1;
-        if (dr_q + 32'd1 == drows_q) begin
-          dbusy_q <= 1'b0;
-        end
-      end
-      if (capture) begin                  // the issue rule keeps this after the last row
-        dbusy_q <= 1'b1;
-        dop_q   <= mac_tag[TagW-1 -: 2];
-        di0_q   <= mac_tag[63:32];
-        dj0_q   <= mac_tag[31:0];
-        dr_q    <= '0;
-        drows_q <= (md_of(mac_tag[TagW-1 -: 2]) - mac_tag[63:32] < 32'(Rows))
-                   ? md_of(mac_tag[TagW-1 -: 2]) - mac_tag[63:32] : 32'(Rows);
-      end
+      dbusy_q <= dbusy_d;
+      dop_q   <= dop_d;
+      di0_q   <= di0_d;
+      dj0_q   <= dj0_d;
+      dr_q    <= dr_d;
+      drows_q <= drows_d;
     end
   end
 
@@ -270,10 +278,10 @@ module lp_engine #(
   // the format and the relu, loaded with the drain (they fan out to a 64-bit shifter).
   function automatic logic [14:0] narrow_of(logic [1:0] op);   // {relu, bits, shift}
     case (op)
-      OpFwd:   narrow_of = {Relu != 0, act_bits_i, 8'(weight_frac_i)};
-      OpDx:    narrow_of = {1'b0, err_bits_i, 8'(weight_frac_i)};
-      default: narrow_of = {1'b0, grad_bits_i,
-                            8'(act_frac_i) + 8'(err_frac_i) - 8'(grad_frac_i)};
+      OpFwd:   narrow_of = {Relu != 0, num_i.act.bits, 8'(num_i.weight.frac)};
+      OpDx:    narrow_of = {1'b0, num_i.err.bits, 8'(num_i.weight.frac)};
+      default: narrow_of = {1'b0, num_i.grad.bits,
+                            8'(num_i.act.frac) + 8'(num_i.err.frac) - 8'(num_i.grad.frac)};
     endcase
   endfunction
 
@@ -295,7 +303,7 @@ module lp_engine #(
       .x_i          (64'(sum)),
       .shift_i      (nshift_q),
       .bits_i       (nbits_q),
-      .round_even_i,
+      .round_even_i (num_i.round_even),
       .y_o          (y),
       .sat_o        (unused_sat)
     );
@@ -361,4 +369,21 @@ module lp_engine #(
   // Busy until the last row has left: issuing, a tile in the array, draining, or the
   // last row in its register.
   assign busy_o = run_q || (tiles_q != 8'd0) || dbusy_q || drv_q;
+
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- assertions
+  // What docs/rtl.md states of this module, checked in every simulation (Verilator
+  // --assert; docs/rtl.md, Assertions). Yosys defines SYNTHESIS and reads none of it.
+  // Reset disables them: a sampled use of the asynchronous reset, which is no finding.
+  /* verilator lint_off SYNCASYNCNET */
+  // A command starts an idle engine.
+  a_start_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      start_i |-> !busy_o)
+    else $error("lp_engine: a command while busy");
+  // The issue rule: a tile is captured only once the one before has drained its last row.
+  a_capture_drained: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      capture |-> !dbusy_q || dr_q + 32'd1 == drows_q)
+    else $error("lp_engine: a tile captured over row %0d of %0d still draining", dr_q, drows_q);
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

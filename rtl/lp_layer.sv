@@ -73,20 +73,7 @@ module lp_layer #(
   input  logic               clk_i,
   input  logic               rst_ni,
 
-  // Formats, rounding and optimizer constants (docs/numerics.md).
-  input  logic               round_even_i,
-  input  logic [5:0]         act_bits_i,
-  input  logic [4:0]         act_frac_i,
-  input  logic [5:0]         err_bits_i,
-  input  logic [4:0]         err_frac_i,
-  input  logic [5:0]         weight_bits_i,
-  input  logic [4:0]         weight_frac_i,
-  input  logic [5:0]         master_bits_i,
-  input  logic [4:0]         master_frac_i,
-  input  logic [5:0]         grad_bits_i,
-  input  logic [4:0]         grad_frac_i,
-  input  logic [63:0]        wd_i,
-  input  logic [15:0]        mu_i,
+  input  lp_pkg::numerics_t  num_i,         // formats, rounding, optimizer constants
   input  logic [15:0]        beta_i,
 
   // Initial weights (host, between steps): a row segment of w and master at (row, col);
@@ -124,22 +111,11 @@ module lp_layer #(
   output logic [Cols*32-1:0] bo_data_o,
   output logic [31:0]        bwd_mb_o,      // the minibatch the backward serves
 
-  output logic               obs_valid_o,
-  output logic [3:0]         obs_kind_o,
-  output logic [31:0]        obs_mb_o,
-  output logic [31:0]        obs_idx_o,
-  output logic [31:0]        obs_stride_o,
-  output logic [31:0]        obs_n_o,
+  output lp_pkg::obs_t      obs_o,         // the engine's values
   output logic [Cols*32-1:0] obs_data_o,
-  output logic               obse_valid_o,
-  output logic [31:0]        obse_mb_o,
-  output logic [31:0]        obse_idx_o,
-  output logic [31:0]        obse_n_o,
+  output lp_pkg::obs_t      obse_o,        // each error row written
   output logic [Cols*32-1:0] obse_data_o,
-  output logic               obsw_valid_o,
-  output logic [31:0]        obsw_mb_o,
-  output logic [31:0]        obsw_idx_o,
-  output logic [31:0]        obsw_n_o,
+  output lp_pkg::obs_t      obsw_o,        // each update row written back
   output logic [Cols*32-1:0] obsw_w_o,
   output logic [Cols*32-1:0] obsw_master_o,
   output logic               error_o,       // sticky: a stash read missed its version
@@ -153,7 +129,6 @@ module lp_layer #(
   output logic [31:0]        ema_words_o
 );
   localparam logic [1:0] OpFwd = 2'd0, OpDx = 2'd1, OpDw = 2'd2;
-  localparam logic [3:0] KAct = 4'd2, KBwdW = 4'd5, KGrad = 4'd6;
   localparam int unsigned WRows = In + KB;
 
   assign act_words_o     = 32'((Delay + 1) * Batch * (In + (HasRelu ? Out : 0)));
@@ -186,12 +161,14 @@ module lp_layer #(
   endfunction
 
   // ---------------------------------------------------------------- counters and tags
-  logic        fwd_ran_q, bwd_ran_q, xrcv_q, ercv_q;
-  logic [7:0]  fx_q, fy_q, ix_q, ry_q;    // slots: next forward (x, y), incoming x, error
-  logic        rpar_q, bpar_q;            // dy buffers: receiving, backward
-  logic [31:0] live_q;                    // updates applied
-  logic [31:0] fmb_q, fver_q;
-  logic [63:0] flr_q;
+  logic        fwd_ran_d, fwd_ran_q, bwd_ran_d, bwd_ran_q, xrcv_d, xrcv_q, ercv_d, ercv_q;
+  logic [7:0]  fx_d, fx_q, fy_d, fy_q;    // slots: the next forward's x and y
+  logic [7:0]  ix_d, ix_q, ry_d, ry_q;    // the incoming x's, the error's
+  logic        rpar_d, rpar_q, bpar_d, bpar_q;   // dy buffers: receiving, backward
+  logic [31:0] live_d, live_q;            // updates applied
+  logic [31:0] fmb_d, fmb_q, fver_d, fver_q;
+  logic [63:0] flr_d, flr_q;
+  logic        error_d, error_q;
   logic        bv;
   logic [31:0] bmb, bver, bslot;
   logic [63:0] blr;
@@ -242,9 +219,7 @@ module lp_layer #(
   lp_engine #(.In(In), .Out(Out), .Batch(Batch), .Bias(Bias), .Relu(Relu), .First(First),
               .Rows(Rows), .Cols(Cols), .MulStages(MulStages), .OpW(OpW), .AccW(AccW),
               .FetchLat(FetchLat)) u_eng (
-    .clk_i, .rst_ni, .round_even_i,
-    .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_frac_i, .grad_bits_i,
-    .grad_frac_i,
+    .clk_i, .rst_ni, .num_i,
     .start_i (eng_start), .start_fwd_i (cmd_fwd_i), .busy_o (eng_busy),
     .beat_valid_o (beat_v), .beat_op_o (beat_op), .beat_k_o (beat_k), .beat_i0_o (beat_i0),
     .beat_j0_o (beat_j0),
@@ -393,7 +368,7 @@ module lp_layer #(
   end
 
   logic [31:0] one_act;                   // the bias beat's operand: 1.0 as an activation
-  assign one_act = 32'd1 << act_frac_i;
+  assign one_act = 32'd1 << num_i.act.frac;
 
   // a: Rows lanes, b: Cols lanes, 32-bit words (the history lanes' output replaces b for
   // Dx when they rebuild).
@@ -451,8 +426,10 @@ module lp_layer #(
 
     for (genvar c = 0; c < Cols; c++) begin : gen_rebuild
       ema_unit #(.RebuildEn(1'b1), .StepEn(1'b0)) u_rb (
-        .clk_i, .rst_ni, .round_even_i,
-        .master_bits_i, .master_frac_i, .weight_bits_i, .weight_frac_i,
+        .clk_i, .rst_ni,
+        .round_even_i  (num_i.round_even),
+        .master_bits_i (num_i.master.bits), .master_frac_i (num_i.master.frac),
+        .weight_bits_i (num_i.weight.bits), .weight_frac_i (num_i.weight.frac),
         .rb_valid_i  (rb_v_q),
         .rb_master_i (rb_ms_q[c*32 +: 32]),
         .rb_m_i      (rb_m_q[c*32 +: 32]),
@@ -588,11 +565,14 @@ module lp_layer #(
       .master_i  (ms_bank[b*32 +: 32]),
       .m_i       (m_bank[b*32 +: 32]),
       .lr_i      (blr),
-      .wd_i, .mu_i, .beta_i,
+      .wd_i      (num_i.wd),
+      .mu_i      (num_i.mu),
+      .beta_i,
       .ema_en_i  (Ema && up1_row < 32'(In)),
-      .round_even_i,
-      .weight_bits_i, .weight_frac_i, .master_bits_i, .master_frac_i,
-      .grad_bits_i, .grad_frac_i,
+      .round_even_i  (num_i.round_even),
+      .weight_bits_i (num_i.weight.bits), .weight_frac_i (num_i.weight.frac),
+      .master_bits_i (num_i.master.bits), .master_frac_i (num_i.master.frac),
+      .grad_bits_i   (num_i.grad.bits), .grad_frac_i (num_i.grad.frac),
       .valid_o   (su_v[b]),
       .master_o  (su_ms[b*32 +: 32]),
       .w_o       (su_w[b*32 +: 32]),
@@ -715,61 +695,106 @@ module lp_layer #(
 
   // ---------------------------------------------------------------- the sequencer
   typedef enum logic [1:0] {SIdle, SFwd, SBwd} state_e;
-  state_e st_q;
+  state_e st_d, st_q;
   assign eng_start = cmd_i;
   logic up_busy;
   assign up_busy = (dr_v && dr_op == OpDw) || up1_v || (|uv_q);
 
+  always_comb begin
+    st_d      = st_q;
+    live_d    = live_q;
+    fwd_ran_d = fwd_ran_q;
+    bwd_ran_d = bwd_ran_q;
+    xrcv_d    = xrcv_q || xin_valid_i;
+    ercv_d    = ercv_q || ein_valid_i;
+    fx_d      = fx_q;
+    fy_d      = fy_q;
+    ix_d      = ix_q;
+    ry_d      = ry_q;
+    rpar_d    = rpar_q;
+    bpar_d    = bpar_q;
+    fmb_d     = fmb_q;
+    flr_d     = flr_q;
+    fver_d    = fver_q;
+    error_d   = error_q || stash_miss;
+    if (step_i) begin
+      fwd_ran_d = 1'b0;
+      bwd_ran_d = 1'b0;
+      xrcv_d    = 1'b0;
+      ercv_d    = 1'b0;
+      if (fwd_ran_q) begin
+        fx_d = next_slot(fx_q, XSlots);
+        fy_d = next_slot(fy_q, YSlots);
+      end
+      if (xrcv_q) ix_d = next_slot(ix_q, XSlots);
+      if (ercv_q) begin
+        ry_d   = next_slot(ry_q, YSlots);
+        rpar_d = !rpar_q;
+      end
+      if (bwd_ran_q) bpar_d = !bpar_q;
+    end
+    case (st_q)
+      SIdle: begin
+        if (cmd_i && cmd_fwd_i) begin
+          st_d      = SFwd;
+          fwd_ran_d = 1'b1;
+          fmb_d     = cmd_mb_i;
+          flr_d     = cmd_lr_i;
+          fver_d    = live_q;
+        end else if (cmd_i) begin
+          st_d      = SBwd;
+          bwd_ran_d = 1'b1;
+        end
+      end
+      SFwd: if (!eng_busy) st_d = SIdle;
+      SBwd: begin
+        if (!eng_busy && !up_busy) begin
+          st_d   = SIdle;
+          live_d = live_q + 32'd1;
+        end
+      end
+      default: st_d = SIdle;
+    endcase
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      st_q <= SIdle;
-      live_q <= '0;
-      fwd_ran_q <= 1'b0; bwd_ran_q <= 1'b0; xrcv_q <= 1'b0; ercv_q <= 1'b0;
-      fx_q <= '0; fy_q <= '0; ix_q <= '0; ry_q <= '0;
-      rpar_q <= 1'b0; bpar_q <= 1'b0;
-      fmb_q <= '0; flr_q <= '0; fver_q <= '0;
-      error_o <= 1'b0;
+      st_q      <= SIdle;
+      live_q    <= '0;
+      fwd_ran_q <= 1'b0;
+      bwd_ran_q <= 1'b0;
+      xrcv_q    <= 1'b0;
+      ercv_q    <= 1'b0;
+      fx_q      <= '0;
+      fy_q      <= '0;
+      ix_q      <= '0;
+      ry_q      <= '0;
+      rpar_q    <= 1'b0;
+      bpar_q    <= 1'b0;
+      fmb_q     <= '0;
+      flr_q     <= '0;
+      fver_q    <= '0;
+      error_q   <= 1'b0;
     end else begin
-      if (xin_valid_i) xrcv_q <= 1'b1;
-      if (ein_valid_i) ercv_q <= 1'b1;
-      if (stash_miss) error_o <= 1'b1;
-      if (step_i) begin
-        fwd_ran_q <= 1'b0; bwd_ran_q <= 1'b0; xrcv_q <= 1'b0; ercv_q <= 1'b0;
-        if (fwd_ran_q) begin
-          fx_q <= next_slot(fx_q, XSlots);
-          fy_q <= next_slot(fy_q, YSlots);
-        end
-        if (xrcv_q) ix_q <= next_slot(ix_q, XSlots);
-        if (ercv_q) begin
-          ry_q <= next_slot(ry_q, YSlots);
-          rpar_q <= !rpar_q;
-        end
-        if (bwd_ran_q) bpar_q <= !bpar_q;
-      end
-      case (st_q)
-        SIdle: begin
-          if (cmd_i && cmd_fwd_i) begin
-            st_q <= SFwd;
-            fwd_ran_q <= 1'b1;
-            fmb_q <= cmd_mb_i;
-            flr_q <= cmd_lr_i;
-            fver_q <= live_q;
-          end else if (cmd_i) begin
-            st_q <= SBwd;
-            bwd_ran_q <= 1'b1;
-          end
-        end
-        SFwd: if (!eng_busy) st_q <= SIdle;
-        SBwd: begin
-          if (!eng_busy && !up_busy) begin
-            st_q <= SIdle;
-            live_q <= live_q + 32'd1;
-          end
-        end
-        default: st_q <= SIdle;
-      endcase
+      st_q      <= st_d;
+      live_q    <= live_d;
+      fwd_ran_q <= fwd_ran_d;
+      bwd_ran_q <= bwd_ran_d;
+      xrcv_q    <= xrcv_d;
+      ercv_q    <= ercv_d;
+      fx_q      <= fx_d;
+      fy_q      <= fy_d;
+      ix_q      <= ix_d;
+      ry_q      <= ry_d;
+      rpar_q    <= rpar_d;
+      bpar_q    <= bpar_d;
+      fmb_q     <= fmb_d;
+      flr_q     <= flr_d;
+      fver_q    <= fver_d;
+      error_q   <= error_d;
     end
   end
+  assign error_o = error_q;
   assign busy_o = (st_q != SIdle);
 
   // ---------------------------------------------------------------- outputs
@@ -785,44 +810,50 @@ module lp_layer #(
   // Observation. The backward's weights: Dx's operands of the first row block, when it
   // reads a history (the live weights of stale layers are checked from the writes).
   always_comb begin
-    obs_valid_o  = 1'b0;
-    obs_kind_o   = KAct;
-    obs_mb_o     = fmb_q;
-    obs_idx_o    = '0;
-    obs_stride_o = 32'd1;
-    obs_n_o      = '0;
+    obs_o        = '0;
+    obs_o.kind   = lp_pkg::KindAct;
+    obs_o.mb     = fmb_q;
+    obs_o.stride = 32'd1;
     obs_data_o   = dr_data;
     if (dr_v && dr_op == OpFwd) begin
-      obs_valid_o = 1'b1;
-      obs_idx_o   = dr_row * 32'(Out) + dr_col;
-      obs_n_o     = min32(32'(Cols), 32'(Out) - dr_col);
+      obs_o.valid = 1'b1;
+      obs_o.idx   = dr_row * 32'(Out) + dr_col;
+      obs_o.n     = min32(32'(Cols), 32'(Out) - dr_col);
     end else if (dr_v && dr_op == OpDw) begin
-      obs_valid_o = 1'b1;
-      obs_kind_o  = KGrad;
-      obs_mb_o    = bmb;
-      obs_idx_o   = dr_row * 32'(Out) + dr_col;
-      obs_n_o     = min32(32'(Cols), 32'(Out) - dr_col);
+      obs_o.valid = 1'b1;
+      obs_o.kind  = lp_pkg::KindGrad;
+      obs_o.mb    = bmb;
+      obs_o.idx   = dr_row * 32'(Out) + dr_col;
+      obs_o.n     = min32(32'(Cols), 32'(Out) - dr_col);
     end else if (Hist && arr_v && arr_op == OpDx && arr_i0 == 32'd0) begin
-      obs_valid_o  = 1'b1;
-      obs_kind_o   = KBwdW;
-      obs_mb_o     = bmb;
-      obs_idx_o    = arr_j0 * 32'(Out) + arr_k;
-      obs_stride_o = 32'(Out);
-      obs_n_o      = min32(32'(Cols), 32'(In) - arr_j0);
+      obs_o.valid  = 1'b1;
+      obs_o.kind   = lp_pkg::KindBwdW;
+      obs_o.mb     = bmb;
+      obs_o.idx    = arr_j0 * 32'(Out) + arr_k;
+      obs_o.stride = 32'(Out);
+      obs_o.n      = min32(32'(Cols), 32'(In) - arr_j0);
       obs_data_o   = b_w;
     end
   end
 
-  assign obse_valid_o = e1_v;
-  assign obse_mb_o    = e1_mb;
-  assign obse_idx_o   = e1_row * 32'(Out) + e1_col;
-  assign obse_n_o     = min32(32'(Cols), 32'(Out) - e1_col);
-  assign obse_data_o  = e1_masked;
-
-  assign obsw_valid_o  = wbu_v && !init_valid_i;
-  assign obsw_mb_o     = bmb;
-  assign obsw_idx_o    = wbu_row * 32'(Out) + wbu_col;
-  assign obsw_n_o      = min32(32'(Cols), 32'(Out) - wbu_col);
+  // Yosys 0.23 takes no assignment pattern ('{...}): field by field.
+  always_comb begin
+    obse_o        = '0;
+    obse_o.valid  = e1_v;
+    obse_o.kind   = lp_pkg::KindErr;
+    obse_o.mb     = e1_mb;
+    obse_o.idx    = e1_row * 32'(Out) + e1_col;
+    obse_o.stride = 32'd1;
+    obse_o.n      = min32(32'(Cols), 32'(Out) - e1_col);
+    obsw_o        = '0;
+    obsw_o.valid  = wbu_v && !init_valid_i;
+    obsw_o.kind   = lp_pkg::KindWUpd;
+    obsw_o.mb     = bmb;
+    obsw_o.idx    = wbu_row * 32'(Out) + wbu_col;
+    obsw_o.stride = 32'd1;
+    obsw_o.n      = min32(32'(Cols), 32'(Out) - wbu_col);
+  end
+  assign obse_data_o   = e1_masked;
   assign obsw_w_o      = to_lanes(su_w, wbu_row + wbu_col);
   assign obsw_master_o = to_lanes(su_ms, wbu_row + wbu_col);
 
@@ -830,4 +861,31 @@ module lp_layer #(
   assign unused = ^{bv, beat_i0, arr_k, unused_xb, unused_dyb, unused_vel_rd, su_v, pre_col,
                     w_bank, m_rd, wb_m, wb_ema, o1_v, dr_wide, gap,
                     bslot[31:8], o1_i0};
+
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- assertions
+  // What docs/rtl.md states of this module, checked in every simulation (Verilator
+  // --assert; docs/rtl.md, Assertions). Yosys defines SYNTHESIS and reads none of it.
+  // Reset disables them: a sampled use of the asynchronous reset, which is no finding.
+  /* verilator lint_off SYNCASYNCNET */
+  // A command reaches an idle layer; a backward has its forward's tag.
+  a_cmd_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      cmd_i |-> st_q == SIdle)
+    else $error("lp_layer: a command while busy");
+  a_bwd_tag: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      cmd_i && !cmd_fwd_i |-> bv)
+    else $error("lp_layer: a backward with no forward's tag at the delay line's end");
+  // The update's read of the W family never meets a beat that reads it ("A layer's work").
+  a_w_read_port: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      up_rd |-> !(beat_v && beat_op != OpDw))
+    else $error("lp_layer: the update's read and a beat's read of W in one cycle");
+  // The EMA rebuild's gap is the updates since the forward: at most the delay.
+  a_ema_gap: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      Ema && o1_v && o1_op == OpDx |-> gap <= 32'(Delay))
+    else $error("lp_layer: EMA gap %0d past the delay %0d", gap, Delay);
+  // The stash ring holds the version every backward reads (error_o stays low).
+  a_stash_hit: assert property (@(posedge clk_i) disable iff (!rst_ni) !stash_miss)
+    else $error("lp_layer: the stash ring has no version %0d", bver);
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

@@ -33,16 +33,30 @@ module lp_stage_bank #(
 );
   `include "lp_partition.svh"
 
+  // Formats of the default config (docs/numerics.md); they change no cycle.
+  lp_pkg::numerics_t num;
+  always_comb begin
+    num = '0;
+    num.round_even  = 1'b1;
+    num.act.bits    = 6'd16;
+    num.act.frac    = 5'd10;
+    num.err.bits    = 6'd16;
+    num.err.frac    = 5'd12;
+    num.weight.bits = 6'd16;
+    num.weight.frac = 5'd14;
+    num.master.bits = 6'd32;
+    num.master.frac = 5'd28;
+    num.grad.bits   = 6'd32;
+    num.grad.frac   = 5'd20;
+  end
+
   for (genvar k = 1; k <= NStages; k++) begin : gen_stage
     localparam int unsigned F = first_of(k);
     localparam int unsigned N = count_of(k);
     logic                 fo_valid, bo_valid, error;
     logic [31:0]          fo_row, fo_col, bo_row, bo_col, bo_mb;
     logic [Cols*32-1:0]   fo_data, bo_data;
-    logic [N-1:0]         obs_valid, obse_valid, obsw_valid;
-    logic [N*4-1:0]       obs_kind;
-    logic [N*32-1:0]      obs_mb, obs_idx, obs_stride, obs_n, obse_mb, obse_idx, obse_n,
-                          obsw_mb, obsw_idx, obsw_n;
+    logic [N*lp_pkg::ObsW-1:0] obs, obse, obsw;
     logic [N*Cols*32-1:0] obs_data, obse_data, obsw_w, obsw_master;
     logic [31:0]          act_words, fwd_reg_words, bwd_reg_words, stash_words, ema_words;
 
@@ -54,12 +68,8 @@ module lp_stage_bank #(
       .OpW (OpW), .AccW (AccW)
     ) u_stage (
       .clk_i, .rst_ni,
-      // Formats of the default config (docs/numerics.md); they change no cycle.
-      .round_even_i (1'b1),
-      .act_bits_i (6'd16), .act_frac_i (5'd10), .err_bits_i (6'd16), .err_frac_i (5'd12),
-      .weight_bits_i (6'd16), .weight_frac_i (5'd14), .master_bits_i (6'd32),
-      .master_frac_i (5'd28), .grad_bits_i (6'd32), .grad_frac_i (5'd20),
-      .wd_i (64'd0), .mu_i (16'd0), .beta_i ('0),
+      .num_i (num),
+      .beta_i ('0),
       .init_valid_i (1'b0), .init_layer_i (32'd0), .init_row_i (32'd0), .init_col_i (32'd0),
       .init_w_i ('0), .init_master_i ('0),
       .run_i (run_i[k-1]), .run_fwd_i (run_fwd_i[k-1]), .run_bwd_i (run_bwd_i[k-1]),
@@ -72,13 +82,8 @@ module lp_stage_bank #(
       .fo_valid_o (fo_valid), .fo_row_o (fo_row), .fo_col_o (fo_col), .fo_data_o (fo_data),
       .bo_valid_o (bo_valid), .bo_row_o (bo_row), .bo_col_o (bo_col), .bo_data_o (bo_data),
       .bo_mb_o (bo_mb),
-      .obs_valid_o (obs_valid), .obs_kind_o (obs_kind), .obs_mb_o (obs_mb),
-      .obs_idx_o (obs_idx), .obs_stride_o (obs_stride), .obs_n_o (obs_n),
-      .obs_data_o (obs_data),
-      .obse_valid_o (obse_valid), .obse_mb_o (obse_mb), .obse_idx_o (obse_idx),
-      .obse_n_o (obse_n), .obse_data_o (obse_data),
-      .obsw_valid_o (obsw_valid), .obsw_mb_o (obsw_mb), .obsw_idx_o (obsw_idx),
-      .obsw_n_o (obsw_n), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
+      .obs_o (obs), .obs_data_o (obs_data), .obse_o (obse), .obse_data_o (obse_data),
+      .obsw_o (obsw), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
       .error_o (error),
       .act_words_o (act_words), .fwd_reg_words_o (fwd_reg_words),
       .bwd_reg_words_o (bwd_reg_words), .stash_words_o (stash_words), .ema_words_o (ema_words)
@@ -87,8 +92,7 @@ module lp_stage_bank #(
     // Only the timing is of interest here.
     logic unused;
     assign unused = ^{fo_valid, bo_valid, error, fo_row, fo_col, bo_row, bo_col, bo_mb, fo_data,
-                      bo_data, obs_valid, obse_valid, obsw_valid, obs_kind, obs_mb, obs_idx,
-                      obs_stride, obs_n, obse_mb, obse_idx, obse_n, obsw_mb, obsw_idx, obsw_n,
+                      bo_data, obs, obse, obsw,
                       obs_data, obse_data, obsw_w, obsw_master, act_words, fwd_reg_words,
                       bwd_reg_words, stash_words, ema_words};
   end

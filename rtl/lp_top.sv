@@ -51,19 +51,7 @@ module lp_top #(
   input  logic                   clk_i,
   input  logic                   rst_ni,
 
-  input  logic                   round_even_i,
-  input  logic [5:0]             act_bits_i,
-  input  logic [4:0]             act_frac_i,
-  input  logic [5:0]             err_bits_i,
-  input  logic [4:0]             err_frac_i,
-  input  logic [5:0]             weight_bits_i,
-  input  logic [4:0]             weight_frac_i,
-  input  logic [5:0]             master_bits_i,
-  input  logic [4:0]             master_frac_i,
-  input  logic [5:0]             grad_bits_i,
-  input  logic [4:0]             grad_frac_i,
-  input  logic [63:0]            wd_i,
-  input  logic [15:0]            mu_i,
+  input  lp_pkg::numerics_t      num_i,
   input  logic [NLayers*16-1:0]  beta_i,
 
   input  logic                   init_valid_i,
@@ -95,24 +83,14 @@ module lp_top #(
   output logic                   done_o,
   output logic                   idle_o,
 
-  output logic [NLayers-1:0]         obs_valid_o,
-  output logic [NLayers*4-1:0]       obs_kind_o,
-  output logic [NLayers*32-1:0]      obs_mb_o,
-  output logic [NLayers*32-1:0]      obs_idx_o,
-  output logic [NLayers*32-1:0]      obs_stride_o,
-  output logic [NLayers*32-1:0]      obs_n_o,
-  output logic [NLayers*Cols*32-1:0] obs_data_o,
-  output logic [NLayers-1:0]         obse_valid_o,
-  output logic [NLayers*32-1:0]      obse_mb_o,
-  output logic [NLayers*32-1:0]      obse_idx_o,
-  output logic [NLayers*32-1:0]      obse_n_o,
-  output logic [NLayers*Cols*32-1:0] obse_data_o,
-  output logic [NLayers-1:0]         obsw_valid_o,
-  output logic [NLayers*32-1:0]      obsw_mb_o,
-  output logic [NLayers*32-1:0]      obsw_idx_o,
-  output logic [NLayers*32-1:0]      obsw_n_o,
-  output logic [NLayers*Cols*32-1:0] obsw_w_o,
-  output logic [NLayers*Cols*32-1:0] obsw_master_o,
+  // The observation ports: layer l's (lp_pkg::obs_t, and its lanes) at field l.
+  output logic [NLayers*lp_pkg::ObsW-1:0] obs_o,
+  output logic [NLayers*Cols*32-1:0]      obs_data_o,
+  output logic [NLayers*lp_pkg::ObsW-1:0] obse_o,
+  output logic [NLayers*Cols*32-1:0]      obse_data_o,
+  output logic [NLayers*lp_pkg::ObsW-1:0] obsw_o,
+  output logic [NLayers*Cols*32-1:0]      obsw_w_o,
+  output logic [NLayers*Cols*32-1:0]      obsw_master_o,
   output logic                   error_o,
 
   output logic [NStages*64-1:0]  cnt_busy_o,
@@ -138,6 +116,13 @@ module lp_top #(
       $error("lp_top: stage %0d holds no layer", k);
     end
   end
+`ifndef SYNTHESIS
+  // The bundles' widths, which lp_pkg states by hand for Yosys (and the harness mirrors).
+  if ($bits(lp_pkg::obs_t) != lp_pkg::ObsW ||
+      $bits(lp_pkg::numerics_t) != lp_pkg::NumericsW) begin : gen_check_pkg
+    $error("lp_top: lp_pkg's ObsW or NumericsW is not its struct's width");
+  end
+`endif
   for (genvar l = 1; l < NLayers; l++) begin : gen_check_order
     if (StageOf[l*32 +: 32] < StageOf[(l-1)*32 +: 32] ||
         StageOf[l*32 +: 32] > StageOf[(l-1)*32 +: 32] + 1) begin : gen_order
@@ -150,19 +135,19 @@ module lp_top #(
 
   // ---- the step sequencer
   typedef enum logic [1:0] {TIdle, TRun, TRunWait, TStep} tstate_e;
-  tstate_e     ts_q;
-  logic [31:0] k_q;           // sequential: the stage in turn (1..M)
-  logic        back_q;        // sequential: on the way back
-  logic        sfwd_q;        // this step takes a new minibatch in
-  logic [31:0] smb_q;
-  logic [63:0] slr_q;
+  tstate_e     ts_d, ts_q;
+  logic [31:0] k_d, k_q;           // sequential: the stage in turn (1..M)
+  logic        back_d, back_q;     // sequential: on the way back
+  logic        sfwd_d, sfwd_q;     // this step takes a new minibatch in
+  logic [31:0] smb_d, smb_q;
+  logic [63:0] slr_d, slr_q;
 
   // What each stage does this step (pipelined): stage k forwards what stage k-1 sent in
   // the step before (stage 1: the host's minibatch), backwards what stage k+1 sent back
   // (the last stage: what it forwards).
-  logic [M-1:0]    fv_q, bv_q;            // sent in the step before, to stage k (index k-1)
-  logic [M*32-1:0] fmb_q;
-  logic [M*64-1:0] flr_q;
+  logic [M-1:0]    fv_d, fv_q, bv_d, bv_q;  // sent in the step before, to stage k (index k-1)
+  logic [M*32-1:0] fmb_d, fmb_q;
+  logic [M*64-1:0] flr_d, flr_q;
 
   logic [M-1:0]    s_idle, s_work, s_wait_loss, s_run, s_run_f, s_run_b, s_wl, s_err;
   logic [M*32-1:0] s_mb;
@@ -213,9 +198,7 @@ module lp_top #(
       .FirstStage (k == 1 ? 1 : 0), .LastStage (k == M ? 1 : 0),
       .Rows (Rows), .Cols (Cols), .MulStages (MulStages), .OpW (OpW), .AccW (AccW)
     ) u_stage (
-      .clk_i, .rst_ni, .round_even_i,
-      .act_bits_i, .act_frac_i, .err_bits_i, .err_frac_i, .weight_bits_i, .weight_frac_i,
-      .master_bits_i, .master_frac_i, .grad_bits_i, .grad_frac_i, .wd_i, .mu_i,
+      .clk_i, .rst_ni, .num_i,
       .beta_i        (beta_i[F*16 +: N*16]),
       .init_valid_i, .init_layer_i, .init_row_i, .init_col_i, .init_w_i, .init_master_i,
       .run_i         (s_run[k-1]),
@@ -241,22 +224,11 @@ module lp_top #(
       .bo_col_o      (bo_col[(k-1)*32 +: 32]),
       .bo_data_o     (bo_data[(k-1)*Cols*32 +: Cols*32]),
       .bo_mb_o       (bo_mb[(k-1)*32 +: 32]),
-      .obs_valid_o   (obs_valid_o[F +: N]),
-      .obs_kind_o    (obs_kind_o[F*4 +: N*4]),
-      .obs_mb_o      (obs_mb_o[F*32 +: N*32]),
-      .obs_idx_o     (obs_idx_o[F*32 +: N*32]),
-      .obs_stride_o  (obs_stride_o[F*32 +: N*32]),
-      .obs_n_o       (obs_n_o[F*32 +: N*32]),
+      .obs_o         (obs_o[F*lp_pkg::ObsW +: N*lp_pkg::ObsW]),
       .obs_data_o    (obs_data_o[F*Cols*32 +: N*Cols*32]),
-      .obse_valid_o  (obse_valid_o[F +: N]),
-      .obse_mb_o     (obse_mb_o[F*32 +: N*32]),
-      .obse_idx_o    (obse_idx_o[F*32 +: N*32]),
-      .obse_n_o      (obse_n_o[F*32 +: N*32]),
+      .obse_o        (obse_o[F*lp_pkg::ObsW +: N*lp_pkg::ObsW]),
       .obse_data_o   (obse_data_o[F*Cols*32 +: N*Cols*32]),
-      .obsw_valid_o  (obsw_valid_o[F +: N]),
-      .obsw_mb_o     (obsw_mb_o[F*32 +: N*32]),
-      .obsw_idx_o    (obsw_idx_o[F*32 +: N*32]),
-      .obsw_n_o      (obsw_n_o[F*32 +: N*32]),
+      .obsw_o        (obsw_o[F*lp_pkg::ObsW +: N*lp_pkg::ObsW]),
       .obsw_w_o      (obsw_w_o[F*Cols*32 +: N*Cols*32]),
       .obsw_master_o (obsw_master_o[F*Cols*32 +: N*Cols*32]),
       .error_o       (s_err[k-1]),
@@ -317,6 +289,59 @@ module lp_top #(
     end
   end
 
+  always_comb begin
+    ts_d   = ts_q;
+    k_d    = k_q;
+    back_d = back_q;
+    sfwd_d = sfwd_q;
+    smb_d  = smb_q;
+    slr_d  = slr_q;
+    fv_d   = fv_q;
+    bv_d   = bv_q;
+    fmb_d  = fmb_q;
+    flr_d  = flr_q;
+    case (ts_q)
+      TIdle: begin
+        if (start_i) begin
+          k_d    = 32'd1;
+          back_d = 1'b0;
+          sfwd_d = start_fwd_i;
+          smb_d  = start_mb_i;
+          slr_d  = start_lr_i;
+          ts_d   = (Sequential != 0 && !start_fwd_i) ? TStep : TRun;
+        end
+      end
+      TRun: ts_d = TRunWait;
+      TRunWait: begin
+        if (&s_idle) begin
+          if (Sequential == 0) begin
+            ts_d = TStep;
+          end else if (!back_q && k_q != 32'(M)) begin
+            k_d  = k_q + 32'd1;
+            ts_d = TRun;
+          end else if (k_q != 32'd1) begin
+            back_d = 1'b1;
+            k_d    = k_q - 32'd1;
+            ts_d   = TRun;
+          end else begin
+            ts_d = TStep;
+          end
+        end
+      end
+      TStep: begin
+        ts_d = TIdle;
+        // What each stage sent this step is what its neighbour takes in the next.
+        for (int unsigned k = 1; k < M; k++) begin
+          fv_d[k]           = (Sequential == 0) && s_run_f[k-1];
+          fmb_d[k*32 +: 32] = s_mb[(k-1)*32 +: 32];
+          flr_d[k*64 +: 64] = s_lr[(k-1)*64 +: 64];
+          bv_d[k-1]         = (Sequential == 0) && s_run_b[k];
+        end
+      end
+      default: ts_d = TIdle;
+    endcase
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       ts_q   <= TIdle;
@@ -330,46 +355,16 @@ module lp_top #(
       fmb_q  <= '0;
       flr_q  <= '0;
     end else begin
-      case (ts_q)
-        TIdle: begin
-          if (start_i) begin
-            k_q    <= 32'd1;
-            back_q <= 1'b0;
-            sfwd_q <= start_fwd_i;
-            smb_q  <= start_mb_i;
-            slr_q  <= start_lr_i;
-            ts_q   <= (Sequential != 0 && !start_fwd_i) ? TStep : TRun;
-          end
-        end
-        TRun: ts_q <= TRunWait;
-        TRunWait: begin
-          if (&s_idle) begin
-            if (Sequential == 0) begin
-              ts_q <= TStep;
-            end else if (!back_q && k_q != 32'(M)) begin
-              k_q  <= k_q + 32'd1;
-              ts_q <= TRun;
-            end else if (k_q != 32'd1) begin
-              back_q <= 1'b1;
-              k_q    <= k_q - 32'd1;
-              ts_q   <= TRun;
-            end else begin
-              ts_q <= TStep;
-            end
-          end
-        end
-        TStep: begin
-          ts_q <= TIdle;
-          // What each stage sent this step is what its neighbour takes in the next.
-          for (int unsigned k = 1; k < M; k++) begin
-            fv_q[k]             <= (Sequential == 0) && s_run_f[k-1];
-            fmb_q[k*32 +: 32]   <= s_mb[(k-1)*32 +: 32];
-            flr_q[k*64 +: 64]   <= s_lr[(k-1)*64 +: 64];
-            bv_q[k-1]           <= (Sequential == 0) && s_run_b[k];
-          end
-        end
-        default: ts_q <= TIdle;
-      endcase
+      ts_q   <= ts_d;
+      k_q    <= k_d;
+      back_q <= back_d;
+      sfwd_q <= sfwd_d;
+      smb_q  <= smb_d;
+      slr_q  <= slr_d;
+      fv_q   <= fv_d;
+      bv_q   <= bv_d;
+      fmb_q  <= fmb_d;
+      flr_q  <= flr_d;
     end
   end
   assign done_o = (ts_q == TStep);
@@ -379,21 +374,56 @@ module lp_top #(
   assign unused_fv = ^{fv_q[0], bv_q[M-1], fmb_q[0 +: 32], flr_q[0 +: 64]};
 
   // ---- cycle counters
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      cnt_busy_o  <= '0;
-      cnt_stall_o <= '0;
-      cnt_idle_o  <= '0;
-    end else if (ts_q != TIdle) begin
+  logic [M*64-1:0] busy_d, busy_q, stall_d, stall_q, idle_d, idle_q;
+  always_comb begin
+    busy_d  = busy_q;
+    stall_d = stall_q;
+    idle_d  = idle_q;
+    if (ts_q != TIdle) begin
       for (int unsigned k = 0; k < M; k++) begin
         if (s_work[k]) begin
-          cnt_busy_o[k*64 +: 64] <= cnt_busy_o[k*64 +: 64] + 64'd1;
+          busy_d[k*64 +: 64] = busy_q[k*64 +: 64] + 64'd1;
         end else if (s_wait_loss[k]) begin
-          cnt_stall_o[k*64 +: 64] <= cnt_stall_o[k*64 +: 64] + 64'd1;
+          stall_d[k*64 +: 64] = stall_q[k*64 +: 64] + 64'd1;
         end else begin
-          cnt_idle_o[k*64 +: 64] <= cnt_idle_o[k*64 +: 64] + 64'd1;
+          idle_d[k*64 +: 64] = idle_q[k*64 +: 64] + 64'd1;
         end
       end
     end
   end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q  <= '0;
+      stall_q <= '0;
+      idle_q  <= '0;
+    end else begin
+      busy_q  <= busy_d;
+      stall_q <= stall_d;
+      idle_q  <= idle_d;
+    end
+  end
+  assign cnt_busy_o  = busy_q;
+  assign cnt_stall_o = stall_q;
+  assign cnt_idle_o  = idle_q;
+
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- assertions
+  // What docs/rtl.md states of this module, checked in every simulation (Verilator
+  // --assert; docs/rtl.md, Assertions). Yosys defines SYNTHESIS and reads none of it.
+  // Reset disables them: a sampled use of the asynchronous reset, which is no finding.
+  /* verilator lint_off SYNCASYNCNET */
+  // The host's protocol: input rows and start while idle, the loss gradient while the last
+  // stage waits for it.
+  a_host_idle: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      in_valid_i || start_i |-> ts_q == TIdle)
+    else $error("lp_top: input or start while a step runs");
+  a_host_loss: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      loss_valid_i || loss_ready_i |-> loss_wait_o)
+    else $error("lp_top: loss gradient while no stage waits for it");
+  // Sequential: one stage at a time.
+  a_one_stage: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      Sequential != 0 |-> $onehot0(s_work))
+    else $error("lp_top: stages %b work at once in a sequential step", s_work);
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

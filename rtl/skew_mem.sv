@@ -144,4 +144,16 @@ module skew_mem #(
       rd_bank_o[l*Width +: Width] = rdata_q2[l];
     end
   end
+
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- assertions
+  // What docs/rtl.md states of this module, checked in every simulation (Verilator
+  // --assert; docs/rtl.md, Assertions). Yosys defines SYNTHESIS and reads none of it.
+  // A write names slot, row and lanes inside the matrix ("the caller keeps q + l < Q").
+  a_write_inside: assert property (@(posedge clk_i)
+      wr_valid_i |-> wr_slot_i < 8'(Slots) && wr_p_i < 32'(P) && wr_n_i >= 32'd1 &&
+                     wr_n_i <= 32'(N) && wr_q_i + wr_n_i <= 32'(Q))
+    else $error("skew_mem (kind %0d): write of %0d lanes at slot %0d (%0d, %0d) outside %0d x %0d x %0d",
+                Kind, wr_n_i, wr_slot_i, wr_p_i, wr_q_i, Slots, P, Q);
+`endif
 endmodule

@@ -430,8 +430,9 @@ int cosim_step(struct cosim *c, struct diag *e)
     int64_t cyc = c->api->step(c->top, in, mb, lr, &h, budget);
     if (cyc < 0)
         return lp_fail(e, -1, NULL, "step %lld: the RTL %s", (long long)c->step,
-                       cyc == -1 ? "did not finish the step within 10^9 cycles"
-                                 : "flagged an error (a stash read missed its version)");
+                       cyc == -1   ? "did not finish the step within 10^9 cycles"
+                       : cyc == -3 ? "stopped on a failed assertion (Verilator's message above)"
+                                   : "flagged an error (a stash read missed its version)");
     c->step_cycles[c->step] = cyc;
     c->res.cycles += (uint64_t)cyc;
     for (int k = 0; k < c->M; k++) {

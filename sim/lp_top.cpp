@@ -100,6 +100,8 @@ static lptop *create(void)
     lptop *t = harness_create<lptop>();
     if (!t)
         return nullptr;
+    // A failed assertion stops the step (gotError) instead of aborting the process.
+    t->ctx.fatalOnError(false);
     Vlp_top *top = t->top.get();
     top->start_i = 0;
     top->in_valid_i = 0;
@@ -143,19 +145,24 @@ static void geometry(const lptop *t, lptop_geom *g)
 static void configure(lptop *t, const lptop_cfg *c)
 {
     Vlp_top *top = t->top.get();
-    top->round_even_i = c->round_even ? 1 : 0;
-    top->act_bits_i = static_cast<uint8_t>(c->act_bits & 0x3f);
-    top->act_frac_i = static_cast<uint8_t>(c->act_frac & 0x1f);
-    top->err_bits_i = static_cast<uint8_t>(c->err_bits & 0x3f);
-    top->err_frac_i = static_cast<uint8_t>(c->err_frac & 0x1f);
-    top->weight_bits_i = static_cast<uint8_t>(c->weight_bits & 0x3f);
-    top->weight_frac_i = static_cast<uint8_t>(c->weight_frac & 0x1f);
-    top->master_bits_i = static_cast<uint8_t>(c->master_bits & 0x3f);
-    top->master_frac_i = static_cast<uint8_t>(c->master_frac & 0x1f);
-    top->grad_bits_i = static_cast<uint8_t>(c->grad_bits & 0x3f);
-    top->grad_frac_i = static_cast<uint8_t>(c->grad_frac & 0x1f);
-    top->wd_i = c->wd;
-    top->mu_i = static_cast<uint16_t>(c->mu);
+    // lp_pkg::numerics_t, packed: its last field in the lowest bits, a format's bits above
+    // its frac.
+    static_assert(sizeof top->num_i == 5 * sizeof(uint32_t), "numerics_t is 136 bits");
+    int lo = 0;
+    auto put = [&](uint64_t x, int n) {
+        set_bits(top->num_i, lo, n, x);
+        lo += n;
+    };
+    put(c->mu, 16);
+    put(c->wd, 64);
+    const int fmt[5][2] = {{c->grad_bits, c->grad_frac}, {c->master_bits, c->master_frac},
+                           {c->weight_bits, c->weight_frac}, {c->err_bits, c->err_frac},
+                           {c->act_bits, c->act_frac}};
+    for (const auto &f : fmt) {
+        put(static_cast<uint64_t>(f[1]), 5);
+        put(static_cast<uint64_t>(f[0]), 6);
+    }
+    put(c->round_even ? 1 : 0, 1);
     for (int l = 0; l < static_cast<int>(Params::NLayers); l++)
         set_bits(top->beta_i, 16 * l, 16, c->beta[l] & 0xffff);
     top->eval();
@@ -190,34 +197,44 @@ static void report(const lptop_host *h, lptop_obs &o, const T &data, int l, int6
     }
 }
 
+// Layer l's observation header (lp_pkg::obs_t, 133 bits, at bit l*133 of a port): field
+// f of it, packed with its last field lowest.
+enum ObsField { kObsN = 0, kObsStride = 32, kObsIdx = 64, kObsMb = 96, kObsKind = 128,
+                kObsValid = 132, kObsW = 133 };
+
+template <class T>
+static int64_t obs_field(const T &port, int l, ObsField f)
+{
+    const int width = f == kObsValid ? 1 : f == kObsKind ? 4 : 32;
+    return static_cast<int64_t>(get_bits(port, l * kObsW + f, width));
+}
+
 static void observe(const Vlp_top *top, const lptop_host *h)
 {
-    const int L = static_cast<int>(Params::NLayers);
-    const uint64_t v = get_bits(top->obs_valid_o, 0, L), ve = get_bits(top->obse_valid_o, 0, L),
-                   vw = get_bits(top->obsw_valid_o, 0, L);
-    for (int l = 0; l < L && (v | ve | vw); l++) {
+    static_assert(sizeof top->obs_o == (Params::NLayers * kObsW + 31) / 32 * sizeof(uint32_t),
+                  "obs_t is 133 bits");
+    for (int l = 0; l < static_cast<int>(Params::NLayers); l++) {
         lptop_obs o;
         o.layer = l;
-        if (v >> l & 1) {
-            o.kind = static_cast<int>(get_bits(top->obs_kind_o, 4 * l, 4));
-            o.minibatch = static_cast<int64_t>(get_bits(top->obs_mb_o, 32 * l, 32));
-            report(h, o, top->obs_data_o, l, static_cast<int64_t>(get_bits(top->obs_idx_o, 32 * l, 32)),
-                   static_cast<int64_t>(get_bits(top->obs_stride_o, 32 * l, 32)),
-                   static_cast<int64_t>(get_bits(top->obs_n_o, 32 * l, 32)));
+        if (obs_field(top->obs_o, l, kObsValid)) {
+            o.kind = static_cast<int>(obs_field(top->obs_o, l, kObsKind));
+            o.minibatch = obs_field(top->obs_o, l, kObsMb);
+            report(h, o, top->obs_data_o, l, obs_field(top->obs_o, l, kObsIdx),
+                   obs_field(top->obs_o, l, kObsStride), obs_field(top->obs_o, l, kObsN));
         }
-        if (ve >> l & 1) {
-            o.kind = 4;
-            o.minibatch = static_cast<int64_t>(get_bits(top->obse_mb_o, 32 * l, 32));
-            report(h, o, top->obse_data_o, l, static_cast<int64_t>(get_bits(top->obse_idx_o, 32 * l, 32)),
-                   1, static_cast<int64_t>(get_bits(top->obse_n_o, 32 * l, 32)));
+        if (obs_field(top->obse_o, l, kObsValid)) {
+            o.kind = static_cast<int>(obs_field(top->obse_o, l, kObsKind));
+            o.minibatch = obs_field(top->obse_o, l, kObsMb);
+            report(h, o, top->obse_data_o, l, obs_field(top->obse_o, l, kObsIdx),
+                   obs_field(top->obse_o, l, kObsStride), obs_field(top->obse_o, l, kObsN));
         }
-        if (vw >> l & 1) {
-            const int64_t idx = static_cast<int64_t>(get_bits(top->obsw_idx_o, 32 * l, 32)),
-                          n = static_cast<int64_t>(get_bits(top->obsw_n_o, 32 * l, 32));
-            o.minibatch = static_cast<int64_t>(get_bits(top->obsw_mb_o, 32 * l, 32));
-            o.kind = 7;
+        if (obs_field(top->obsw_o, l, kObsValid)) {
+            const int64_t idx = obs_field(top->obsw_o, l, kObsIdx),
+                          n = obs_field(top->obsw_o, l, kObsN);
+            o.minibatch = obs_field(top->obsw_o, l, kObsMb);
+            o.kind = static_cast<int>(obs_field(top->obsw_o, l, kObsKind));
             report(h, o, top->obsw_w_o, l, idx, 1, n);
-            o.kind = 8;
+            o.kind++;   // the master weights beside them
             report(h, o, top->obsw_master_o, l, idx, 1, n);
         }
     }
@@ -279,6 +296,8 @@ static int64_t step(lptop *t, const int32_t *in, int64_t mb, uint64_t lr, const 
         }
         t->half(1);
         t->ncycles++;
+        if (t->ctx.gotError())   // an assertion failed: Verilator has said which
+            return -3;
         if (done)
             break;
     }

@@ -78,7 +78,8 @@ struct lptop_api {
     /* One step. in: in_words words entering as minibatch mb with learning rate lr
      * (per sample, 32 fraction bits), or NULL for none. Returns the step's cycles
      * (start to done, the host's writes of in and loss included), -1 when the step
-     * did not end within max_cycles, -2 when the RTL flagged an error. */
+     * did not end within max_cycles, -2 when the RTL flagged an error, -3 when one of its
+     * assertions failed (Verilator prints which, on standard output). */
     int64_t (*step)(struct lptop *t, const int32_t *in, int64_t mb, uint64_t lr,
                     const struct lptop_host *h, int64_t max_cycles);
     void (*counters)(const struct lptop *t, int stage, struct lptop_counts *c);

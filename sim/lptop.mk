@@ -9,7 +9,7 @@
 #              scp_bank_create() of sim/scp_bank.h, the RTL stages of the SystemC model
 # A build is redone when the parameters, the RTL or the harness change; each kind and
 # trace format is its own directory (sw/run/rtl_build.c names them). Verilator's make compiles
-# the model, its runtime and the harness with -fPIC. -Wno-fatal: a user's config builds
+# the model, its runtime and the harness with -fPIC, the RTL's assertions on (--assert). -Wno-fatal: a user's config builds
 # even where the RTL's lint would warn; tests/lint_test.sh holds the RTL to -Wall at the
 # parameters of every shipped and test config, warnings fatal.
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
@@ -32,12 +32,12 @@ TRACE_fst := --trace-fst -CFLAGS -DVM_TRACE=1 -CFLAGS -DVM_TRACE_FST=1 -LDFLAGS 
 $(OUT)/liblptop.so: $(wildcard $(SRC)/rtl/*.sv $(SRC)/rtl/*.svh) $(SRC)/sim/$(HARNESS_$(KIND)) $(SRC)/sim/lptop.h \
                     $(SRC)/sim/scp_bank.h $(SRC)/sim/harness.h $(SRC)/sim/lptop.mk $(OUT)/params.vc
 	rm -rf $(OUT)/obj
-	verilator $(LANG_$(KIND)) --exe --build -j $(JOBS) -O3 -Wno-fatal -I$(SRC)/rtl \
+	verilator $(LANG_$(KIND)) --exe --build -j $(JOBS) -O3 --assert -Wno-fatal -I$(SRC)/rtl \
 	    --top-module $(TOP_$(KIND)) \
 	    -f $(OUT)/params.vc $(TRACE_$(TRACE)) -Mdir $(OUT)/obj -o liblptop.so \
 	    -CFLAGS -fPIC -CFLAGS -I$(SRC)/sim -CFLAGS -std=c++17 -LDFLAGS -shared \
 	    -LDFLAGS -Wl,-Bsymbolic \
 	    -MAKEFLAGS OPT_FAST=-O2 \
-	    $(SRC)/rtl/$(TOP_$(KIND)).sv $(SRC)/sim/$(HARNESS_$(KIND)) >$(OUT)/build.log 2>&1 || \
+	    $(wildcard $(SRC)/rtl/*_pkg.sv) $(SRC)/rtl/$(TOP_$(KIND)).sv $(SRC)/sim/$(HARNESS_$(KIND)) >$(OUT)/build.log 2>&1 || \
 	    { cat $(OUT)/build.log >&2; exit 1; }
 	cp $(OUT)/obj/liblptop.so $@.tmp && mv $@.tmp $@

@@ -18,6 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 # $tmp/N.failed.
 : >"$tmp/jobs"
 for f in rtl/*.sv; do
+    case $f in *_pkg.sv) continue ;; esac   # a package, read before every module
     echo "$(basename "$f" .sv) - default" >>"$tmp/jobs"
 done
 sets=0 skipped=0 banked=
@@ -45,8 +46,8 @@ lint_all() {
     rm -f "$tmp"/*.failed
     awk '{print NR, $0}' "$tmp/jobs" | xargs -P 2 -L 1 sh -c '
         tmp=$0 dir=$1 n=$2 top=$3 params=$4 what=$5
-        verilator --lint-only -Wall -I"$dir" --top-module "$top" \
-            $([ "$params" = - ] || echo "-f $params") "$dir/$top.sv" >"$tmp/$n.log" 2>&1 ||
+        verilator --lint-only --assert -Wall -I"$dir" --top-module "$top" \
+            $([ "$params" = - ] || echo "-f $params") "$dir"/*_pkg.sv "$dir/$top.sv" >"$tmp/$n.log" 2>&1 ||
             { echo "$top at $what:"; cat "$tmp/$n.log"; } >"$tmp/$n.failed"
     ' "$tmp" "$1"
 }

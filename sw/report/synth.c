@@ -203,14 +203,23 @@ static int pool_spawn(struct pool *p, int lock, const char *dir, char *const arg
 
 /* ---- the RTL ---- */
 
-static int cmp_str(const void *a, const void *b)
+static int is_pkg(const char *name)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    size_t n = strlen(name);
+    return n > 7 && !strcmp(name + n - 7, "_pkg.sv");
 }
 
-/* The .sv files of rtl/ (what Yosys reads), sorted, into *names (malloc'd, freed with
- * free_names), a hash of them and of the .svh files they include, by name and content,
- * and one of the .svh files alone. Returns 0, or -1 with d set. */
+/* Packages first (every module may name them), then by name. */
+static int cmp_rtl(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    return is_pkg(y) - is_pkg(x) ? is_pkg(y) - is_pkg(x) : strcmp(x, y);
+}
+
+/* The .sv files of rtl/ (what Yosys reads), packages first, into *names (malloc'd, freed
+ * with free_names), a hash of them and of the .svh files they include, by name and
+ * content, and one of what any module may use without instantiating it: the .svh files
+ * and the packages. Returns 0, or -1 with d set. */
 static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uint64_t *inc_hash,
                      struct diag *d)
 {
@@ -242,7 +251,7 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uin
         return diag_set(d, dir, 0, 0, "no SystemVerilog files");
     }
     if (!bad)
-        qsort(all, (size_t)n_all, sizeof *all, cmp_str);
+        qsort(all, (size_t)n_all, sizeof *all, cmp_rtl);
     uint64_t h = HASH_INIT, hi = h;
     int k = 0;
     for (int i = 0; !bad && i < n_all; i++) {
@@ -257,6 +266,8 @@ static int rtl_files(const char *src, char ***names, int *n, uint64_t *hash, uin
         }
         h = hash_bytes(hash_str(h, all[i]), s, len);
         size_t nl = strlen(all[i]);
+        if (is_pkg(all[i]))
+            hi = hash_bytes(hash_str(hi, all[i]), s, len);
         if (nl > 3 && !strcmp(all[i] + nl - 3, ".sv")) {
             all[k++] = all[i];
         } else {
