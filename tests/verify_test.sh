@@ -60,6 +60,19 @@ check "verify --inject-fault: status 1, first mismatch reported" sh -c \
     "test $status -eq 1 && grep -q '^first mismatch: step 0, stage 1, layer fc1, activation of minibatch 0, index 0: expected' '$tmp/out' &&
      grep -q '^1 mismatches in total$' '$tmp/out' && grep -q '^verify: FAIL$' '$tmp/out'"
 
+# --- the RTL's assertions are live: a sequencer that starts a stage again while it is
+# still busy (TRunWait) trips lp_stage's a_run_idle and stops the run with status 1
+mkdir -p "$tmp/src"
+cp -r rtl sim "$tmp/src/"
+sed -i 's/s_run\[k\] = (ts_q == TRun) \&\& me;/s_run[k] = (ts_q == TRun || ts_q == TRunWait) \&\& me;/' \
+    "$tmp/src/rtl/lp_top.sv"
+LAYERPIPE_SRC=$tmp/src LAYERPIPE_RTL_CACHE=$tmp/src/cache "$LP" verify "$m2" --steps 2 \
+    >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "a planted protocol violation: the SVA fires, verify stops with status 1" sh -c \
+    "! cmp -s rtl/lp_top.sv '$tmp/src/rtl/lp_top.sv' && test $status -eq 1 &&
+     grep -q 'lp_stage: a run while busy' '$tmp/err' && grep -q 'failed assertion' '$tmp/err'"
+
 # --- the counters: every cycle of a step is busy, stalled or idle in every stage
 run verify "$m2" --steps 3
 check "cycle counters: busy + stalled + idle = the step's cycles - the host's input rows - 1" \
