@@ -2,6 +2,7 @@
 #include "files.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -22,6 +23,11 @@ int file_read(const char *path, size_t max, char **text, size_t *len, struct dia
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
         return diag_set(d, path, 0, 0, "is a directory, not a file");
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {   /* known without reading */
+        fclose(f);
+        return diag_set(d, path, 0, 0, "%lld bytes: larger than %zu bytes, the most this file "
+                        "may hold", (long long)st.st_size, max);
     }
     size_t cap = 0, n = 0;
     char *buf = NULL;

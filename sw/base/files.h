@@ -13,7 +13,8 @@
 
 /* Read path whole into a new buffer (*text, NUL-terminated, *len bytes without the
  * NUL; the caller frees it). The buffer grows as data arrives, so a pipe works; a file
- * of more than max bytes is refused before more than max + 1 bytes are read. Returns
+ * of more than max bytes is refused before more than max + 1 bytes are read (a regular
+ * file's size is known: before any is read). Returns
  * 0, or -1 with d set (cannot open, a directory, too large, a read error) and *text
  * NULL. max is at most FILE_NO_LIMIT. */
 int file_read(const char *path, size_t max, char **text, size_t *len, struct diag *d);
