@@ -1,6 +1,5 @@
 #include "trace.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,35 +196,6 @@ static int bad(struct diag *d, const char *file, size_t at, const char *fmt, ...
     return diag_set(d, file, 0, 0, "byte %zu: %s", at, msg);
 }
 
-static int read_all(const char *path, uint8_t **out, size_t *len, struct diag *d)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return diag_set(d, path, 0, 0, "cannot open: %s", strerror(errno));
-    size_t cap = 1 << 16, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *b = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2) : NULL;
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b, cap *= 2;
-        }
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf || err) {
-        free(buf);
-        return diag_set(d, path, 0, 0, buf ? "read error" : "too large or out of memory");
-    }
-    *out = buf, *len = n;
-    return 0;
-}
-
 static int parse_records(struct trace *tr, const char *path, size_t len, struct diag *d)
 {
     const struct config *c = &tr->config;
@@ -286,10 +256,12 @@ int trace_load(struct trace *tr, const char *dir, struct diag *d)
         trace_free(tr);
         return diag_set(d, vpath, 0, 0, "traces are read on little-endian hosts only");
     }
-    if (read_all(vpath, &tr->data, &len, d)) {
+    char *text;
+    if (file_read(vpath, TRACE_MAX_BYTES, &text, &len, d)) {
         trace_free(tr);
         return -1;
     }
+    tr->data = (uint8_t *)text;
     const uint8_t *p = tr->data;
     int rc = 0;
     if (len < HEADER_BYTES + 4 || memcmp(p, magic, sizeof magic))
@@ -312,6 +284,16 @@ int trace_load(struct trace *tr, const char *dir, struct diag *d)
     }
     tr->minibatches = get32(p + 24);
     tr->n_records = get32(p + 28);
+    /* Every record takes at least its head: refuse a count the file cannot hold before
+     * allocating for it. */
+    size_t room = (len - HEADER_BYTES - 4) / RECORD_BYTES;
+    if ((uint64_t)tr->n_records > room) {
+        diag_set(d, vpath, 0, 0, "byte 28: record count %lld, but the file's %zu bytes hold "
+                 "at most %zu records of %d bytes or more", (long long)tr->n_records, len,
+                 room, RECORD_BYTES);
+        trace_free(tr);
+        return -1;
+    }
     tr->records = calloc((size_t)tr->n_records + 1, sizeof *tr->records);
     if (!tr->records) {
         trace_free(tr);

@@ -11,7 +11,9 @@
  * magic, version, CRC, that the config loads and matches the hash, that every
  * record's kind, layer, minibatch and word count fit the config, and that
  * nothing is missing or left over. Bad sets get a diag naming the file and
- * the byte offset; trace_load then returns -1 with nothing allocated.
+ * the byte offset; trace_load then returns -1 with nothing allocated. A
+ * vectors.bin over TRACE_MAX_BYTES is refused before it is read, and the
+ * record count before anything is allocated for it.
  *
  * Ownership: struct trace owns its config and records (trace_free).
  */
@@ -25,6 +27,8 @@
 #include "../config/config.h"
 
 #define TRACE_VERSION 1
+/* The largest vectors.bin trace_load reads (zlib's crc32 takes a 32-bit length). */
+#define TRACE_MAX_BYTES ((size_t)1 << 30)
 
 struct trace_record {
     enum train_probe kind;
