@@ -313,7 +313,8 @@ static void test_idx_truncated_images(void **state)
     (void)state;
     make_pair(img, lab, "short-img");
     make_images(img, IDX_MAGIC_IMAGES, SMALL_N, SMALL_ROWS, SMALL_COLS, -1);
-    expect_refused(img, lab, img, "truncated: expected 400 image bytes, got 399");
+    expect_refused(img, lab, img, "truncated: header field 'count' (byte 4) claims 20 images "
+                   "of 5 x 4 = 400 bytes; the file holds 399");
 }
 
 static void test_idx_truncated_labels(void **state)
@@ -322,7 +323,8 @@ static void test_idx_truncated_labels(void **state)
     (void)state;
     make_pair(img, lab, "short-lab");
     make_labels(lab, IDX_MAGIC_LABELS, SMALL_N, -3);
-    expect_refused(img, lab, lab, "truncated: expected 20 label bytes, got 17");
+    expect_refused(img, lab, lab, "truncated: header field 'count' (byte 4) claims 20 labels "
+                   "= 20 bytes; the file holds 17");
 }
 
 static void test_idx_bytes_after_last_image(void **state)

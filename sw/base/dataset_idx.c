@@ -78,6 +78,38 @@ static int gz_read_exact(gzFile g, const char *path, void *buf, size_t n, const 
     return diag_set(d, path, 0, 0, "truncated: expected %zu %s bytes, got %zu", n, what, got);
 }
 
+/* Read up to n bytes of g's data into a new buffer (*out, the caller frees it) that grows
+ * as the data arrives: n comes from a header, which may claim far more than the stream
+ * holds, so it bounds the buffer but never sizes it. *got < n: the stream ended early. */
+static int gz_read_grow(gzFile g, const char *path, size_t n, unsigned char **out, size_t *got,
+                        struct diag *d)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, have = 0;
+    while (have < n) {
+        if (have == cap) {
+            size_t nc = cap ? 2 * cap : GZ_BUFFER;
+            unsigned char *nb = realloc(buf, nc < n ? nc : n);
+            if (!nb) {
+                free(buf);
+                return diag_set(d, path, 0, 0, "out of memory after %zu bytes", have);
+            }
+            buf = nb, cap = nc < n ? nc : n;
+        }
+        size_t want = cap - have < GZ_CHUNK ? cap - have : GZ_CHUNK;
+        int k = gzread(g, buf + have, (unsigned)want);
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+    }
+    if (gz_failed(g, path, d)) {
+        free(buf);
+        return -1;
+    }
+    *out = buf, *got = have;
+    return 0;
+}
+
 /* Refuse anything after the last item (what: "image" or "label"). Reading to
  * the end also checks the gzip trailer (CRC and length). */
 static int gz_expect_end(gzFile g, const char *path, const char *what, struct diag *d)
@@ -148,15 +180,33 @@ static int labels_header(gzFile g, const char *path, uint32_t *n, struct diag *d
     return 0;
 }
 
-/* Both headers, then the pixels and the labels. side: 0 for any size, else
- * the required rows and cols. */
+/* The data after a header: the count at byte 4 claims n items (what: "image", of
+ * item_bytes each, described by each; or "label"); read it into *out and check that the
+ * stream holds exactly that. */
+static int read_items(gzFile g, const char *path, uint32_t n, size_t item_bytes,
+                      const char *what, const char *each, unsigned char **out, struct diag *d)
+{
+    size_t want = (size_t)n * item_bytes, got = 0;
+    if (gz_read_grow(g, path, want, out, &got, d))
+        return -1;
+    if (got < want)
+        return diag_set(d, path, 0, 0, "truncated: header field 'count' (byte 4) claims %lu "
+                        "%ss%s = %zu bytes; the file holds %zu", (unsigned long)n, what, each,
+                        want, got);
+    return gz_expect_end(g, path, what, d);
+}
+
+/* Both headers, then the pixels and the labels; the dataset is allocated only once the
+ * files are seen to hold what their headers claim. side: 0 for any size, else the
+ * required rows and cols. */
 static int load_pair(const char *images_gz, const char *labels_gz, int side,
                      struct dataset *out, struct diag *d)
 {
     gzFile gi = NULL, gl = NULL;
-    unsigned char *raw = NULL;
+    unsigned char *raw = NULL, *labels = NULL;
     struct idx_shape s = {0};
     uint32_t n_labels = 0;
+    char each[64];
     memset(out, 0, sizeof *out);
     int rc = gz_open_checked(&gi, images_gz, d) ||
              images_header(gi, images_gz, side, &s, d) ||
@@ -167,23 +217,24 @@ static int load_pair(const char *images_gz, const char *labels_gz, int side,
                       "header field 'count' (byte 4) is %lu labels, but %s has %lu images",
                       (unsigned long)n_labels, images_gz, (unsigned long)s.n);
     size_t dim = (size_t)s.rows * s.cols, bytes = (size_t)s.n * dim;
-    if (!rc && (data_init(out, (int)s.n, (int)dim, IDX_CLASSES) || !(raw = malloc(bytes))))
+    snprintf(each, sizeof each, " of %lu x %lu", (unsigned long)s.rows, (unsigned long)s.cols);
+    if (!rc)
+        rc = read_items(gi, images_gz, s.n, dim, "image", each, &raw, d) ||
+             read_items(gl, labels_gz, s.n, 1, "label", "", &labels, d);
+    for (uint32_t i = 0; !rc && i < s.n; i++)
+        if (labels[i] >= IDX_CLASSES)
+            rc = diag_set(d, labels_gz, 0, 0, "label %u at index %lu is not a class 0..%d",
+                          (unsigned)labels[i], (unsigned long)i, IDX_CLASSES - 1);
+    if (!rc && data_init(out, (int)s.n, (int)dim, IDX_CLASSES))
         rc = diag_set(d, images_gz, 0, 0, "out of memory for %lu images of %lu x %lu",
                       (unsigned long)s.n, (unsigned long)s.rows, (unsigned long)s.cols);
-    if (!rc)
-        rc = gz_read_exact(gi, images_gz, raw, bytes, "image", d) ||
-             gz_expect_end(gi, images_gz, "image", d) ||
-             gz_read_exact(gl, labels_gz, out->y, s.n, "label", d);
-    for (uint32_t i = 0; !rc && i < s.n; i++)
-        if (out->y[i] >= IDX_CLASSES)
-            rc = diag_set(d, labels_gz, 0, 0, "label %u at index %lu is not a class 0..%d",
-                          (unsigned)out->y[i], (unsigned long)i, IDX_CLASSES - 1);
-    if (!rc)
-        rc = gz_expect_end(gl, labels_gz, "label", d);
-    if (!rc)
+    if (!rc) {
         for (size_t i = 0; i < bytes; i++)
             out->x[i] = (float)raw[i] / 255.0f;
+        memcpy(out->y, labels, s.n);
+    }
     free(raw);
+    free(labels);
     if (gi)
         gzclose(gi);
     if (gl)

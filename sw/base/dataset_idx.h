@@ -11,7 +11,10 @@
  * that is not gzip, a corrupt gzip stream, a wrong magic, a count outside
  * 1..IDX_MAX_COUNT, rows or cols outside 1..IDX_MAX_SIDE, image and label
  * counts that differ, fewer or more bytes than the header promises, and a
- * label that is not a class 0..IDX_CLASSES-1. Diagnostics have line 0.
+ * label that is not a class 0..IDX_CLASSES-1. Diagnostics have line 0. A
+ * header's count never sizes an allocation by itself: the data is read into a
+ * buffer that grows as it arrives, and the dataset is allocated once both files
+ * are seen to hold what their headers claim.
  *
  * Pixels become value / 255.0f (so x is in [0, 1]); dim = rows * cols;
  * classes = IDX_CLASSES. No normalisation is applied (see data_normalize).
