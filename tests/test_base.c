@@ -1,6 +1,6 @@
 /* test_base.c - the helpers of sw/base every room shares: the hash (hash.c), reading
- * whole files, locks and write-if-changed (files.c), CSV fields (csv.c) and child
- * processes (proc.c). Files go to a directory made by mkdtemp under /tmp, removed at
+ * whole files, locks and write-if-changed (files.c), CSV fields (csv.c), child
+ * processes (proc.c) and the first repeat in a list (uniq.c). Files go to a directory made by mkdtemp under /tmp, removed at
  * the end.
  *
  * The exit status is the number of failed tests. */
@@ -22,6 +22,7 @@
 #include "../sw/base/files.h"
 #include "../sw/base/hash.h"
 #include "../sw/base/proc.h"
+#include "../sw/base/uniq.h"
 
 static char tmp_dir[] = "/tmp/layerpipe-test_base.XXXXXX";
 
@@ -208,6 +209,22 @@ static int group_setup(void **state)
     return mkdtemp(tmp_dir) ? 0 : -1;
 }
 
+/* The first repeat in list order (not in sorted order), named with its first
+ * appearance; none in a list without one, or of fewer than two. */
+static void test_uniq_first_repeat(void **state)
+{
+    (void)state;
+    static const char *const list[] = {"z", "b", "a", "c", "a", "b", "z", "a"};
+    int first = -1;
+    assert_int_equal(uniq_first_repeat(list, 8, &first), 4);   /* "a" again, before "b" */
+    assert_int_equal(first, 2);
+    assert_int_equal(uniq_first_repeat(list + 1, 5, &first), 3);
+    assert_int_equal(first, 1);
+    assert_int_equal(uniq_first_repeat(list, 4, &first), -1);
+    assert_int_equal(uniq_first_repeat(list, 1, &first), -1);
+    assert_int_equal(uniq_first_repeat(list, 0, &first), -1);
+}
+
 static int group_teardown(void **state)
 {
     (void)state;
@@ -227,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_csv_round_trip),
         cmocka_unit_test(test_proc_run),
         cmocka_unit_test(test_proc_pipe),
+        cmocka_unit_test(test_uniq_first_repeat),
     };
     return cmocka_run_group_tests_name("base", tests, group_setup, group_teardown);
 }

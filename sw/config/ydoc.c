@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "../base/files.h"
+#include "../base/uniq.h"
 
 #define YDOC_MAX_DEPTH 64
 
@@ -108,6 +109,26 @@ static int append(struct ynode *n, struct ynode *key, struct ynode *item, int *c
 
 static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct ynode **out);
 
+/* No key twice in mapping n (checked once it is whole: a mapping may have a million keys). */
+static int check_keys(struct builder *b, const struct ynode *n)
+{
+    const char **text = malloc(sizeof *text * (size_t)(n->n ? n->n : 1));
+    if (!text)
+        return diag_set(b->d, b->name, 0, 0, "out of memory");
+    for (int i = 0; i < n->n; i++)
+        text[i] = n->keys[i]->text;
+    int first = 0, i = uniq_first_repeat(text, n->n, &first);
+    free(text);
+    if (i == -2)
+        return diag_set(b->d, b->name, 0, 0, "out of memory");
+    if (i < 0)
+        return 0;
+    const struct ynode *k = n->keys[i], *f = n->keys[first];
+    return diag_set(b->d, b->name, k->line, k->col,
+                    "duplicate key \"%s\" (first at line %d, column %d)", k->text, f->line,
+                    f->col);
+}
+
 /* Read the children of a sequence or mapping until its end event. */
 static int build_children(struct builder *b, struct ynode *n, int depth)
 {
@@ -119,7 +140,7 @@ static int build_children(struct builder *b, struct ynode *n, int depth)
             return -1;
         if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
             yaml_event_delete(&ev);
-            return 0;
+            return n->kind == YNODE_MAP ? check_keys(b, n) : 0;
         }
         if (n->kind == YNODE_MAP) {
             if (build_node(b, &ev, depth + 1, &key))
@@ -129,14 +150,6 @@ static int build_children(struct builder *b, struct ynode *n, int depth)
                 node_free(key);
                 return -1;
             }
-            for (int i = 0; i < n->n; i++)
-                if (strcmp(n->keys[i]->text, key->text) == 0) {
-                    diag_set(b->d, b->name, key->line, key->col,
-                             "duplicate key \"%s\" (first at line %d, column %d)",
-                             key->text, n->keys[i]->line, n->keys[i]->col);
-                    node_free(key);
-                    return -1;
-                }
             if (next_event(b, &ev)) {
                 node_free(key);
                 return -1;
