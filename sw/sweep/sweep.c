@@ -9,6 +9,7 @@
 
 #include "../base/files.h"
 #include "../base/hash.h"
+#include "../base/uniq.h"
 
 /* ---- the sweep file ---- */
 
@@ -159,15 +160,20 @@ static int axis_values(struct sweep *s, struct sweep_axis *ax, struct ynode *n, 
     ax->n = n->n;
     if (!(ax->v = calloc((size_t)ax->n, sizeof *ax->v)))
         return node_fail(s, NULL, d, "out of memory");
-    for (int i = 0; i < ax->n; i++) {
+    const char **text = malloc(sizeof *text * (size_t)ax->n);
+    for (int i = 0; text && i < ax->n; i++) {
         if (value_init(&ax->v[i], n->items[i]))
-            return node_fail(s, NULL, d, "out of memory");
-        for (int j = 0; j < i; j++)
-            if (!strcmp(ax->v[j].text, ax->v[i].text))
-                return node_fail(s, n->items[i], d, "%s: the value %s is listed twice (first "
-                                 "at line %d, column %d)", ax->path, ax->v[i].text,
-                                 ax->v[j].node->line, ax->v[j].node->col);
+            break;
+        text[i] = ax->v[i].text;
     }
+    int j = 0, i = text && ax->v[ax->n - 1].text ? uniq_first_repeat(text, ax->n, &j) : -2;
+    free(text);
+    if (i == -2)
+        return node_fail(s, NULL, d, "out of memory");
+    if (i >= 0)
+        return node_fail(s, n->items[i], d, "%s: the value %s is listed twice (first at line "
+                         "%d, column %d)", ax->path, ax->v[i].text, ax->v[j].node->line,
+                         ax->v[j].node->col);
     return 0;
 }
 
@@ -356,13 +362,26 @@ static int inside(const struct ynode *n, const struct diag *d)
  * that point's failure. */
 static int check_values(struct sweep *s, struct diag *d)
 {
-    for (int a = 0; a < s->n_axes; a++) {
+    /* first[off[a] + j]: the first point with axis a's value j (-1: none), found in one
+     * pass over the points rather than one per value. */
+    int64_t *off = calloc((size_t)s->n_axes + 1, sizeof *off), *first = NULL;
+    for (int a = 0; off && a < s->n_axes; a++)
+        off[a + 1] = off[a] + s->axes[a].n;
+    if (!off || !(first = malloc(sizeof *first * (size_t)off[s->n_axes]))) {
+        free(off);
+        return node_fail(s, NULL, d, "out of memory");
+    }
+    for (int64_t i = 0; i < off[s->n_axes]; i++)
+        first[i] = -1;
+    for (int64_t p = s->n_points - 1; p >= 0; p--)
+        for (int a = 0; a < s->n_axes; a++)
+            first[off[a] + sweep_value_of(s, p, a)] = p;
+    int rc = 0;
+    for (int a = 0; a < s->n_axes && !rc; a++) {
         struct sweep_axis *ax = &s->axes[a];
-        for (int j = 0; j < ax->n; j++) {
-            int64_t p = 0;
-            while (p < s->n_points && sweep_value_of(s, p, a) != j)
-                p++;
-            if (p == s->n_points)
+        for (int j = 0; j < ax->n && !rc; j++) {
+            int64_t p = first[off[a] + j];
+            if (p < 0)
                 continue;   /* filtered out everywhere */
             struct config c;
             struct diag e;
@@ -374,11 +393,13 @@ static int check_values(struct sweep *s, struct diag *d)
                         !strcmp(s->path, e.file)) || inside(ax->v[j].node, &e);
             if (ours) {
                 *d = e;
-                return -1;
+                rc = -1;
             }
         }
     }
-    return 0;
+    free(first);
+    free(off);
+    return rc;
 }
 
 int sweep_load(struct sweep *s, const char *path, struct diag *d)
