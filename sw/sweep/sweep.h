@@ -27,6 +27,7 @@
 #define SWEEP_MAX_AXES 32
 #define SWEEP_MAX_VALUES 100000        /* per axis */
 #define SWEEP_MAX_PRODUCT 10000000     /* points before the filters */
+#define SWEEP_FILTER_MAX_DEPTH 64      /* a filter's nesting and operators, as YAML's depth */
 
 enum sweep_type { SWEEP_INT, SWEEP_REAL, SWEEP_TEXT };
 
@@ -81,7 +82,9 @@ int sweep_config(struct sweep *s, int64_t p, struct config *c, struct diag *d);
 
 /* ---- filters (sweep_filter.c) ---- */
 
-/* Parse the filter in scalar t. Returns it, or NULL with d set (file:line:column). */
+/* Parse the filter in scalar t. Returns it, or NULL with d set (file:line:column); a
+ * filter nested (parentheses, not, unary -) or built of operators more than
+ * SWEEP_FILTER_MAX_DEPTH deep is refused where it passes the limit. */
 struct sweep_expr *sweep_filter_parse(const struct sweep *s, const struct ynode *t,
                                       struct diag *d);
 /* Whether combination k passes e: 1 or 0; -1 with d set on a type error. */

@@ -22,6 +22,7 @@ struct sweep_expr {
     char *str;
     int axis;
     int line, col;                 /* in the sweep file */
+    int height;                    /* 1 for a leaf: eval and free recurse this deep */
     struct sweep_expr *a, *b;
 };
 
@@ -30,6 +31,7 @@ struct lexer {
     const struct ynode *node;      /* the filter's scalar */
     const char *text, *p;
     struct diag *d;
+    int depth;                     /* open parentheses and prefix operators: recursion */
 };
 
 static int lex_fail(struct lexer *x, const char *at, const char *fmt, ...)
@@ -69,6 +71,7 @@ static struct sweep_expr *expr_new(struct lexer *x, enum ex_kind k, const char *
         return NULL;
     }
     e->kind = k;
+    e->height = 1;
     e->line = x->node->line;
     e->col = lex_col(x, at);
     return e;
@@ -95,6 +98,29 @@ static int accept(struct lexer *x, const char *kw)
 
 static struct sweep_expr *parse_or(struct lexer *x);
 
+/* One more level of recursion for a '(' or a prefix operator at at; refused past
+ * SWEEP_FILTER_MAX_DEPTH, where it is. */
+static int nest(struct lexer *x, const char *at)
+{
+    if (x->depth == SWEEP_FILTER_MAX_DEPTH)
+        return lex_fail(x, at, "nested more than %d levels deep (parentheses, not, unary -)",
+                        SWEEP_FILTER_MAX_DEPTH);
+    x->depth++;
+    return 0;
+}
+
+/* e's height from its operands'; eval and free recurse on it, so a chain such as
+ * 1 + 1 + ... (which the parser reads in a loop) is bounded too. */
+static int set_height(struct lexer *x, struct sweep_expr *e, const char *at)
+{
+    int ha = e->a ? e->a->height : 0, hb = e->b ? e->b->height : 0;
+    e->height = 1 + (ha > hb ? ha : hb);
+    if (e->height > SWEEP_FILTER_MAX_DEPTH)
+        return lex_fail(x, at, "more than %d operators deep; split it into a list of filters",
+                        SWEEP_FILTER_MAX_DEPTH);
+    return 0;
+}
+
 static int is_name_char(char c)
 {
     return isalnum((unsigned char)c) || c == '_' || c == '.';
@@ -106,8 +132,12 @@ static struct sweep_expr *parse_atom(struct lexer *x)
     const char *at = x->p;
     struct sweep_expr *e;
     if (*at == '(') {
+        if (nest(x, at))
+            return NULL;
         x->p++;
-        if (!(e = parse_or(x)))
+        e = parse_or(x);
+        x->depth--;
+        if (!e)
             return NULL;
         if (!accept(x, ")")) {
             sweep_filter_free(e);
@@ -170,11 +200,14 @@ static struct sweep_expr *parse_atom(struct lexer *x)
 static struct sweep_expr *parse_prefix(struct lexer *x, enum ex_kind kind, const char *at,
                                        struct sweep_expr *(*next)(struct lexer *, int), int level)
 {
-    struct sweep_expr *e = expr_new(x, kind, at);
-    if (e && !(e->a = next(x, level))) {
-        sweep_filter_free(e);
+    if (nest(x, at))
         return NULL;
+    struct sweep_expr *e = expr_new(x, kind, at);
+    if (e && (!(e->a = next(x, level)) || set_height(x, e, at))) {
+        sweep_filter_free(e);
+        e = NULL;
     }
+    x->depth--;
     return e;
 }
 
@@ -213,7 +246,7 @@ static struct sweep_expr *parse_level(struct lexer *x, int level)
         }
         e->op = (enum ex_op)found;
         e->a = left;
-        if (!(e->b = parse_level(x, level + 1))) {
+        if (!(e->b = parse_level(x, level + 1)) || set_height(x, e, op_at)) {
             sweep_filter_free(e);
             return NULL;
         }
@@ -319,7 +352,7 @@ static int eval(const struct sweep *s, const struct sweep_expr *e, int64_t combo
 
 struct sweep_expr *sweep_filter_parse(const struct sweep *s, const struct ynode *t, struct diag *d)
 {
-    struct lexer x = {s, t, t->text, t->text, d};
+    struct lexer x = {s, t, t->text, t->text, d, 0};
     struct sweep_expr *e = parse_or(&x);
     if (!e)
         return NULL;
