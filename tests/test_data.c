@@ -663,6 +663,37 @@ static void test_npy_read_refuses_other_files(void **state)
     expect_npy_refused(V1, OK_DICT, 25, "1 bytes after the data");
 }
 
+/* Read path through a FIFO (no size to check against): as a file reads, and a header
+ * claiming 4 GB of data over 8 bytes is truncated, not a 4 GB allocation (ASan would
+ * refuse one). */
+static void test_npy_read_from_a_pipe(void **state)
+{
+    char path[PATH_LEN], fifo[PATH_LEN], cmd[3 * PATH_LEN];
+    struct diag d;
+    float *v;
+    int ndim;
+    int64_t shape[NPY_MAX_DIMS];
+    (void)state;
+    in_tmp(fifo, "npy.fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    for (int big = 0; big < 2; big++) {
+        write_npy_raw(path, V1, big ? "{'descr': '<f4', 'fortran_order': False, "
+                                      "'shape': (1000000000,), }" : OK_DICT, big ? 8 : 24);
+        snprintf(cmd, sizeof cmd, "cat '%s' >'%s' &", path, fifo);
+        assert_int_equal(system(cmd), 0);
+        int rc = npy_read_f32(fifo, &v, &ndim, shape, &d);
+        if (big) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(d.msg, "truncated: expected 4000000000 data bytes, got 8"));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(shape[0] * shape[1], 6);
+            free(v);
+        }
+    }
+    unlink(fifo);
+}
+
 static void test_npy_read_accepts_other_key_order(void **state)
 {
     char path[PATH_LEN];
@@ -807,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_npy_round_trip_shapes),
         cmocka_unit_test(test_npy_header_matches_numpy),
         cmocka_unit_test(test_npy_read_refuses_other_files),
+        cmocka_unit_test(test_npy_read_from_a_pipe),
         cmocka_unit_test(test_npy_read_accepts_other_key_order),
         cmocka_unit_test(test_outfile_commit_replaces_atomically),
         cmocka_unit_test(test_outfile_abort_leaves_file_untouched),

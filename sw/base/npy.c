@@ -288,6 +288,42 @@ static int read_header(FILE *f, const char *path, int *ndim, int64_t *shape, siz
     return rc;
 }
 
+/* The n data bytes at f into a new buffer (*out; the caller frees it): allocated whole
+ * when the file's size has been checked against n, else grown as the data arrives (a
+ * pipe's header may claim anything). Returns 0, or -1 with d set. */
+static int read_data(FILE *f, const char *path, size_t n, int checked, void **out,
+                     struct diag *d)
+{
+    size_t cap = 0, got = 0, k = 1;
+    char *buf = NULL;
+    while (got < n && k > 0) {
+        if (got == cap) {
+            size_t nc = checked ? n : cap ? 2 * cap : (size_t)1 << 16;
+            char *nb = realloc(buf, nc < n ? nc : n);
+            if (!nb) {
+                free(buf);
+                return diag_set(d, path, 0, 0, "out of memory after %zu data bytes", got);
+            }
+            buf = nb, cap = nc < n ? nc : n;
+        }
+        k = fread(buf + got, 1, cap - got, f);
+        got += k;
+    }
+    int rc = 0;
+    if (got < n)
+        rc = ferror(f) ? diag_set(d, path, 0, 0, "read error: %s", strerror(errno))
+                       : diag_set(d, path, 0, 0, "truncated: expected %zu data bytes, got %zu",
+                                  n, got);
+    else if (fgetc(f) != EOF)
+        rc = diag_set(d, path, 0, 0, "bytes after the data");
+    if (!rc && !buf && !(buf = malloc(1)))
+        rc = diag_set(d, path, 0, 0, "out of memory");
+    if (rc)
+        free(buf), buf = NULL;
+    *out = buf;
+    return rc;
+}
+
 int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MAX_DIMS],
                  struct diag *d)
 {
@@ -303,7 +339,8 @@ int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MA
         rc = diag_set(d, path, 0, 0, "the shape has too many values for memory");
     size_t bytes = rc ? 0 : count * sizeof(float);
     /* A regular file's size is known: refuse a wrong one before allocating. */
-    if (!rc && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+    int sized = !rc && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (sized) {
         size_t have = st.st_size > (off_t)hend ? (size_t)(st.st_size - (off_t)hend) : 0;
         if (have < bytes)
             rc = diag_set(d, path, 0, 0, "truncated: expected %zu data bytes, got %zu", bytes,
@@ -311,19 +348,10 @@ int npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[NPY_MA
         else if (have > bytes)
             rc = diag_set(d, path, 0, 0, "%zu bytes after the data", have - bytes);
     }
-    float *v = NULL;
-    if (!rc && !(v = malloc(bytes ? bytes : 1)))
-        rc = diag_set(d, path, 0, 0, "out of memory");
-    if (!rc) {
-        size_t got = fread(v, sizeof *v, count, f);
-        if (got < count)
-            rc = ferror(f) ? diag_set(d, path, 0, 0, "read error: %s", strerror(errno))
-                           : diag_set(d, path, 0, 0,
-                                      "truncated: expected %zu data bytes, got %zu", bytes,
-                                      got * sizeof *v);
-        else if (fgetc(f) != EOF)
-            rc = diag_set(d, path, 0, 0, "bytes after the data");
-    }
+    void *raw = NULL;
+    if (!rc)
+        rc = read_data(f, path, bytes, sized, &raw, d);
+    float *v = raw;
     fclose(f);
     if (rc) {
         free(v);
