@@ -22,7 +22,7 @@ struct sweep_expr {
     char *str;
     int axis;
     int line, col;                 /* in the sweep file */
-    int height;                    /* 1 for a leaf: eval and free recurse this deep */
+    int height;                    /* operators on its deepest path (0: a leaf): recursion */
     struct sweep_expr *a, *b;
 };
 
@@ -71,7 +71,7 @@ static struct sweep_expr *expr_new(struct lexer *x, enum ex_kind k, const char *
         return NULL;
     }
     e->kind = k;
-    e->height = 1;
+    e->height = 0;
     e->line = x->node->line;
     e->col = lex_col(x, at);
     return e;
