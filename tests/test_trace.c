@@ -104,7 +104,12 @@ static void hash(uint8_t *b, size_t *len) { (void)len; b[16] ^= 1; }
 static void magic(uint8_t *b, size_t *len) { (void)len; b[0] = 'X'; }
 static void flip_payload(uint8_t *b, size_t *len) { b[*len / 2] ^= 0x10; }
 static void truncate_half(uint8_t *b, size_t *len) { (void)b; *len /= 2; }
-static void more_records(uint8_t *b, size_t *len) { (void)len; put32(b + 28, 100000); }
+static void more_records(uint8_t *b, size_t *len)
+{
+    (void)len;
+    put32(b + 28, (uint32_t)(b[28] | b[29] << 8 | b[30] << 16 | (uint32_t)b[31] << 24) + 1);
+}
+static void records_past_the_file(uint8_t *b, size_t *len) { (void)len; put32(b + 28, 100000); }
 static void fewer_records(uint8_t *b, size_t *len) { (void)len; put32(b + 28, 10); }
 
 static void test_committed_set_loads(void **state)
@@ -136,6 +141,8 @@ static void test_damage_is_refused(void **state)
     refused("crc", flip_payload, 0, "CRC-32 mismatch");
     refused("truncated", truncate_half, 0, "CRC-32 mismatch");
     refused("more-records", more_records, 1, "the file ends inside");
+    refused("records-past-the-file", records_past_the_file, 1,
+            "byte 28: record count 100000, but the file's 35580 bytes hold at most 1777 records");
     refused("fewer-records", fewer_records, 1, "bytes after the last of 10 records");
 }
 
