@@ -217,7 +217,7 @@ bad_sweep "a YAML syntax error" 3:22 "$base
 axes:
   hardware.mac_rows: [1, 2"
 check "a bad sweep file writes nothing" test ! -e "$tmp/bad"
-expect_status "another sweep into a database" 2 "was made by another sweep" sweep "$tmp/t.yaml" --out "$tmp/a"
+expect_status "another sweep into a database" 2 "was made from another sweep file" sweep "$tmp/t.yaml" --out "$tmp/a"
 expect_status "another model into a database" 2 "was made with --model analytic" sweep "$tmp/s.yaml" --out "$tmp/a" --model systemc
 expect_status "--point past the last" 2 "points 0 to 35" sweep "$tmp/s.yaml" --out "$tmp/x" --point 36
 cp "$tmp/a/sweep.db" "$tmp/a.db"

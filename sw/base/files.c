@@ -119,7 +119,7 @@ int file_write_if_changed(const char *path, const char *text, struct diag *d)
     struct outfile o;
     if (outfile_open(&o, path, d))
         return -1;
-    fwrite(text, 1, n, o.f);
+    (void)fwrite(text, 1, n, o.f);   /* a short write sets the error outfile_commit checks */
     return outfile_commit(&o, d);
 }
 

@@ -113,7 +113,7 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
     if (fwrite(header, 1, hlen, o.f) != hlen || write_values(o.f, data, count)) {
         int e = errno;
         outfile_abort(&o);
-        return diag_set(d, path, 0, 0, "write error: %s", strerror(e));
+        return diag_set(d, path, 0, 0, "cannot write: %s", strerror(e));
     }
     return outfile_commit(&o, d);
 }

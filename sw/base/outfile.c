@@ -68,6 +68,20 @@ static void sync_parent(const char *path)
     free(dir);
 }
 
+/* Why a write to the stream failed earlier, when the stream no longer says (a failed
+ * fwrite sets the error flag, and a later fflush of an empty buffer succeeds): one byte
+ * written at the temporary's end, which is discarded anyway, fails the same way (a
+ * file-size limit, a full disk). */
+static int write_errno(FILE *f)
+{
+    struct stat st;
+    char c = 0;
+    int fd = fileno(f);
+    if (fstat(fd, &st) == 0 && pwrite(fd, &c, 1, st.st_size) < 0)
+        return errno;
+    return EIO;
+}
+
 int outfile_commit(struct outfile *o, struct diag *d)
 {
     if (!o->f)
@@ -75,13 +89,13 @@ int outfile_commit(struct outfile *o, struct diag *d)
     const char *what = NULL;
     int e = 0;
     if (fflush(o->f) != 0)
-        what = "write error", e = errno;
+        what = "cannot write", e = errno;
     else if (ferror(o->f))
-        what = "write error", e = EIO;
+        what = "cannot write", e = write_errno(o->f);
     else if (fsync(fileno(o->f)) != 0)
         what = "cannot sync to disk", e = errno;
     if (fclose(o->f) != 0 && !what)
-        what = "write error on close", e = errno;
+        what = "cannot write (on close)", e = errno;
     o->f = NULL;
     if (!what && rename(o->tmp, o->path) != 0)
         what = "cannot rename the temporary file onto it", e = errno;
@@ -113,6 +127,6 @@ int outfile_write(const char *dir, const char *name, const char *text, size_t le
     struct outfile o;
     if (outfile_open(&o, path, d))
         return -1;
-    fwrite(text, 1, len, o.f);
+    (void)fwrite(text, 1, len, o.f);   /* a short write sets the error outfile_commit checks */
     return outfile_commit(&o, d);
 }

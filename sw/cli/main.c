@@ -1,11 +1,14 @@
 /* main.c - the layerpipe command line.
  *
- * Exit status: 0 success; 2 bad input (usage, config, dataset, trace), with
- * "file:line:column: message" on stderr; 1 anything else (I/O, memory).
- * Output goes to stdout only once it is complete.
+ * Exit status: 0 success; 2 bad input (usage, config, dataset, trace, sweep database)
+ * or an output that cannot be written (a full disk, a file-size limit), with
+ * "file:line:column: message" or "file: cannot write: reason" on stderr; 1 anything
+ * else (memory, a bug). Output goes to stdout only once it is complete; output files
+ * appear whole or keep what they held (sw/base/outfile.h).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,8 +84,16 @@ static const char usage[] =
     "  version           print the version\n"
     "  help              print this text\n"
     "\n"
-    "exit status: 0 ok, 2 bad input (file:line:column: message on stderr), 1 other errors\n"
+    "exit status: 0 ok, 2 bad input or an output that cannot be written (file:line:column:\n"
+    "message on stderr), 1 other errors\n"
     "(for replay and verify: 1 when the RTL disagrees)\n";
+
+/* stdout could not take the output: status 2, as for any output file. */
+static int stdout_failed(void)
+{
+    fprintf(stderr, "layerpipe: standard output: cannot write: %s\n", strerror(errno));
+    return EXIT_BAD_INPUT;
+}
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -112,11 +123,7 @@ static int output(int (*fn)(FILE *out, const void *ctx), const void *ctx)
     }
     rc = fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0;
     free(buf);
-    if (rc) {
-        perror("layerpipe: writing output");
-        return 1;
-    }
-    return 0;
+    return rc ? stdout_failed() : 0;
 }
 
 static int load(struct config *c, const char *path)
@@ -334,10 +341,8 @@ static int report_to_stdout(const char *path, report_fn fn, const void *rq)
         fputs("layerpipe: out of memory\n", stderr);
     else if (rc == 2 || (rc && len == 0))
         diag_print(&d, stderr);
-    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
-        perror("layerpipe: writing output");
-        rc = 1;
-    }
+    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+        rc = stdout_failed();
     free(buf);
     cfg_free(&c);
     return rc;
@@ -401,6 +406,8 @@ static int cmd_train(const struct args *a)
     rc = train_run(&c, &rq, stdout, &d);
     if (rc)
         diag_print(&d, stderr);
+    else if (fflush(stdout) || ferror(stdout))   /* train writes its lines as it goes */
+        rc = stdout_failed();
     cfg_free(&c);
     return rc;
 }
@@ -570,10 +577,8 @@ static int cmd_sweep(const struct args *a)
     /* An interrupted run still says what it did and how to go on. */
     if (rc && rc != 130)
         diag_print(&d, stderr);
-    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-        perror("layerpipe: writing output");
-        rc = 1;
-    }
+    else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
+        rc = stdout_failed();
     free(buf);
     return rc;
 }
@@ -614,6 +619,9 @@ int main(int argc, char **argv)
         {"sweep", cmd_sweep, SWEEP_OPTS, 0, 1, "sweep file", 0},
         {"config", cmd_config, 0, 1, 1, "config", 0},
     };
+    /* Past a file-size limit a write fails with EFBIG, which is reported, rather than
+     * killing the process part way through an output; children inherit this. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return bad_usage("no command given");
     const char *cmd = argv[1];

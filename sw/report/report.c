@@ -1319,27 +1319,29 @@ int report_run(const struct config *c, const struct report_request *rq, FILE *ou
     if (!rc)
         rc = run_policies(r, &tools, d);
     struct diag dd;
+    /* From here on a failure is an output that cannot be written (status 2); each file
+     * appears whole or keeps what it held. */
     if (!rc && file_mkdir_p(rq->out_dir, &dd))
-        *d = dd, rc = 1;
+        *d = dd, rc = 2;
     struct buf b;
     if (!rc) {
         write_md(r, buf_open(&b));
-        rc = buf_write(&b, rq->out_dir, "report.md", d) ? 1 : 0;
+        rc = buf_write(&b, rq->out_dir, "report.md", d) ? 2 : 0;
     }
     if (!rc) {
         write_csv(r, buf_open(&b));
-        rc = buf_write(&b, rq->out_dir, "layers.csv", d) ? 1 : 0;
+        rc = buf_write(&b, rq->out_dir, "layers.csv", d) ? 2 : 0;
     }
     if (!rc) {
         write_json(r, buf_open(&b));
-        rc = buf_write(&b, rq->out_dir, "summary.json", d) ? 1 : 0;
+        rc = buf_write(&b, rq->out_dir, "summary.json", d) ? 2 : 0;
     }
     if (!rc) {
         write_commands(r, buf_open(&b));
-        rc = buf_write(&b, rq->out_dir, "commands.sh", d) ? 1 : 0;
+        rc = buf_write(&b, rq->out_dir, "commands.sh", d) ? 2 : 0;
     }
     if (!rc)
-        rc = write_plots(r, rq->out_dir, d) ? 1 : 0;
+        rc = write_plots(r, rq->out_dir, d) ? 2 : 0;
     if (!rc) {
         fprintf(out, "report of %s in %s/: report.md, layers.csv, summary.json, commands.sh, "
                      "plots\n", c->name, rq->out_dir);

@@ -22,7 +22,8 @@ struct report_request {
 };
 
 /* Returns 0; 2 with d set on bad input (a network the RTL cannot build, a training
- * directory of another config); 1 with d set otherwise (a tool missing or failing). */
+ * directory of another config) or a file under out_dir that cannot be written (gnuplot's
+ * included); 1 with d set otherwise (a tool missing or failing). */
 int report_run(const struct config *c, const struct report_request *rq, FILE *out,
                struct diag *d);
 

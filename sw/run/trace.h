@@ -48,7 +48,7 @@ struct trace {
 
 /* Train c (fixed point, dense layers) for n minibatches under its policy and
  * write the set into dir. Returns 0; 2 with d set when the config cannot be
- * traced; 1 with d set on other failures. */
+ * traced or a file cannot be written; 1 with d set on other failures. */
 int trace_generate(const struct config *c, int64_t n, const char *dir, struct diag *d);
 
 /* Read and check the set in dir. Returns 0, or -1 with d set. */

@@ -517,7 +517,7 @@ int train_run(const struct config *c, const struct train_request *rq, FILE *out,
         if (n > 1)
             print_comparison(out, c, runs, n);
         if (rq->out_dir && write_files(rq, c, &p, runs, n, d))
-            rc = 1;
+            rc = 2;   /* an output that cannot be written: d names it */
         else if (rq->out_dir)
             fprintf(out, "wrote %s/\n", rq->out_dir);
     }

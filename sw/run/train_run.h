@@ -45,7 +45,8 @@ int train_minibatches(const struct config *c, int64_t n, struct dataset *train, 
                       struct diag *d);
 
 /* Returns 0; 2 with d set on bad input (dataset missing or malformed, a config
- * this command cannot run); 1 with d set on other failures (memory, writing). */
+ * this command cannot run) or a file under out_dir that cannot be written (each file
+ * appears whole or keeps what it held); 1 with d set on other failures (memory). */
 int train_run(const struct config *c, const struct train_request *rq, FILE *out,
               struct diag *d);
 

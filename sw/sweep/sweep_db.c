@@ -3,16 +3,50 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../base/files.h"
 #include "../base/outfile.h"
 
 #define DB_FORMAT "layerpipe-sweep 1"
 
+static const char FIX[] = "remove it (with its -wal and -shm files) to start the sweep "
+                         "afresh, or give another --out";
+
+/* The database is not one we can trust: say so and leave it as it is (no checkpoint on
+ * close, which would write into it). Returns 2. */
+static int damaged(struct sweep_db *db, struct diag *d, const char *why)
+{
+    if (db->db)
+        sqlite3_db_config(db->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    db->damaged = 1;
+    diag_set(d, db->path, 0, 0, "%s; %s", why, FIX);
+    return db->fail = 2;
+}
+
+/* A failed SQLite call, as the user sees it: a file that cannot be written (a full disk,
+ * a file-size limit) with the system's reason, or a damaged database, are status 2 (the
+ * transaction is rolled back: the database stays as of its last commit); anything else
+ * is 1. The status is kept in db->fail too, for callers that pass on -1. */
 static int db_fail(struct sweep_db *db, struct diag *d, const char *what)
 {
-    return diag_set(d, db->path, 0, 0, "%s: %s", what, db->db ? sqlite3_errmsg(db->db)
-                                                               : "cannot open"), 1;
+    int code = db->db ? sqlite3_errcode(db->db) : SQLITE_CANTOPEN;
+    int e = db->db ? sqlite3_system_errno(db->db) : errno;
+    const char *msg = db->db ? sqlite3_errmsg(db->db) : "cannot open";
+    char why[600];
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+        snprintf(why, sizeof why, "is damaged or not a SQLite database (SQLite: %s)", msg);
+        return damaged(db, d, why);
+    }
+    if (code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ||
+        code == SQLITE_READONLY) {
+        diag_set(d, db->path, 0, 0, "cannot write: %s (SQLite: %s, at %s)",
+                 e ? strerror(e) : msg, msg, what);
+        return db->fail = 2;
+    }
+    diag_set(d, db->path, 0, 0, "%s: %s", what, msg);
+    return db->fail = 1;
 }
 
 static int exec(struct sweep_db *db, const char *sql, struct diag *d)
@@ -50,11 +84,12 @@ static int meta_get(struct sweep_db *db, const char *key, char *buf, size_t size
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, d, "reading meta");
 }
 
+/* Whether the table name (NULL: any table) is there. */
 static int has_table(struct sweep_db *db, const char *name, int *yes, struct diag *d)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                           "AND name = ?", -1, &st, NULL))
+                           "AND (?1 IS NULL OR name = ?1)", -1, &st, NULL))
         return db_fail(db, d, "reading the schema");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -63,10 +98,36 @@ static int has_table(struct sweep_db *db, const char *name, int *yes, struct dia
     return rc == SQLITE_ROW ? 0 : db_fail(db, d, "reading the schema");
 }
 
+/* PRAGMA quick_check: the b-trees, pages and records are whole (not the indexes'
+ * content, which integrity_check would also read). Returns 0, or 2 with d set. */
+static int check(struct sweep_db *db, struct diag *d)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db, "PRAGMA quick_check(1)", -1, &st, NULL))
+        return db_fail(db, d, "checking the database"), 2;
+    int rc = sqlite3_step(st);
+    char why[600] = "";
+    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok")) {
+        snprintf(why, sizeof why, "is damaged (SQLite's quick_check: %s)",
+                 (const char *)sqlite3_column_text(st, 0));
+        for (char *c = why; (c = strchr(c, '\n'));)   /* one line */
+            *c = ' ';
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, d, "checking the database"), 2;
+    return why[0] ? damaged(db, d, why) : 0;
+}
+
 static int connect(struct sweep_db *db, const char *dir, int create, struct diag *d)
 {
     memset(db, 0, sizeof *db);
     snprintf(db->path, sizeof db->path, "%s/sweep.db", dir);
+    struct stat st;
+    char side[1200];
+    db->existed = stat(db->path, &st) == 0 && st.st_size > 0;
+    snprintf(side, sizeof side, "%s-wal", db->path);
+    db->had_wal = stat(side, &st) == 0;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(db->path, &db->db, flags, NULL) != SQLITE_OK) {
         int rc = create ? db_fail(db, d, "cannot open the database")
@@ -76,14 +137,23 @@ static int connect(struct sweep_db *db, const char *dir, int create, struct diag
         return rc;
     }
     sqlite3_busy_timeout(db->db, 10000);
-    /* WAL: a commit is atomic and a reader never sees half of one; NORMAL syncs at
-     * checkpoints, which a killed process cannot tear (only a power cut can lose the
-     * last commits, and even then the file stays whole). */
-    if (exec(db, "PRAGMA journal_mode = WAL", d) || exec(db, "PRAGMA synchronous = NORMAL", d)) {
+    /* An existing database is checked before anything is written to it: a truncated or
+     * damaged file, or another kind of file, is reported and left alone. */
+    if (db->existed && check(db, d)) {
         sweep_db_close(db);
-        return 1;
+        return 2;
     }
     return 0;
+}
+
+/* Once the database is known to be a sweep's (or is new). WAL: a commit is atomic and a
+ * reader never sees half of one; NORMAL syncs at checkpoints, which a killed process
+ * cannot tear (only a power cut can lose the last commits, and even then the file stays
+ * whole). */
+static int wal(struct sweep_db *db, struct diag *d)
+{
+    int rc = exec(db, "PRAGMA journal_mode = WAL", d);
+    return rc ? rc : exec(db, "PRAGMA synchronous = NORMAL", d);
 }
 
 /* The figures this database has columns for; prepare the statement that records one. */
@@ -118,9 +188,12 @@ static int read_meta(struct sweep_db *db, struct diag *d)
         meta_get(db, "model", db->model, sizeof db->model, d) ||
         meta_get(db, "sweep_file", db->sweep_file, sizeof db->sweep_file, d))
         return 1;
-    if (strcmp(fmt, DB_FORMAT))
-        return diag_set(d, db->path, 0, 0, "not a layerpipe sweep database (format \"%s\")",
-                        fmt), 2;
+    if (strcmp(fmt, DB_FORMAT)) {
+        char why[200];
+        snprintf(why, sizeof why, "is not a layerpipe sweep database (format \"%.64s\", not "
+                 "\"%s\")", fmt, DB_FORMAT);
+        return damaged(db, d, why);
+    }
     db->n_points = strtoll(n, NULL, 10);
     db->needs = (!strcmp(train, "yes") ? SWEEP_TRAIN : 0) | (!strcmp(area, "yes") ? SWEEP_AREA : 0);
     return prepare_update(db, d);
@@ -155,7 +228,9 @@ static int create(struct sweep_db *db, const struct sweep *s, const struct sweep
             fprintf(f, ",\n  %s %s", sweep_columns[i].name, sql_type(sweep_columns[i].type));
     fputs("\n);\nCREATE INDEX points_status ON points (status);\n", f);
     fclose(f);
-    int rc = sweep_db_begin(db, d) || exec(db, sql, d);
+    int rc = sweep_db_begin(db, d);
+    if (!rc)
+        rc = exec(db, sql, d);
     free(sql);
     sqlite3_stmt *st = NULL;
     char hash[20], n[32];
@@ -212,24 +287,46 @@ int sweep_db_open(struct sweep_db *db, const char *dir, const struct sweep *s,
         return 1;
     if ((rc = connect(db, dir, 1, d)))
         return rc;
-    /* A database killed while it was being made has no tables: make it again. */
+    /* A database killed while it was being made has no tables: make it again. One with
+     * tables but no meta is someone else's: leave it alone. */
     rc = has_table(db, "meta", &yes, d);
-    if (!rc && !yes)
-        rc = create(db, s, o, d);
+    if (!rc && !yes) {
+        int any;
+        rc = has_table(db, NULL, &any, d);
+        if (!rc && !any)
+            rc = create(db, s, o, d);
+        else if (!rc)
+            rc = damaged(db, d, "is a SQLite database, but not a layerpipe sweep's (no meta "
+                         "table)");
+    }
+    if (!rc)
+        rc = wal(db, d);
     if (!rc)
         rc = read_meta(db, d);
     char hash[20];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)s->hash);
     if (!rc && strcmp(hash, db->hash))
-        rc = (diag_set(d, db->path, 0, 0, "was made by another sweep (%s, now %s: the sweep "
-                      "file or its base config changed); give another --out", db->hash, hash), 2);
+        rc = (diag_set(d, db->path, 0, 0, "was made from another sweep file (%s with its base "
+                      "config, hash %s; this one, %s, hashes to %s); %s", db->sweep_file,
+                      db->hash, s->path, hash, FIX), 2);
     else if (!rc && (strcmp(db->model, sim_model_name(o->model)) || db->needs != sweep_needs(o)))
         rc = (diag_set(d, db->path, 0, 0, "was made with --model %s%s%s; run it the same way "
                       "or give another --out", db->model,
                       db->needs & SWEEP_TRAIN ? " --train" : "",
                       db->needs & SWEEP_AREA ? " --area" : ""), 2);
-    if (rc)
+    if (rc) {
         sweep_db_close(db);
+        if (!db->existed) {   /* made here and not finished: no empty database stays */
+            char side[1200];
+            unlink(db->path);
+            snprintf(side, sizeof side, "%s-wal", db->path);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-shm", db->path);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-journal", db->path);
+            unlink(side);
+        }
+    }
     return rc;
 }
 
@@ -240,9 +337,12 @@ int sweep_db_open_existing(struct sweep_db *db, const char *dir, struct diag *d)
         return rc;
     rc = has_table(db, "meta", &yes, d);
     if (!rc && !yes)
-        rc = (diag_set(d, db->path, 0, 0, "not a layerpipe sweep database"), 2);
+        rc = damaged(db, d, "is a SQLite database, but not a layerpipe sweep's (no meta "
+                     "table)");
     if (!rc)
         rc = read_meta(db, d);
+    if (!rc)
+        rc = wal(db, d);
     if (rc)
         sweep_db_close(db);
     return rc;
@@ -254,6 +354,18 @@ void sweep_db_close(struct sweep_db *db)
     sqlite3_close(db->db);
     db->update = NULL;
     db->db = NULL;
+    /* A database found damaged, or one this process failed to write (a full disk, a
+     * file-size limit), can be left with an empty -wal and -shm that this open made:
+     * they hold nothing (no other process had the database open in WAL mode then). */
+    char wal_path[1200], shm_path[1200];
+    struct stat st;
+    snprintf(wal_path, sizeof wal_path, "%s-wal", db->path);
+    snprintf(shm_path, sizeof shm_path, "%s-shm", db->path);
+    if ((db->damaged || db->fail) && !db->had_wal && stat(wal_path, &st) == 0 &&
+        st.st_size == 0) {
+        unlink(wal_path);
+        unlink(shm_path);
+    }
 }
 
 int sweep_db_pending(struct sweep_db *db, int64_t **ids, int64_t *n, struct diag *d)

@@ -231,7 +231,7 @@ static int write_outputs(const char *dir, struct sweep_db *db, const struct obje
         rc = (diag_set(d, dir, 0, 0, "out of memory"), 1);
     if (!rc && (file_mkdir_p(plots, d) || outfile_write(dir, "pareto.csv", csv, csv_len, d) ||
                 outfile_write(plots, "pareto.dat", dat, dat_len, d)))
-        rc = 1;
+        rc = 2;   /* cannot be written: each file is whole or as it was */
     free(csv);
     free(dat);
     char body[2048];
@@ -247,7 +247,7 @@ static int write_outputs(const char *dir, struct sweep_db *db, const struct obje
              sweep_columns[o[1].col].name,
              o[1].goal < 0 ? "smaller is better" : "larger is better");
     if (!rc && plot_run(plots, "pareto", "layerpipe sweep --pareto", "", body, d))
-        rc = 1;
+        rc = 2;
     if (rc)
         return rc;
     fprintf(out, "pareto front of %s: %lld of %lld points over", dir, (long long)m,

@@ -329,7 +329,7 @@ static int cmd_run(const struct sweep_request *rq, struct sweep *s, struct sweep
     int64_t retried = rq->retry_failed ? sweep_db_retry_failed(db, d) : 0;
     if (retried < 0 || sweep_db_counts(db, &r.ok, &r.failed, d) ||
         sweep_db_pending(db, &r.todo, &r.n_todo, d))
-        return 1;
+        return db->fail ? db->fail : 1;
     int64_t before = r.ok + r.failed;
     r.back = malloc(sizeof *r.back * (size_t)(MAX_JOBS * IN_FLIGHT + 1));
     if (!r.back) {
@@ -352,8 +352,8 @@ static int cmd_run(const struct sweep_request *rq, struct sweep *s, struct sweep
     double secs = progress_now() - r.start;
     free(r.todo);
     free(r.back);
-    if (rc)
-        return 1;
+    if (rc)   /* a database that cannot be written is 2 (db->fail); workers' trouble 1 */
+        return db->fail ? db->fail : 1;
     fprintf(out, "sweep %s: %lld points, %lld ok, %lld failed", rq->dir, (long long)r.total,
             (long long)r.ok, (long long)r.failed);
     if (before)
@@ -407,7 +407,7 @@ static int cmd_emit(const struct sweep_request *rq, struct sweep *s, struct swee
         return diag_set(d, "layerpipe sweep", 0, 0, "cannot find this program's path"), 1;
     exe[len] = '\0';
     if (sweep_db_pending(db, &ids, &n, d))
-        return 1;
+        return db->fail ? db->fail : 1;
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -439,14 +439,14 @@ static int cmd_emit(const struct sweep_request *rq, struct sweep *s, struct swee
     }
     free(ids);
     int rc = fclose(f) ? diag_set(d, "layerpipe sweep", 0, 0, "out of memory")
-                       : outfile_write(dir, name, text, size, d);
+                       : outfile_write(dir, name, text, size, d) ? -2 : 0;
     free(text);
     if (rc)
-        return 1;
+        return rc == -2 ? 2 : 1;   /* -2: the job list cannot be written */
     char logs[PATH_MAX + 16];
     snprintf(logs, sizeof logs, "%s/logs", dir);
     if (slurm && file_mkdir_p(logs, d))
-        return 1;
+        return 2;
     fprintf(out, "wrote %s/%s: %lld pending points of %lld\n", dir, name, (long long)n,
             (long long)s->n_points);
     if (slurm)
@@ -470,12 +470,15 @@ static int cmd_point(const struct sweep_request *rq, struct sweep *s, const char
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    if (!m || sweep_eval(s, rq->point, &rq->o, m) || fclose(m) || file_mkdir_p(res, d) ||
-        outfile_write(res, name, text, len, d)) {
+    if (!m || sweep_eval(s, rq->point, &rq->o, m) || fclose(m)) {
         free(text);
         if (!m)
             diag_set(d, "layerpipe sweep", 0, 0, "out of memory");
         return 1;
+    }
+    if (file_mkdir_p(res, d) || outfile_write(res, name, text, len, d)) {
+        free(text);
+        return 2;   /* the result file cannot be written: d says why */
     }
     free(text);
     fprintf(out, "wrote %s/%s\n", res, name);
@@ -503,7 +506,7 @@ static int cmd_merge(const char *dir, struct sweep_db *db, FILE *out, struct dia
     int n = scandir(res, &names, result_file, by_number);
     if (n < 0)
         return diag_set(d, res, 0, 0, "no results to merge: %s", strerror(errno)), 2;
-    int rc = sweep_db_begin(db, d) ? 1 : 0;
+    int rc = sweep_db_begin(db, d);
     int64_t added = 0, failed = 0, present = 0;
     for (int i = 0; i < n; i++) {
         char path[1400], *text;
@@ -516,22 +519,22 @@ static int cmd_merge(const char *dir, struct sweep_db *db, FILE *out, struct dia
             else {
                 int s = sweep_db_store(db, path, text, len, &f, d);
                 free(text);
-                rc = s == 2 ? 2 : s < 0 ? 1 : 0;
+                rc = s == 2 ? 2 : s < 0 ? (db->fail ? db->fail : 1) : 0;
                 added += s == 0, failed += s == 0 && f, present += s == 1;
             }
         }
         free(names[i]);
     }
     free(names);
-    if (!rc && sweep_db_commit(db, d))
-        rc = 1;
+    if (!rc)
+        rc = sweep_db_commit(db, d);
     if (rc) {
         sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
     }
     int64_t ok, bad;
     if (sweep_db_counts(db, &ok, &bad, d))
-        return 1;
+        return db->fail ? db->fail : 1;
     fprintf(out, "merged %s: %lld new results (%lld failed points), %lld already recorded; "
             "%lld of %lld points done (%lld ok, %lld failed)\n", res, (long long)added,
             (long long)failed, (long long)present, (long long)(ok + bad), (long long)db->n_points,

@@ -32,8 +32,10 @@ struct sweep_request {
 };
 
 /* Returns 0; 2 with d set on bad input (sweep file, result file, objectives, a database
- * of another sweep); 1 with d set on other failures; 130 when interrupted (what was
- * done is in the database). A summary goes to out. */
+ * of another sweep, damaged or not a sweep's) or an output that cannot be written (the
+ * database, a result file, a job list, the Pareto files); 1 with d set on other
+ * failures; 130 when interrupted (what was done is in the database). A summary goes to
+ * out. */
 int sweep_main(const struct sweep_request *rq, FILE *out, struct diag *d);
 
 /* The Pareto front of DIR's database (sweep_pareto.c). */
