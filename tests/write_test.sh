@@ -49,6 +49,11 @@ cp -a "$tmp/t" "$tmp/t.before"
 limited 0 /dev/null train "$tiny" --epochs 2 --out "$tmp/t"
 expect_refused "train --out past a file-size limit" "$tmp/t/metrics.csv: cannot write: File too large"
 same "train --out" "$tmp/t"
+# 512 bytes: the new metrics.csv (419) is written, summary.json (551) is not; the
+# directory's files are replaced together or not at all, so metrics.csv is put back
+limited 1 /dev/null train "$tiny" --epochs 2 --out "$tmp/t"
+expect_refused "train --out: a later file past the limit" "$tmp/t/summary.json: cannot write: File too large"
+same "train --out, a file written before the failure" "$tmp/t"
 
 # ---- tracegen: vectors.bin (35 KB) fails part way
 "$LP" tracegen tests/configs/trace-m2-stash.yaml --steps 2 --out "$tmp/tr" >/dev/null

@@ -97,17 +97,109 @@ int outfile_commit(struct outfile *o, struct diag *d)
     if (fclose(o->f) != 0 && !what)
         what = "cannot write (on close)", e = errno;
     o->f = NULL;
-    if (!what && rename(o->tmp, o->path) != 0)
-        what = "cannot rename the temporary file onto it", e = errno;
     if (what) {
         unlink(o->tmp);
         diag_set(d, o->path, 0, 0, "%s: %s", what, strerror(e));
         release(o);
         return -1;
     }
-    sync_parent(o->path);
+    int rc = outfile_place(o->tmp, o->path, d);
     release(o);
+    return rc;
+}
+
+/* The open stage: its directory, and per file placed under it, in order, its path and
+ * where the file it replaced is kept (NULL: there was none). */
+static struct {
+    char *dir;
+    int n, cap;
+    char **path, **kept;
+} stage;
+
+int outfile_stage_begin(const char *dir, struct diag *d)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    stage.dir = strndup(dir, n);
+    return stage.dir ? 0 : diag_set(d, dir, 0, 0, "out of memory");
+}
+
+static int in_stage(const char *path)
+{
+    size_t n = stage.dir ? strlen(stage.dir) : 0;
+    return n && !strncmp(path, stage.dir, n) && path[n] == '/';
+}
+
+/* Grow the stage's lists by one; 0, or -1 when out of memory. */
+static int stage_grow(void)
+{
+    if (stage.n < stage.cap)
+        return 0;
+    int cap = stage.cap ? 2 * stage.cap : 16;
+    char **p = realloc(stage.path, (size_t)cap * sizeof *p);
+    if (p)
+        stage.path = p;
+    char **k = p ? realloc(stage.kept, (size_t)cap * sizeof *k) : NULL;
+    if (!k)
+        return -1;
+    stage.kept = k, stage.cap = cap;
     return 0;
+}
+
+int outfile_place(const char *tmp, const char *path, struct diag *d)
+{
+    const char *what = NULL;
+    int e = 0;
+    char *kept = NULL, *dup = NULL;
+    if (in_stage(path)) {
+        /* kept beside tmp, whose name is unique: tmp + ".old" */
+        if (stage_grow() || !(dup = strdup(path)) || !(kept = malloc(strlen(tmp) + 5))) {
+            what = "out of memory", e = ENOMEM;
+        } else {
+            sprintf(kept, "%s.old", tmp);
+            if (link(path, kept) != 0) {   /* ENOENT: a new file, nothing to keep */
+                if (errno != ENOENT)
+                    what = "cannot keep the file it replaces aside", e = errno;
+                free(kept);
+                kept = NULL;
+            }
+        }
+    }
+    if (!what && rename(tmp, path) != 0)
+        what = "cannot rename the temporary file onto it", e = errno;
+    if (what) {
+        unlink(tmp);
+        if (kept)
+            unlink(kept);
+        free(kept);
+        free(dup);
+        return diag_set(d, path, 0, 0, "%s: %s", what, strerror(e));
+    }
+    if (dup)
+        stage.path[stage.n] = dup, stage.kept[stage.n++] = kept;
+    sync_parent(path);
+    return 0;
+}
+
+int outfile_stage_end(int keep, struct diag *d)
+{
+    int rc = 0;
+    for (int i = stage.n - 1; i >= 0; i--) {
+        const char *k = stage.kept[i];
+        if (keep ? k && unlink(k) != 0
+                 : k ? rename(k, stage.path[i]) != 0 : unlink(stage.path[i]) != 0)
+            rc = rc ? rc : diag_set(d, stage.path[i], 0, 0, "cannot %s: %s",
+                                    keep ? "remove the old file kept aside"
+                                         : "put the old file back", strerror(errno));
+        free(stage.kept[i]);
+        free(stage.path[i]);
+    }
+    free(stage.path);
+    free(stage.kept);
+    free(stage.dir);
+    memset(&stage, 0, sizeof stage);
+    return rc;
 }
 
 void outfile_abort(struct outfile *o)

@@ -41,6 +41,22 @@ int outfile_commit(struct outfile *o, struct diag *d);
 /* Close and remove the temporary. */
 void outfile_abort(struct outfile *o);
 
+/* A command that writes a directory of files (a report, train --out, a vector set)
+ * opens a stage on it: from outfile_stage_begin(dir) to outfile_stage_end, each file
+ * placed under dir (by outfile_commit or outfile_place) replaces its path at once, so
+ * later steps can read it (gnuplot reads the report's data), while the file it replaced
+ * is kept aside under a hard link. outfile_stage_end(1, d) drops what was kept;
+ * outfile_stage_end(0, d), after a failure (a full disk, a file-size limit), puts every
+ * replaced file back and removes the new ones: the directory holds what it held.
+ * Renames and links need no space. One stage at a time, from one thread. Both return
+ * 0, or -1 with d set. */
+int outfile_stage_begin(const char *dir, struct diag *d);
+int outfile_stage_end(int keep, struct diag *d);
+
+/* Move the complete file tmp onto path (kept aside first inside a stage). On failure
+ * tmp is removed. Returns 0, or -1 with d set. */
+int outfile_place(const char *tmp, const char *path, struct diag *d);
+
 /* dir/name, whole, from len bytes of text. Returns 0, or -1 with d set. */
 int outfile_write(const char *dir, const char *name, const char *text, size_t len,
                   struct diag *d);

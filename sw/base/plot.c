@@ -80,10 +80,8 @@ int plot_run(const char *dir, const char *name, const char *who, const char *hea
         if (!complete(tmp[i], i))
             rc = diag_set(d, to[i], 0, 0, "cannot write: %s (gnuplot left it incomplete)",
                           strerror(append_errno(tmp[i])));
-    for (int i = 0; i < 2 && !rc; i++)
-        if (rename(tmp[i], to[i]))
-            rc = diag_set(d, to[i], 0, 0, "cannot write the plot: %s", strerror(errno));
-    for (int i = 0; i < 2 && rc; i++)
-        unlink(tmp[i]);
+    for (int i = 0; i < 2; i++)
+        if (rc || (rc = outfile_place(tmp[i], to[i], d)))
+            unlink(tmp[i]);
     return rc;
 }

@@ -18,6 +18,7 @@
 
 #include "../../model/plan.h"
 #include "../../sim/replay.h"
+#include "../base/outfile.h"
 #include "../config/config.h"
 #include "../report/report.h"
 #include "../report/report_plan.h"
@@ -605,6 +606,24 @@ static const unsigned SWEEP_OPTS = BIT(O_OUT) | BIT(O_JOBS) | BIT(O_MODEL) | BIT
                                    BIT(O_POINT) | BIT(O_MERGE) | BIT(O_PARETO) |
                                    BIT(O_OBJECTIVES);
 
+/* Run a command; one that writes a directory (--out DIR, but a sweep's, which keeps its
+ * results as it goes) replaces its files together or not at all (outfile.h: stages). */
+static int run_staged(const struct command *cmd, const struct args *a)
+{
+    struct diag d;
+    int staged = a->out && cmd->run != cmd_sweep;
+    if (staged && outfile_stage_begin(a->out, &d)) {
+        diag_print(&d, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    int rc = cmd->run(a);
+    if (staged && outfile_stage_end(rc == 0, &d) && rc == 0) {
+        diag_print(&d, stderr);
+        rc = EXIT_BAD_INPUT;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const struct command commands[] = {
@@ -629,7 +648,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, commands[i].name)) {
             struct args a;
             int rc = parse_args(&commands[i], argc - 1, argv + 1, &a);
-            return rc ? rc : commands[i].run(&a);
+            return rc ? rc : run_staged(&commands[i], &a);
         }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
