@@ -67,22 +67,31 @@ run_rss trace "$tmp/big"
 expect_err "trace: a vectors.bin over 1 GiB" 2 "1073741825 bytes: larger than 1073741824 bytes"
 expect_small "trace: a 1 GiB sparse file"
 
-# ---- IDX: a 33-byte gzip file whose header claims 10 million 28 x 28 images
-mkdir -p "$tmp/fm"
-python3 - "$tmp/fm" <<'EOF'
+# ---- IDX: a 33-byte gzip file whose header claims 10 million 28 x 28 images (the
+# count's limit: refused only as truncated), then one whose header claims one more
+idx_headers() { # idx_headers COUNT: the four Fashion-MNIST files in $tmp/fm, headers only
+    mkdir -p "$tmp/fm"
+    python3 - "$tmp/fm" "$1" <<'EOF'
 import gzip, struct, sys
+n = int(sys.argv[2])
 for pre in ('train', 't10k'):
-    for name, head in (('images-idx3', struct.pack('>IIII', 0x803, 10000000, 28, 28)),
-                       ('labels-idx1', struct.pack('>II', 0x801, 10000000))):
+    for name, head in (('images-idx3', struct.pack('>IIII', 0x803, n, 28, 28)),
+                       ('labels-idx1', struct.pack('>II', 0x801, n))):
         open('%s/%s-%s-ubyte.gz' % (sys.argv[1], pre, name), 'wb').write(
             gzip.compress(head, mtime=0))
 EOF
+}
 sed "s|data_dir: /usr/share/datasets/fashion-mnist|data_dir: $tmp/fm|" \
     tests/configs/fmnist-small.yaml >"$tmp/fm.yaml"
+idx_headers 10000000
 run_rss train "$tmp/fm.yaml" --out "$tmp/fm-out"
 expect_err "idx: 10 million images (the count's limit) claimed by a header alone" 2 \
     "train-images-idx3-ubyte.gz: truncated: header field 'count' (byte 4) claims 10000000 images of 28 x 28 = 7840000000 bytes; the file holds 0"
 expect_small "idx: 10 million images"
+idx_headers 10000001
+run train "$tmp/fm.yaml" --out "$tmp/fm-out"
+expect_err "idx: 10000001 images are refused from the header" 2 \
+    "train-images-idx3-ubyte.gz: header field 'count' (byte 4) is 10000001, not in 1..10000000"
 
 # ---- sweeps: two axes of 1200 values, the last value of the first out of range
 sweep_head() { printf 'base: %s/configs/fmnist-mlp4.yaml\n' "$src"; }
@@ -146,6 +155,41 @@ done
 } >"$tmp/s.yaml"
 emit
 expect_err "sweep: 33 axes are refused" 2 "s.yaml:3:3: axes: 33 axes; at most 32"
+# SWEEP_MAX_AXES: 32 axes of config paths, each the base's value; the last adds a second
+{
+    sweep_head
+    echo "axes:"
+    echo "  name: [fmnist-mlp4]"
+    echo "  network.input: [[784]]"
+    for layer in 0,fc1,256 1,fc2,128 2,fc3,64; do
+        IFS=, read -r i n o <<EOF
+$layer
+EOF
+        printf "  network.layers.$i.%s: [%s]\n" name "$n" type dense out "$o" act relu
+    done
+    printf '  network.layers.3.%s: [%s]\n' name fc4 type dense out 10
+    printf '  %s: [%s]\n' network.loss softmax_cross_entropy pipeline.stages per_layer \
+        pipeline.policy ema pipeline.ema_beta auto numerics.format float32 \
+        training.dataset fashion-mnist training.batch 32 training.epochs 5 training.lr 0.05 \
+        training.momentum 0.5 training.lr_schedule step training.lr_decay 0.6 \
+        training.normalize true training.seed 1 hardware.mac_rows '16, 8'
+} >"$tmp/s.yaml"
+check "sweep: the file has 32 axes" test "$(grep -c '^  [a-z]' "$tmp/s.yaml")" -eq 32
+emit
+check "sweep: 32 axes are accepted" test "$status" -eq 0
+# sweep --jobs 1..256, on these two points (a run starts no more workers than points)
+run sweep "$tmp/s.yaml" --out "$tmp/j" --jobs 256
+check "sweep: --jobs 256 is accepted" test "$status" -eq 0
+for j in 257 0; do
+    run sweep "$tmp/s.yaml" --out "$tmp/j$j" --jobs $j
+    expect_err "sweep: --jobs $j is refused" 2 "--jobs needs a count from 1 to 256, not \"$j\""
+done
+# sweep --pareto --objectives: at most 8, over the two points just run
+objs=min:stages,min:params,mac_units,total_cycles,cycles_per_step,speedup,memory_bytes
+run sweep --pareto "$tmp/j" --objectives $objs,min:weights_words
+check "sweep: --pareto with 8 objectives is accepted" test "$status" -eq 0
+run sweep --pareto "$tmp/j" --objectives $objs,min:weights_words,min:history_words
+expect_err "sweep: --pareto with 9 objectives is refused" 2 "--objectives: at most 8 objectives"
 # SWEEP_FILTER_MAX_DEPTH: 64 levels of parentheses, not, and operators, then 65
 filter() { # filter TEXT: a sweep of two points with this filter
     { sweep_head; echo "axes: {hardware.mac_rows: [4, 8]}"; echo "filters: \"$1\""; } >"$tmp/s.yaml"
@@ -168,6 +212,10 @@ expect_err "filter: 65 nested nots are refused at the 65th" 2 \
 filter "hardware.mac_rows$(rep ' + 1' 63) > 0"
 emit
 check "filter: 64 operators deep is accepted" test "$status" -eq 0
+filter "hardware.mac_rows$(rep ' + 1' 64) > 0"
+emit
+expect_err "filter: 65 operators deep are refused at the 65th" 2 \
+    "s.yaml:3:285: filter: more than 64 operators deep"
 filter "hardware.mac_rows$(rep ' + 1' 100000) > 0"
 emit
 expect_err "filter: a chain of 100000 operators is refused at the 65th" 2 \

@@ -83,6 +83,43 @@ static void test_file_read_limits(void **state)
     assert_non_null(strstr(d.msg, "cannot open"));
 }
 
+/* Every file_read limit (YAML's 16 MiB, vectors.bin's 1 GiB) is this check at a smaller
+ * max, past the first 64 KiB buffer: a file of exactly max bytes is read, whole, and one
+ * byte over it is refused - a regular file from its size, a pipe (no size to see) as the
+ * bytes arrive. */
+static void test_file_read_at_the_limit(void **state)
+{
+    (void)state;
+    size_t n = 200000;
+    char path[512], fifo[512], cmd[1100], *big = malloc(n), *text;
+    size_t len;
+    struct diag d;
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 26);
+    put(in_tmp(path, sizeof path, "limit"), big, n);
+    assert_int_equal(mkfifo(in_tmp(fifo, sizeof fifo, "limit.fifo"), 0600), 0);
+    snprintf(cmd, sizeof cmd, "cat '%s' >'%s' 2>/dev/null &", path, fifo);
+    for (int pipe = 0; pipe < 2; pipe++) {
+        const char *from = pipe ? fifo : path;
+        if (pipe)
+            assert_int_equal(system(cmd), 0);
+        assert_int_equal(file_read(from, n, &text, &len, &d), 0);
+        assert_int_equal(len, n);
+        assert_memory_equal(text, big, n);
+        free(text);
+        if (pipe)
+            assert_int_equal(system(cmd), 0);
+        assert_int_equal(file_read(from, n - 1, &text, &len, &d), -1);
+        assert_null(text);
+        assert_string_equal(d.file, from);
+        assert_non_null(strstr(d.msg, pipe ? "larger than 199999 bytes"
+                                            : "200000 bytes: larger than 199999 bytes"));
+    }
+    unlink(fifo);
+    free(big);
+}
+
 /* A file larger than the first buffer grows it, byte for byte. */
 static void test_file_read_grows(void **state)
 {
@@ -238,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_matches_fnv1a),
         cmocka_unit_test(test_file_read_limits),
+        cmocka_unit_test(test_file_read_at_the_limit),
         cmocka_unit_test(test_file_read_grows),
         cmocka_unit_test(test_file_write_if_changed),
         cmocka_unit_test(test_file_lock_dir),

@@ -288,6 +288,40 @@ static void test_idx_rows_and_cols_out_of_range(void **state)
     expect_refused(img, lab, img, "header field 'cols' (byte 12) is 4097, not in 1..4096");
 }
 
+/* IDX_MAX_SIDE itself: one image of 4096 x 1, and one of 1 x 4096, load. */
+static void test_idx_rows_and_cols_at_the_limit(void **state)
+{
+    char img[PATH_LEN], lab[PATH_LEN];
+    struct dataset ds;
+    struct diag d;
+    (void)state;
+    make_pair(img, lab, "side");
+    make_labels(lab, IDX_MAGIC_LABELS, 1, 0);
+    for (int tall = 0; tall < 2; tall++) {
+        make_images(img, IDX_MAGIC_IMAGES, 1, tall ? IDX_MAX_SIDE : 1, tall ? 1 : IDX_MAX_SIDE,
+                    0);
+        if (idx_load(img, lab, &ds, &d))
+            fail_msg("%s: %s", d.file, d.msg);
+        assert_int_equal(ds.n, 1);
+        assert_int_equal(ds.dim, 4096);
+        assert_true(ds.x[4095] == (float)pixel(4095) / 255.0f);
+        data_free(&ds);
+    }
+}
+
+/* IDX_MAX_COUNT itself passes the headers' checks: headers alone claiming 10000000 images
+ * of 1 x 1 and as many labels are refused only as truncated. */
+static void test_idx_count_at_the_limit(void **state)
+{
+    char img[PATH_LEN], lab[PATH_LEN];
+    (void)state;
+    make_pair(img, lab, "count-limit");
+    make_images(img, IDX_MAGIC_IMAGES, IDX_MAX_COUNT, 1, 1, -IDX_MAX_COUNT);   /* headers only */
+    make_labels(lab, IDX_MAGIC_LABELS, IDX_MAX_COUNT, -IDX_MAX_COUNT);
+    expect_refused(img, lab, img, "truncated: header field 'count' (byte 4) claims 10000000 "
+                   "images of 1 x 1 = 10000000 bytes; the file holds 0");
+}
+
 static void test_idx_count_mismatch(void **state)
 {
     char img[PATH_LEN], lab[PATH_LEN];
@@ -554,11 +588,13 @@ static void npy_round_trip(const char *name, int ndim, const int64_t *shape)
 static void test_npy_round_trip_shapes(void **state)
 {
     static const int64_t s1[] = {10}, s2[] = {7, 3}, s4[] = {2, 3, 4, 5}, s0[] = {0};
+    static const int64_t s8[NPY_MAX_DIMS] = {2, 1, 3, 1, 2, 1, 2, 1};
     static const int64_t empty[] = {3, 0};
     (void)state;
     npy_round_trip("a1.npy", 1, s1);
     npy_round_trip("a2.npy", 2, s2);
     npy_round_trip("a4.npy", 4, s4);
+    npy_round_trip("a8.npy", NPY_MAX_DIMS, s8);   /* the most dimensions read */
     npy_round_trip("a0.npy", 0, s0);
     npy_round_trip("empty.npy", 2, empty);
 }
@@ -821,6 +857,8 @@ int main(void)
         cmocka_unit_test(test_idx_count_zero),
         cmocka_unit_test(test_idx_count_too_large),
         cmocka_unit_test(test_idx_rows_and_cols_out_of_range),
+        cmocka_unit_test(test_idx_rows_and_cols_at_the_limit),
+        cmocka_unit_test(test_idx_count_at_the_limit),
         cmocka_unit_test(test_idx_count_mismatch),
         cmocka_unit_test(test_idx_truncated_header),
         cmocka_unit_test(test_idx_truncated_images),
