@@ -153,8 +153,8 @@ $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lz -lm
 
 # A harness and the replay driver, without libFuzzer: what the tests run.
-$(FUZZ_REPLAY): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o \
-		$(BUILD)/libsw.a $(BUILD)/libmodel.a
+$(FUZZ_REPLAY): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
+		$(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lz -lm
 
@@ -228,7 +228,7 @@ lint: $(LINT_PARAMS)
 	@echo "== C: every file with -Werror"
 	@for f in $(MODEL_SRC) $(SW_SRC) sw/cli/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
 	    $(FULL_TEST_SRC) $(BENCH_SRC) \
-	    tests/fstinfo.c tests/lint_params.c; do \
+	    tests/fstinfo.c tests/lint_params.c $(wildcard tests/fuzz/*.c); do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(PKG_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall at every configuration's parameters (tests/lint_test.sh),"
 	@echo "   then Yosys synthesis of each module"
@@ -257,8 +257,8 @@ FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_CC      ?= clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
-FUZZ_LIB_SRC := $(MODEL_SRC) $(wildcard sw/base/*.c sw/config/*.c) sw/run/trace.c sw/run/train_run.c \
-                sw/report/metrics.c sw/sweep/sweep.c sw/sweep/sweep_filter.c
+FUZZ_LIB_SRC := $(MODEL_SRC) $(wildcard sw/base/*.c sw/config/*.c) sw/run/trace.c \
+                sw/run/train_run.c sw/report/metrics.c sw/sweep/sweep.c sw/sweep/sweep_filter.c
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
 
 fuzz: $(FUZZ_BINS)

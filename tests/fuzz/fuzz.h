@@ -10,9 +10,9 @@
  * both in one input, split at FUZZ_SEP.
  *
  * With LPFUZZ_VERBOSE set, a harness prints why its reader refused an input (to see
- * which seeds get past the checks). With LPFUZZ_INJECT set in the environment, each harness breaks what its reader
- * returned before checking it (fuzz_inject), so the replay test can show that the
- * checks fail when a reader is wrong.
+ * which seeds get past the checks). With LPFUZZ_INJECT set, each harness breaks what
+ * its reader returned before checking it (fuzz_inject), so the replay test can show
+ * that the checks fail when a reader is wrong.
  */
 #ifndef LP_FUZZ_H
 #define LP_FUZZ_H

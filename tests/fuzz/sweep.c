@@ -68,8 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fuzz_inject())
         s.combo[0] = total;
     FUZZ_CHECK(s.n_points >= 1 && s.n_points <= total);
-    for (int64_t p = 0; p < s.n_points; p++)
-        FUZZ_CHECK(s.combo[p] >= 0 && s.combo[p] < total && (p == 0 || s.combo[p] > s.combo[p - 1]));
+    for (int64_t q = 0; q < s.n_points; q++)
+        FUZZ_CHECK(s.combo[q] >= 0 && s.combo[q] < total &&
+                   (q == 0 || s.combo[q] > s.combo[q - 1]));
     int64_t p = 0;
     for (int64_t k = 0; k < total && k < FIRST; k++) {
         int point = p < s.n_points && s.combo[p] == k;
