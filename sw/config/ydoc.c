@@ -362,7 +362,7 @@ static int flow_plain(const char *s)
 }
 
 /* Write the UTF-8 text s inside double quotes: escaped where libyaml would not read the
- * character back raw (controls, the line breaks U+0085, U+2028 and U+2029, which it
+ * character back raw (controls but tab, the line breaks U+0085, U+2028 and U+2029, which it
  * folds, the BOM, U+FFFE/FFFF, and, as libyaml 0.2 reads them, characters above
  * U+FFFF), so that it reads back as the same text. */
 static void flow_quoted(const char *s, FILE *out)
@@ -384,7 +384,7 @@ static void flow_quoted(const char *s, FILE *out)
             fprintf(out, "\\%c", (int)cp);
         else if (cp == '\n')
             fputs("\\n", out);
-        else if ((cp >= 0x20 && cp <= 0x7e) ||
+        else if (cp == '\t' || (cp >= 0x20 && cp <= 0x7e) ||
                  (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
                  (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff))
             fwrite(p, 1, (size_t)n, out);
@@ -414,8 +414,23 @@ void ynode_write_flow(const struct ynode *n, FILE *out)
         if (i)
             fputs(", ", out);
         if (n->kind == YNODE_MAP) {
-            ynode_write_flow(n->keys[i], out);
-            fputs(": ", out);
+            /* libyaml reads an implicit key of at most 1024 characters: a longer one
+             * is written as an explicit key (? key: value) */
+            char *key = NULL;
+            size_t len = 0;
+            FILE *k = open_memstream(&key, &len);
+            if (k) {
+                ynode_write_flow(n->keys[i], k);
+                if (fclose(k))
+                    len = 0;
+            }
+            if (key && len)
+                fprintf(out, "%s%s: ", len > 1000 ? "? " : "", key);
+            else {   /* out of memory: as it is */
+                ynode_write_flow(n->keys[i], out);
+                fputs(": ", out);
+            }
+            free(key);
         }
         ynode_write_flow(n->items[i], out);
     }
