@@ -57,12 +57,17 @@ FULL_TESTS := $(FULL_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TESTS     := $(C_TESTS) $(RTL_TESTS) $(FULL_TESTS)
 LP        := $(BUILD)/layerpipe
 # GTKWave's FST reader, as Verilator ships it: the tests open verify's FST files with it.
+# One libFuzzer harness per reader of untrusted input (tests/fuzz/README.md): replayed over
+# its corpus and past findings by the tests (with the normal compiler and replay.c), fuzzed
+# by `make fuzz` (clang, libFuzzer, ASan, UBSan; its own objects in $(FUZZ_BUILD)).
+FUZZ_TARGETS := $(basename $(notdir $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))))
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/%)
 FSTINFO   := $(BUILD)/tests/fstinfo
 # The parameters the tool builds the pipeline RTL with, for tests/lint_test.sh.
 LINT_PARAMS := $(BUILD)/tests/lint_params
 FST_LIB   := $(addprefix $(VLT_INC)/gtkwave/,fstapi.c lz4.c fastlz.c)
 
-.PHONY: all build run report test check check-san deps lint bench clean help
+.PHONY: all build run report test check check-san deps lint bench fuzz clean help
 # Keep intermediate objects: no "rm ..." after the tests' closing line.
 .SECONDARY:
 all: build
@@ -80,6 +85,8 @@ help:
 	@echo "             parameters (also part of make test); Yosys synthesis of each module"
 	@echo "make bench   measure the planner, training, RTL and sweep speed (PyTorch training"
 	@echo "             too when python3-torch is installed); printed and written to $(BUILD)/bench.txt"
+	@echo "make fuzz    build the fuzz harnesses with clang and libFuzzer (ASan, UBSan) and run"
+	@echo "             each for FUZZ_SECONDS=$(FUZZ_SECONDS); findings in $(FUZZ_BUILD)/findings/"
 	@echo "make deps    install missing Debian packages (apt-get, as root or through sudo)"
 	@echo "make clean   remove $(BUILD)/ but the cell library (build/tech)"
 	@echo "variables: CONFIG=$(CONFIG) BUILD=$(BUILD)"
@@ -106,12 +113,12 @@ report: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS)
+check: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS) $(FUZZ_REPLAY)
 	@sh tests/run.sh $(BUILD)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN=1 check-san
 
 # The same tests once more, built with the sanitizers.
-check-san: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS)
+check-san: $(LP) $(TESTS) $(FSTINFO) $(LINT_PARAMS) $(FUZZ_REPLAY)
 	@echo "== again under AddressSanitizer and UBSan"
 	@sh tests/run.sh $(BUILD)
 
@@ -144,6 +151,12 @@ $(LP): $(BUILD)/obj/sw/cli/main.o $(BUILD)/libsw.a $(BUILD)/libsim.a $(VLT_DONE)
 $(C_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lz -lm
+
+# A harness and the replay driver, without libFuzzer: what the tests run.
+$(FUZZ_REPLAY): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
+		$(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libsw.a $(BUILD)/libmodel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lz -lm
 
 # Verilator builds each block's model (an archive and its header) in its own
 # directory, without sanitizers; the .done file stands for both. Verilator writes the
@@ -215,7 +228,7 @@ lint: $(LINT_PARAMS)
 	@echo "== C: every file with -Werror"
 	@for f in $(MODEL_SRC) $(SW_SRC) sw/cli/main.c $(SIM_C_SRC) $(TEST_SRC) $(RTL_TEST_SRC) \
 	    $(FULL_TEST_SRC) $(BENCH_SRC) \
-	    tests/fstinfo.c tests/lint_params.c; do \
+	    tests/fstinfo.c tests/lint_params.c $(wildcard tests/fuzz/*.c); do \
 	    $(CC) $(CSTD) $(WARN) -Werror -O2 -fsyntax-only $(PKG_CFLAGS) -I$(VLT_INC)/gtkwave $$f || exit 1; done
 	@echo "== RTL: verilator --lint-only -Wall at every configuration's parameters (tests/lint_test.sh),"
 	@echo "   then Yosys synthesis of each module"
@@ -236,6 +249,32 @@ bench: $(BUILD)/bench
 	@$(BUILD)/bench $(BUILD)/bench.txt
 	@sh tests/bench_torch.sh $(BUILD)/bench.txt
 
+# ---- fuzzing: clang 14 and its libFuzzer (clang, libclang-rt-14-dev) ----
+# The harnesses' readers and what they call, instrumented for coverage and built with
+# the sanitizers, in an archive of their own: a harness links only what it reaches.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_LIB_SRC := $(MODEL_SRC) $(wildcard sw/base/*.c sw/config/*.c) sw/run/trace.c \
+                sw/run/train_run.c sw/report/metrics.c sw/sweep/sweep.c sw/sweep/sweep_filter.c
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/%)
+
+fuzz: $(FUZZ_BINS)
+	@sh tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/liblp.a: $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_BUILD)/liblp.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lz -lm
+
 # Keeps the cell library scripts/deps.sh extracted (build/tech): it is an install, not
 # a build product.
 clean:
@@ -247,3 +286,4 @@ $(BUILD)/obj/sim/blocks_%.o: sim/blocks_%.cpp sim/blocks.h $(BUILD)/vobj/%.done
 	$(CXX) $(CXXFLAGS) -I$(BUILD)/vobj/$* -c $< -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install the Debian packages layerpipe needs, and only those that are missing.
 # Idempotent: with everything present it prints one line and changes nothing.
-# Runs apt-get as root, or through sudo when not root.
+# Runs apt-get as root, or through sudo when not root. clang and libclang-rt-14-dev (its
+# libFuzzer and sanitizer runtimes) are for `make fuzz` only.
 set -eu
 
 PACKAGES="gcc g++ libc6-dev make pkg-config libyaml-dev libcmocka-dev zlib1g-dev jq verilator
 libsqlite3-dev sqlite3 parallel
-libsystemc-dev yosys opensta gnuplot-nox dataset-fashion-mnist python3-numpy"
+libsystemc-dev yosys opensta gnuplot-nox dataset-fashion-mnist python3-numpy
+clang libclang-rt-14-dev"
 
 # The OSU 0.18 um standard cells (layerpipe report): only the liberty file of the Debian
 # package qflow-tech-osu018, which as a package would pull in all of qflow. Extracted

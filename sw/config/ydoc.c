@@ -363,12 +363,53 @@ struct ynode *ynode_get(const struct ynode *map, const char *key)
 static int flow_plain(const char *s)
 {
     if (!*s || strchr("?:,[]{}#&*!|>'\"%@` ", *s) || s[strlen(s) - 1] == ' ' ||
-        (*s == '-' && (!s[1] || s[1] == ' ')))
+        (*s == '-' && (!s[1] || s[1] == ' ')) || !strncmp(s, "---", 3) ||
+        !strncmp(s, "...", 3))   /* a document marker at the start of a line */
         return 0;
+    /* libyaml refuses ':' before one of ,?[]{} inside a flow plain scalar ("a:?b") */
     for (const char *p = s; *p; p++)
-        if (strchr(",[]{}#\n\t\r", *p) || (*p == ':' && (p[1] == ' ' || !p[1])))
+        if (strchr(",[]{}#\n\t\r", *p) || (unsigned char)*p < 0x20 || *p == 0x7f ||
+            (*p == ':' && (p[1] == ' ' || p[1] == '?' || !p[1])))
             return 0;
     return 1;
+}
+
+/* Write the UTF-8 text s inside double quotes: escaped where libyaml would not read the
+ * character back raw (controls but tab, the line breaks U+0085, U+2028 and U+2029, which it
+ * folds, the BOM, U+FFFE/FFFF, and, as libyaml 0.2 reads them, characters above
+ * U+FFFF), so that it reads back as the same text. */
+static void flow_quoted(const char *s, FILE *out)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned long cp = *p;
+        int n = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+        if (n > 1)
+            cp &= 0x3fu >> (n - 1);
+        for (int i = 1; i < n; i++) {   /* libyaml checked the encoding; stop at a NUL */
+            if (!p[i]) {
+                n = i;
+                break;
+            }
+            cp = cp << 6 | (p[i] & 0x3fu);
+        }
+        if (cp == '"' || cp == '\\')
+            fprintf(out, "\\%c", (int)cp);
+        else if (cp == '\n')
+            fputs("\\n", out);
+        else if (cp == '\t' || (cp >= 0x20 && cp <= 0x7e) ||
+                 (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+                 (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff))
+            fwrite(p, 1, (size_t)n, out);
+        else if (cp < 0x100)
+            fprintf(out, "\\x%02lx", cp);
+        else if (cp < 0x10000)
+            fprintf(out, "\\u%04lx", cp);
+        else
+            fprintf(out, "\\U%08lx", cp);
+        p += n;
+    }
+    fputc('"', out);
 }
 
 void ynode_write_flow(const struct ynode *n, FILE *out)
@@ -378,16 +419,7 @@ void ynode_write_flow(const struct ynode *n, FILE *out)
             fputs(n->text, out);
             return;
         }
-        fputc('"', out);
-        for (const char *p = n->text; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fputc('\\', out);
-            if (*p == '\n')
-                fputs("\\n", out);
-            else
-                fputc(*p, out);
-        }
-        fputc('"', out);
+        flow_quoted(n->text, out);
         return;
     }
     fputc(n->kind == YNODE_SEQ ? '[' : '{', out);
@@ -395,8 +427,23 @@ void ynode_write_flow(const struct ynode *n, FILE *out)
         if (i)
             fputs(", ", out);
         if (n->kind == YNODE_MAP) {
-            ynode_write_flow(n->keys[i], out);
-            fputs(": ", out);
+            /* libyaml reads an implicit key of at most 1024 characters: a longer one
+             * is written as an explicit key (? key: value) */
+            char *key = NULL;
+            size_t len = 0;
+            FILE *k = open_memstream(&key, &len);
+            if (k) {
+                ynode_write_flow(n->keys[i], k);
+                if (fclose(k))
+                    len = 0;
+            }
+            if (key && len)
+                fprintf(out, "%s%s: ", len > 1000 ? "? " : "", key);
+            else {   /* out of memory: as it is */
+                ynode_write_flow(n->keys[i], out);
+                fputs(": ", out);
+            }
+            free(key);
         }
         ynode_write_flow(n->items[i], out);
     }

@@ -18,6 +18,7 @@
 #include "../run/rtl_build.h"
 #include "../run/train_run.h"
 #include "../run/verify.h"
+#include "metrics.h"
 #include "synth.h"
 
 /* ---- what the area is made of ---- */
@@ -104,7 +105,7 @@ static int sram_area(int64_t bits, double *um2)
  * the picosecond OpenSTA reports. */
 #define SLACK_NS(P, b) (round(((P)->syn.path.ns - (P)->blk[b].ns) * 1000.0) / 1000.0)
 
-#define MAX_EPOCHS 1000
+#define MAX_EPOCHS METRICS_MAX_EPOCHS
 
 /* One layer's weight history in the hardware, um^2: the SRAM of its EMA buffer or stash
  * ring, the logic of the units that serve it (the EMA's rebuild lanes and its step of m in
@@ -375,57 +376,6 @@ static int policy_figures(struct rep *r, int k, struct diag *d)
 
 /* ---- training results ---- */
 
-/* Each policy's test accuracy per epoch from metrics.csv (open as f; closed here),
- * found by the columns' names. Returns 0, or -1 with d set. */
-static int read_metrics(struct rep *r, FILE *f, const char *path, struct diag *d)
-{
-    char *line = NULL, **field = NULL;
-    size_t cap = 0;
-    int col_pol = -1, col_ep = -1, col_acc = -1, ln = 0, rc = 0;
-    for (ssize_t len; !rc && (len = getline(&line, &cap, f)) >= 0;) {
-        ln++;
-        line[strcspn(line, "\r\n")] = '\0';
-        char **nf = realloc(field, sizeof *field * ((size_t)len + 1));   /* fields <= chars + 1 */
-        int n_fields = nf ? csv_split(line, field = nf, (int)len + 1) : -1, pol = -1, ep = 0;
-        double acc = -1;
-        if (n_fields < 0) {
-            rc = diag_set(d, path, ln, 1, nf ? "not a CSV line: a quoted field is not closed"
-                                             : "out of memory");
-            break;
-        }
-        for (int i = 0; i < n_fields; i++) {
-            const char *tok = field[i];
-            if (ln == 1) {
-                if (!strcmp(tok, "policy"))
-                    col_pol = i;
-                else if (!strcmp(tok, "epoch"))
-                    col_ep = i;
-                else if (!strcmp(tok, "test_accuracy_pct"))
-                    col_acc = i;
-            } else if (i == col_pol) {
-                for (int k = 0; k < PLAN_N_POLICIES; k++)
-                    if (!strcmp(tok, pname(k)))
-                        pol = k;
-            } else if (i == col_ep)
-                ep = atoi(tok);
-            else if (i == col_acc)
-                acc = atof(tok);
-        }
-        if (ln == 1 && (col_pol < 0 || col_ep < 0 || col_acc < 0))
-            rc = diag_set(d, path, 1, 1, "no policy, epoch or test_accuracy_pct column");
-        if (ln > 1 && pol >= 0 && ep >= 1 && ep <= MAX_EPOCHS && acc >= 0) {
-            struct pol *P = &r->pol[pol];
-            P->acc[ep - 1] = acc;
-            if (ep > P->n_acc)
-                P->n_acc = ep;
-        }
-    }
-    fclose(f);
-    free(line);
-    free(field);
-    return rc;
-}
-
 static int read_runs(struct rep *r, const struct report_request *rq, struct diag *d)
 {
     const struct config *c = r->c;
@@ -465,7 +415,17 @@ static int read_runs(struct rep *r, const struct report_request *rq, struct diag
     FILE *f = fopen(path, "r");
     if (!f)
         return rq->runs ? diag_set(d, path, 0, 0, "cannot open the training metrics") : 0;
-    int rc = read_metrics(r, f, path, d);
+    struct metrics *m = calloc(1, sizeof *m);
+    if (!m) {
+        fclose(f);
+        return diag_set(d, path, 0, 0, "out of memory");
+    }
+    int rc = metrics_read(m, f, path, d);
+    for (int k = 0; k < PLAN_N_POLICIES && !rc; k++) {
+        r->pol[k].n_acc = m->n[k];
+        memcpy(r->pol[k].acc, m->pct[k], sizeof r->pol[k].acc);
+    }
+    free(m);
     r->have_runs = !rc;
     return rc;
 }

@@ -1,0 +1,119 @@
+/* trace.c - fuzz harness of the golden vector set reader (trace_load on a directory of
+ * config.yaml and vectors.bin, traces/README.md).
+ * An input is vectors.bin with the config of traces/m1-sequential, or CONFIG FUZZ_SEP
+ * VECTORS. Each input is read twice: as it is, and with its CRC-32 trailer made right,
+ * so that the fuzzer reaches the records behind the checksum.
+ * Checks: a refusal carries a message; an accepted set has the header's minibatch and
+ * record counts, and its records, each with the words the config gives, tile the file
+ * exactly from byte 32 to the trailer. */
+#include <zlib.h>
+
+#include "../../sw/run/trace.h"
+
+#include "fuzz.h"
+
+static const char m1_config[] =
+    "schema_version: 1\n"
+    "name: trace-m1-sequential\n"
+    "network:\n"
+    "  input: [8]\n"
+    "  layers:\n"
+    "    - {name: fc1, type: dense, inputs: [input], out: 6, act: relu, bias: true}\n"
+    "    - {name: fc2, type: dense, inputs: [fc1], out: 6, act: relu, bias: true}\n"
+    "    - {name: fc3, type: dense, inputs: [fc2], out: 5, act: relu, bias: true}\n"
+    "    - {name: fc4, type: dense, inputs: [fc3], out: 4, act: none, bias: true}\n"
+    "  loss: softmax_cross_entropy\n"
+    "pipeline:\n"
+    "  stages: [[fc1], [fc2], [fc3], [fc4]]\n"
+    "  policy: sequential\n"
+    "  ema_beta: auto\n"
+    "numerics:\n"
+    "  format: fixed\n"
+    "  activation: {bits: 16, frac: 10}\n"
+    "  error: {bits: 16, frac: 12}\n"
+    "  weight: {bits: 16, frac: 14}\n"
+    "  master_weight: {bits: 32, frac: 28}\n"
+    "  gradient: {bits: 32, frac: 20}\n"
+    "  accumulator_bits: 48\n"
+    "  rounding: nearest_even\n"
+    "training:\n"
+    "  dataset: synthetic\n"
+    "  data_dir: \"/usr/share/datasets/fashion-mnist\"\n"
+    "  batch: 4\n"
+    "  epochs: 5\n"
+    "  lr: 0.05\n"
+    "  momentum: 0.5\n"
+    "  weight_decay: 0\n"
+    "  lr_schedule: constant\n"
+    "  lr_decay: 0.6\n"
+    "  seed: 1\n"
+    "  normalize: true\n"
+    "  train_samples: 0\n"
+    "  test_samples: 0\n"
+    "hardware:\n"
+    "  mac_rows: 4\n"
+    "  mac_cols: 4\n"
+    "  mac_pipeline: 3\n"
+    "  clock_mhz: 200\n"
+    "  onchip_kib: 512\n"
+    "  offchip_bytes_per_cycle: 16\n"
+    "  offchip_latency: 100\n"
+;
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void load(const uint8_t *v, size_t n)
+{
+    fuzz_write("vectors.bin", v, n);
+    struct trace tr;
+    struct diag d = {0};
+    if (trace_load(&tr, fuzz_dir_, &d)) {
+        FUZZ_REFUSED(d);
+        FUZZ_CHECK(!tr.records && !tr.data);
+        return;
+    }
+    if (fuzz_inject() && tr.n_records > 0)
+        tr.records[0].count++;
+    FUZZ_CHECK(n >= 36);
+    FUZZ_CHECK(tr.minibatches == le32(v + 24) && tr.n_records == le32(v + 28));
+    size_t at = 32;
+    for (int64_t i = 0; i < tr.n_records; i++) {
+        const struct trace_record *r = &tr.records[i];
+        FUZZ_CHECK(r->count >= 0 && at + 20 <= n - 4);
+        at += 20;
+        FUZZ_CHECK((const uint8_t *)r->words == tr.data + at);
+        FUZZ_CHECK((size_t)r->count <= (n - 4 - at) / 4);
+        at += 4 * (size_t)r->count;
+    }
+    FUZZ_CHECK(at == n - 4);
+    trace_free(&tr);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const uint8_t *vec;
+    size_t n, clen = fuzz_split(data, size, &vec, &n);
+    if (vec)
+        fuzz_write("config.yaml", data, clen);
+    else {
+        fuzz_write("config.yaml", m1_config, sizeof m1_config - 1);
+        vec = data, n = size;
+    }
+    load(vec, n);
+    if (n < 4)
+        return 0;
+    uint8_t *fixed = malloc(n);
+    FUZZ_CHECK(fixed);
+    memcpy(fixed, vec, n);
+    uint32_t crc = (uint32_t)crc32(0L, fixed, (uInt)(n - 4));
+    if (crc != le32(fixed + n - 4)) {
+        for (int i = 0; i < 4; i++)
+            fixed[n - 4 + i] = (uint8_t)(crc >> 8 * i);
+        load(fixed, n);
+    }
+    free(fixed);
+    return 0;
+}
