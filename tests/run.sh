@@ -24,7 +24,7 @@ for t in "$BUILD"/tests/test_*; do
     passed=$((passed + p))
     failed=$((failed + f))
 done
-for script in layout_test lint_test cli_test input_test fuzz_test verify_test report_test sweep_test write_test; do
+for script in layout_test lint_test cli_test input_test config_limits_test fuzz_test verify_test report_test sweep_test write_test; do
     echo "== tests/$script.sh"
     sh "tests/$script.sh" "$BUILD" >"$log" 2>&1
     status=$?
