@@ -148,9 +148,9 @@ int trace_generate(const struct config *c, int64_t n, const char *dir, struct di
     uint8_t crc[4];
     put32(crc, (uint32_t)crc32(0L, w.buf, (uInt)w.len));
     emit(&w, crc, 4);
-    /* vectors.bin first: it is the large one, so a full disk or a file-size limit most
-     * likely stops the set before anything in dir changed; a set left half old, half
-     * new fails trace_load (the vectors carry the config's hash). */
+    /* vectors.bin first: it is the large one, so a full disk or a file-size limit stops
+     * the set before the small file is written (the CLI puts back what a failed set
+     * replaced: outfile.h, stages). */
     if (w.failed)
         rc = (diag_set(d, dir, 0, 0, "out of memory for the trace"), 1);
     else if (file_mkdir_p(dir, d) || write_file(dir, "vectors.bin", w.buf, w.len, NULL, d) ||
