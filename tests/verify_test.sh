@@ -62,6 +62,7 @@ check "verify --inject-fault: status 1, first mismatch reported" sh -c \
 
 # --- the RTL's assertions are live: a sequencer that starts a stage again while it is
 # still busy (TRunWait) trips lp_stage's a_run_idle and stops the run with status 1
+# (Verilator prints the assertion's message on stdout, verify its own on stderr)
 mkdir -p "$tmp/src"
 cp -r rtl sim "$tmp/src/"
 sed -i 's/s_run\[k\] = (ts_q == TRun) \&\& me;/s_run[k] = (ts_q == TRun || ts_q == TRunWait) \&\& me;/' \
@@ -71,7 +72,7 @@ LAYERPIPE_SRC=$tmp/src LAYERPIPE_RTL_CACHE=$tmp/src/cache "$LP" verify "$m2" --s
 status=$?
 check "a planted protocol violation: the SVA fires, verify stops with status 1" sh -c \
     "! cmp -s rtl/lp_top.sv '$tmp/src/rtl/lp_top.sv' && test $status -eq 1 &&
-     grep -q 'lp_stage: a run while busy' '$tmp/err' && grep -q 'failed assertion' '$tmp/err'"
+     grep -q 'lp_stage: a run while busy' '$tmp/out' && grep -q 'failed assertion' '$tmp/err'"
 
 # --- the counters: every cycle of a step is busy, stalled or idle in every stage
 run verify "$m2" --steps 3
