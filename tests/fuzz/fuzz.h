@@ -119,4 +119,53 @@ static inline int fuzz_inject(void)
     return on;
 }
 
+/* traces/m1-sequential's config, written out as trace_generate writes it (its hash is
+ * the vector set's): the trace harness's config and the sweep harness's base. */
+#define FUZZ_M1_CONFIG \
+    "schema_version: 1\n" \
+    "name: trace-m1-sequential\n" \
+    "network:\n" \
+    "  input: [8]\n" \
+    "  layers:\n" \
+    "    - {name: fc1, type: dense, inputs: [input], out: 6, act: relu, bias: true}\n" \
+    "    - {name: fc2, type: dense, inputs: [fc1], out: 6, act: relu, bias: true}\n" \
+    "    - {name: fc3, type: dense, inputs: [fc2], out: 5, act: relu, bias: true}\n" \
+    "    - {name: fc4, type: dense, inputs: [fc3], out: 4, act: none, bias: true}\n" \
+    "  loss: softmax_cross_entropy\n" \
+    "pipeline:\n" \
+    "  stages: [[fc1], [fc2], [fc3], [fc4]]\n" \
+    "  policy: sequential\n" \
+    "  ema_beta: auto\n" \
+    "numerics:\n" \
+    "  format: fixed\n" \
+    "  activation: {bits: 16, frac: 10}\n" \
+    "  error: {bits: 16, frac: 12}\n" \
+    "  weight: {bits: 16, frac: 14}\n" \
+    "  master_weight: {bits: 32, frac: 28}\n" \
+    "  gradient: {bits: 32, frac: 20}\n" \
+    "  accumulator_bits: 48\n" \
+    "  rounding: nearest_even\n" \
+    "training:\n" \
+    "  dataset: synthetic\n" \
+    "  data_dir: \"/usr/share/datasets/fashion-mnist\"\n" \
+    "  batch: 4\n" \
+    "  epochs: 5\n" \
+    "  lr: 0.05\n" \
+    "  momentum: 0.5\n" \
+    "  weight_decay: 0\n" \
+    "  lr_schedule: constant\n" \
+    "  lr_decay: 0.6\n" \
+    "  seed: 1\n" \
+    "  normalize: true\n" \
+    "  train_samples: 0\n" \
+    "  test_samples: 0\n" \
+    "hardware:\n" \
+    "  mac_rows: 4\n" \
+    "  mac_cols: 4\n" \
+    "  mac_pipeline: 3\n" \
+    "  clock_mhz: 200\n" \
+    "  onchip_kib: 512\n" \
+    "  offchip_bytes_per_cycle: 16\n" \
+    "  offchip_latency: 100\n"
+
 #endif

@@ -10,28 +10,7 @@
 
 #include "fuzz.h"
 
-static const char base_config[] =
-    "schema_version: 1\n"
-    "name: fuzz-base\n"
-    "network:\n"
-    "  input: [8]\n"
-    "  layers:\n"
-    "    - {name: fc1, type: dense, inputs: [input], out: 6, act: relu, bias: true}\n"
-    "    - {name: fc2, type: dense, inputs: [fc1], out: 6, act: relu, bias: true}\n"
-    "    - {name: fc3, type: dense, inputs: [fc2], out: 5, act: relu, bias: true}\n"
-    "    - {name: fc4, type: dense, inputs: [fc3], out: 4, act: none, bias: true}\n"
-    "  loss: softmax_cross_entropy\n"
-    "pipeline:\n"
-    "  stages: [[fc1], [fc2], [fc3], [fc4]]\n"
-    "  policy: ema\n"
-    "numerics:\n"
-    "  format: fixed\n"
-    "training:\n"
-    "  dataset: synthetic\n"
-    "  batch: 4\n"
-    "hardware:\n"
-    "  mac_rows: 4\n"
-    "  mac_cols: 4\n";
+static const char base_config[] = FUZZ_M1_CONFIG;   /* base.yaml of every input */
 
 #define FIRST 16
 
