@@ -164,7 +164,7 @@ $(FUZZ_REPLAY): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
 # of its own sources changes: the files Verilator read for it (VX__ver.d) become the
 # .done file's prerequisites in $(BUILD)/vobj/X.dep (until it exists: all of rtl/).
 .SECONDEXPANSION:
-$(BUILD)/vobj/%.done: rtl/%.sv $$(if $$(wildcard $(BUILD)/vobj/$$*.dep),,$(RTL_SRC))
+$(BUILD)/vobj/%.done: rtl/%.sv $$(if $$(wildcard $(BUILD)/vobj/$$*.dep),,$(RTL_SRC) $(wildcard rtl/*.svh))
 	@mkdir -p $(BUILD)/vobj/$*
 	verilator --cc --trace --assert -Wall -Irtl --top-module $* -Mdir $(BUILD)/vobj/$* -O2 $(RTL_PKG) $< \
 	    >$(BUILD)/vobj/$*/build.log

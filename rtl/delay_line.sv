@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // delay_line: the retimed delay registers, Depth pipeline steps long.
 //
 // Each cycle with step_i the line advances by one step and takes (valid_i, tag_i, data_i)
@@ -66,17 +68,9 @@ module delay_line #(
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        valid_q <= 1'b0;
-        tag_q   <= '0;
-        data_q  <= '0;
-      end else begin
-        valid_q <= valid_d;
-        tag_q   <= tag_d;
-        data_q  <= data_d;
-      end
-    end
+    `LP_FF(valid_q, valid_d, 1'b0)
+    `LP_FF(tag_q, tag_d, '0)
+    `LP_FF(data_q, data_d, '0)
 
     assign valid_o = valid_q;
     assign tag_o   = tag_q;
@@ -100,17 +94,9 @@ module delay_line #(
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        valid_q <= '0;
-        tag_q   <= '0;
-        data_q  <= '0;
-      end else begin
-        valid_q <= valid_d;
-        tag_q   <= tag_d;
-        data_q  <= data_d;
-      end
-    end
+    `LP_FF(valid_q, valid_d, '0)
+    `LP_FF(tag_q, tag_d, '0)
+    `LP_FF(data_q, data_d, '0)
 
     assign valid_o = valid_q[Depth-1];
     assign tag_o   = tag_q[(Depth-1)*TagW +: TagW];
@@ -141,17 +127,9 @@ module delay_line #(
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        ptr_q        <= '0;
-        slot_valid_q <= '0;
-        valid_q      <= 1'b0;
-      end else begin
-        ptr_q        <= ptr_d;
-        slot_valid_q <= slot_valid_d;
-        valid_q      <= valid_d;
-      end
-    end
+    `LP_FF(ptr_q, ptr_d, '0)
+    `LP_FF(slot_valid_q, slot_valid_d, '0)
+    `LP_FF(valid_q, valid_d, 1'b0)
 
     // The RAM and its read register have no reset (valid_q says when they mean something).
     always_ff @(posedge clk_i) begin

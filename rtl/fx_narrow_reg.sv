@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // fx_narrow_reg: fx_narrow between two register stages, with valid travelling alongside.
 //
 // Stage 1 registers an exact value and the format it narrows to (taken only with
@@ -57,27 +59,14 @@ module fx_narrow_reg #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_q  <= 1'b0;
-      x_q      <= '0;
-      shift_q  <= 8'sd0;
-      bits_q   <= 6'd32;
-      even_q   <= 1'b0;
-      valid_q2 <= 1'b0;
-      y_q2     <= 32'sd0;
-      sat_q2   <= 1'b0;
-    end else begin
-      valid_q  <= valid_i;
-      x_q      <= x_d;
-      shift_q  <= shift_d;
-      bits_q   <= bits_d;
-      even_q   <= even_d;
-      valid_q2 <= valid_q;
-      y_q2     <= y_d;
-      sat_q2   <= sat_d;
-    end
-  end
+  `LP_FF(valid_q, valid_i, 1'b0)
+  `LP_FF(x_q, x_d, '0)
+  `LP_FF(shift_q, shift_d, 8'sd0)
+  `LP_FF(bits_q, bits_d, 6'd32)
+  `LP_FF(even_q, even_d, 1'b0)
+  `LP_FF(valid_q2, valid_q, 1'b0)
+  `LP_FF(y_q2, y_d, 32'sd0)
+  `LP_FF(sat_q2, sat_d, 1'b0)
 
   assign valid_o = valid_q2;
   assign y_o     = y_q2;

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // lp_engine: the product engine of one dense layer (docs/rtl.md, "A layer's work"): it walks
 // the tiles of a command's products on its MAC array and drains each finished tile a row
 // per cycle through Cols narrowing lanes.
@@ -159,31 +161,32 @@ module lp_engine #(
   logic [FetchLat*2-1:0]    fop_q;
   logic [FetchLat*32-1:0]   fk_q, fi0_q, fj0_q;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      fv_q  <= '0;
-      fl_q  <= '0;
-      fop_q <= '0;
-      fk_q  <= '0;
-      fi0_q <= '0;
-      fj0_q <= '0;
-    end else begin
-      fv_q[0]        <= can;
-      fl_q[0]        <= can && last;
-      fop_q[0 +: 2]  <= op_q;
-      fk_q[0 +: 32]  <= k_q;
-      fi0_q[0 +: 32] <= i0_q;
-      fj0_q[0 +: 32] <= j0_q;
-      for (int unsigned s = 1; s < FetchLat; s++) begin
-        fv_q[s]          <= fv_q[s-1];
-        fl_q[s]          <= fl_q[s-1];
-        fop_q[s*2 +: 2]  <= fop_q[(s-1)*2 +: 2];
-        fk_q[s*32 +: 32] <= fk_q[(s-1)*32 +: 32];
-        fi0_q[s*32 +: 32] <= fi0_q[(s-1)*32 +: 32];
-        fj0_q[s*32 +: 32] <= fj0_q[(s-1)*32 +: 32];
-      end
+  logic [FetchLat-1:0]      fv_d, fl_d;
+  logic [FetchLat*2-1:0]    fop_d;
+  logic [FetchLat*32-1:0]   fk_d, fi0_d, fj0_d;
+
+  always_comb begin
+    fv_d[0]        = can;
+    fl_d[0]        = can && last;
+    fop_d[0 +: 2]  = op_q;
+    fk_d[0 +: 32]  = k_q;
+    fi0_d[0 +: 32] = i0_q;
+    fj0_d[0 +: 32] = j0_q;
+    for (int unsigned s = 1; s < FetchLat; s++) begin
+      fv_d[s]           = fv_q[s-1];
+      fl_d[s]           = fl_q[s-1];
+      fop_d[s*2 +: 2]   = fop_q[(s-1)*2 +: 2];
+      fk_d[s*32 +: 32]  = fk_q[(s-1)*32 +: 32];
+      fi0_d[s*32 +: 32] = fi0_q[(s-1)*32 +: 32];
+      fj0_d[s*32 +: 32] = fj0_q[(s-1)*32 +: 32];
     end
   end
+  `LP_FF(fv_q, fv_d, '0)
+  `LP_FF(fl_q, fl_d, '0)
+  `LP_FF(fop_q, fop_d, '0)
+  `LP_FF(fk_q, fk_d, '0)
+  `LP_FF(fi0_q, fi0_d, '0)
+  `LP_FF(fj0_q, fj0_d, '0)
 
   assign arr_valid_o = fv_q[FetchLat-1];
   assign arr_op_o    = fop_q[(FetchLat-1)*2 +: 2];
@@ -247,23 +250,12 @@ module lp_engine #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      dbusy_q <= 1'b0;
-      dop_q   <= OpFwd;
-      di0_q   <= '0;
-      dj0_q   <= '0;
-      dr_q    <= '0;
-      drows_q <= '0;
-    end else begin
-      dbusy_q <= dbusy_d;
-      dop_q   <= dop_d;
-      di0_q   <= di0_d;
-      dj0_q   <= dj0_d;
-      dr_q    <= dr_d;
-      drows_q <= drows_d;
-    end
-  end
+  `LP_FF(dbusy_q, dbusy_d, 1'b0)
+  `LP_FF(dop_q, dop_d, OpFwd)
+  `LP_FF(di0_q, di0_d, '0)
+  `LP_FF(dj0_q, dj0_d, '0)
+  `LP_FF(dr_q, dr_d, '0)
+  `LP_FF(drows_q, drows_d, '0)
 
   always_ff @(posedge clk_i) begin
     row_q <= mac_row;
@@ -315,21 +307,10 @@ module lp_engine #(
   logic [31:0]        drrow_q, drcol_q;
   logic [Cols*32-1:0] drdata_q;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      drv_q   <= 1'b0;
-      drop_q  <= OpFwd;
-      drrow_q <= '0;
-      drcol_q <= '0;
-    end else begin
-      drv_q <= dbusy_q;
-      if (dbusy_q) begin
-        drop_q  <= dop_q;
-        drrow_q <= pre_row_o;
-        drcol_q <= dj0_q;
-      end
-    end
-  end
+  `LP_FF(drv_q, dbusy_q, 1'b0)
+  `LP_FFE(drop_q, dop_q, dbusy_q, OpFwd)
+  `LP_FFE(drrow_q, pre_row_o, dbusy_q, '0)
+  `LP_FFE(drcol_q, dj0_q, dbusy_q, '0)
 
   always_ff @(posedge clk_i) begin
     if (dbusy_q) begin
@@ -344,27 +325,14 @@ module lp_engine #(
   assign dr_data_o  = drdata_q;
 
   // ---------------------------------------------------------------- state
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      run_q   <= 1'b0;
-      op_q    <= OpFwd;
-      i0_q    <= '0;
-      j0_q    <= '0;
-      k_q     <= '0;
-      since_q <= 32'(Rows);
-      prows_q <= '0;
-      tiles_q <= '0;
-    end else begin
-      run_q   <= run_d;
-      op_q    <= op_d;
-      i0_q    <= i0_d;
-      j0_q    <= j0_d;
-      k_q     <= k_d;
-      since_q <= since_d;
-      prows_q <= prows_d;
-      tiles_q <= tiles_d;
-    end
-  end
+  `LP_FF(run_q, run_d, 1'b0)
+  `LP_FF(op_q, op_d, OpFwd)
+  `LP_FF(i0_q, i0_d, '0)
+  `LP_FF(j0_q, j0_d, '0)
+  `LP_FF(k_q, k_d, '0)
+  `LP_FF(since_q, since_d, 32'(Rows))
+  `LP_FF(prows_q, prows_d, '0)
+  `LP_FF(tiles_q, tiles_d, '0)
 
   // Busy until the last row has left: issuing, a tile in the array, draining, or the
   // last row in its register.

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // lp_layer: one dense layer of a pipeline stage (LAYERPIPE.md s. 3 and 7, docs/numerics.md;
 // bit-exact with model/fixed.c; docs/rtl.md describes the schedule): its memories, its weight
 // history, the product engine (lp_engine) and the lanes that run beside it at the array's
@@ -120,22 +122,18 @@ module lp_layer #(
   output logic [Cols*32-1:0] obsw_master_o,
   output logic               error_o,       // sticky: a stash read missed its version
 
-  // What this layer holds, in words: the activation delay line (x and y, without the
-  // spare slot), the inter-stage registers it holds, its history.
-  output logic [31:0]        act_words_o,
-  output logic [31:0]        fwd_reg_words_o,
-  output logic [31:0]        bwd_reg_words_o,
-  output logic [31:0]        stash_words_o,
-  output logic [31:0]        ema_words_o
+  output lp_pkg::mem_words_t words_o        // what this layer holds (lp_pkg)
 );
   localparam logic [1:0] OpFwd = 2'd0, OpDx = 2'd1, OpDw = 2'd2;
   localparam int unsigned WRows = In + KB;
 
-  assign act_words_o     = 32'((Delay + 1) * Batch * (In + (HasRelu ? Out : 0)));
-  assign fwd_reg_words_o = 32'(XSpare * Batch * In);
-  assign bwd_reg_words_o = 32'((DyBufs - 1) * Batch * Out);
-  assign stash_words_o   = 32'(Stash ? Delay * In * Out : 0);
-  assign ema_words_o     = 32'(Ema ? In * Out : 0);
+  always_comb begin
+    words_o.act     = 32'((Delay + 1) * Batch * (In + (HasRelu ? Out : 0)));
+    words_o.fwd_reg = 32'(XSpare * Batch * In);
+    words_o.bwd_reg = 32'((DyBufs - 1) * Batch * Out);
+    words_o.stash   = 32'(Stash ? Delay * In * Out : 0);
+    words_o.ema     = 32'(Ema ? In * Out : 0);
+  end
 
   function automatic logic [31:0] min32(logic [31:0] a, logic [31:0] b);
     min32 = (a < b) ? a : b;
@@ -194,13 +192,9 @@ module lp_layer #(
     .tag_o   (bmb_l),
     .data_o  (bdata_l)
   );
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      bv <= 1'b0; bmb <= '0; bdata <= '0;
-    end else begin
-      bv <= bv_l; bmb <= bmb_l; bdata <= bdata_l;
-    end
-  end
+  `LP_FF(bv, bv_l, 1'b0)
+  `LP_FF(bmb, bmb_l, '0)
+  `LP_FF(bdata, bdata_l, '0)
   assign blr   = bdata[127:64];
   assign bver  = bdata[63:32];
   assign bslot = bdata[31:0];
@@ -341,31 +335,14 @@ module lp_layer #(
   logic        oq_v, o1_v;
   logic [1:0]  oq_op, o1_op;
   logic [31:0] oq_k, oq_i0, o1_k, o1_i0;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      oq_v  <= 1'b0;
-      oq_op <= OpFwd;
-      oq_k  <= '0;
-      oq_i0 <= '0;
-      o1_v  <= 1'b0;
-      o1_op <= OpFwd;
-      o1_k  <= '0;
-      o1_i0 <= '0;
-    end else begin
-      oq_v <= beat_v;
-      if (beat_v) begin
-        oq_op <= beat_op;
-        oq_k  <= beat_k;
-        oq_i0 <= beat_i0;
-      end
-      o1_v <= oq_v;
-      if (oq_v) begin
-        o1_op <= oq_op;
-        o1_k  <= oq_k;
-        o1_i0 <= oq_i0;
-      end
-    end
-  end
+  `LP_FF(oq_v, beat_v, 1'b0)
+  `LP_FFE(oq_op, beat_op, beat_v, OpFwd)
+  `LP_FFE(oq_k, beat_k, beat_v, '0)
+  `LP_FFE(oq_i0, beat_i0, beat_v, '0)
+  `LP_FF(o1_v, oq_v, 1'b0)
+  `LP_FFE(o1_op, oq_op, oq_v, OpFwd)
+  `LP_FFE(o1_k, oq_k, oq_v, '0)
+  `LP_FFE(o1_i0, oq_i0, oq_v, '0)
 
   logic [31:0] one_act;                   // the bias beat's operand: 1.0 as an activation
   assign one_act = 32'd1 << num_i.act.frac;
@@ -524,19 +501,9 @@ module lp_layer #(
   logic               dq_v;
   logic [31:0]        dq_row, dq_col;
   logic [Cols*32-1:0] dq_data;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      dq_v   <= 1'b0;
-      dq_row <= '0;
-      dq_col <= '0;
-    end else begin
-      dq_v <= dr_v && dr_op == OpDw;
-      if (dr_v) begin
-        dq_row <= dr_row;
-        dq_col <= dr_col;
-      end
-    end
-  end
+  `LP_FF(dq_v, dr_v && dr_op == OpDw, 1'b0)
+  `LP_FFE(dq_row, dr_row, dr_v, '0)
+  `LP_FFE(dq_col, dr_col, dr_v, '0)
   always_ff @(posedge clk_i) begin
     if (dr_v) begin
       dq_data <= dr_data;
@@ -586,17 +553,9 @@ module lp_layer #(
   localparam int unsigned UpLat = 7;      // sgd_update's
   logic [UpLat-1:0]    uv_q;
   logic [UpLat*32-1:0] urow_q, ucol_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      uv_q   <= '0;
-      urow_q <= '0;
-      ucol_q <= '0;
-    end else begin
-      uv_q   <= {uv_q[UpLat-2:0], up1_v};
-      urow_q <= {urow_q[(UpLat-1)*32-1:0], up1_row};
-      ucol_q <= {ucol_q[(UpLat-1)*32-1:0], up1_col};
-    end
-  end
+  `LP_FF(uv_q, {uv_q[UpLat-2:0], up1_v}, '0)
+  `LP_FF(urow_q, {urow_q[(UpLat-1)*32-1:0], up1_row}, '0)
+  `LP_FF(ucol_q, {ucol_q[(UpLat-1)*32-1:0], up1_col}, '0)
   logic        wbu_v;
   logic [31:0] wbu_row, wbu_col;
   assign wbu_v   = uv_q[UpLat-1];
@@ -634,31 +593,14 @@ module lp_layer #(
   logic               eq_v;
   logic [31:0]        eq_row, eq_col, eq_mb;
   logic [Cols*32-1:0] eq_data;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      eq_v   <= 1'b0;
-      eq_row <= '0;
-      eq_col <= '0;
-      eq_mb  <= '0;
-      e1_v   <= 1'b0;
-      e1_row <= '0;
-      e1_col <= '0;
-      e1_mb  <= '0;
-    end else begin
-      eq_v <= ein_valid_i;
-      if (ein_valid_i) begin
-        eq_row <= ein_row_i;
-        eq_col <= ein_col_i;
-        eq_mb  <= ein_mb_i;
-      end
-      e1_v <= eq_v;
-      if (eq_v) begin
-        e1_row <= eq_row;
-        e1_col <= eq_col;
-        e1_mb  <= eq_mb;
-      end
-    end
-  end
+  `LP_FF(eq_v, ein_valid_i, 1'b0)
+  `LP_FFE(eq_row, ein_row_i, ein_valid_i, '0)
+  `LP_FFE(eq_col, ein_col_i, ein_valid_i, '0)
+  `LP_FFE(eq_mb, ein_mb_i, ein_valid_i, '0)
+  `LP_FF(e1_v, eq_v, 1'b0)
+  `LP_FFE(e1_row, eq_row, eq_v, '0)
+  `LP_FFE(e1_col, eq_col, eq_v, '0)
+  `LP_FFE(e1_mb, eq_mb, eq_v, '0)
   always_ff @(posedge clk_i) begin
     if (ein_valid_i) begin
       eq_data <= ein_data_i;
@@ -757,43 +699,22 @@ module lp_layer #(
     endcase
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      st_q      <= SIdle;
-      live_q    <= '0;
-      fwd_ran_q <= 1'b0;
-      bwd_ran_q <= 1'b0;
-      xrcv_q    <= 1'b0;
-      ercv_q    <= 1'b0;
-      fx_q      <= '0;
-      fy_q      <= '0;
-      ix_q      <= '0;
-      ry_q      <= '0;
-      rpar_q    <= 1'b0;
-      bpar_q    <= 1'b0;
-      fmb_q     <= '0;
-      flr_q     <= '0;
-      fver_q    <= '0;
-      error_q   <= 1'b0;
-    end else begin
-      st_q      <= st_d;
-      live_q    <= live_d;
-      fwd_ran_q <= fwd_ran_d;
-      bwd_ran_q <= bwd_ran_d;
-      xrcv_q    <= xrcv_d;
-      ercv_q    <= ercv_d;
-      fx_q      <= fx_d;
-      fy_q      <= fy_d;
-      ix_q      <= ix_d;
-      ry_q      <= ry_d;
-      rpar_q    <= rpar_d;
-      bpar_q    <= bpar_d;
-      fmb_q     <= fmb_d;
-      flr_q     <= flr_d;
-      fver_q    <= fver_d;
-      error_q   <= error_d;
-    end
-  end
+  `LP_FF(st_q, st_d, SIdle)
+  `LP_FF(live_q, live_d, '0)
+  `LP_FF(fwd_ran_q, fwd_ran_d, 1'b0)
+  `LP_FF(bwd_ran_q, bwd_ran_d, 1'b0)
+  `LP_FF(xrcv_q, xrcv_d, 1'b0)
+  `LP_FF(ercv_q, ercv_d, 1'b0)
+  `LP_FF(fx_q, fx_d, '0)
+  `LP_FF(fy_q, fy_d, '0)
+  `LP_FF(ix_q, ix_d, '0)
+  `LP_FF(ry_q, ry_d, '0)
+  `LP_FF(rpar_q, rpar_d, 1'b0)
+  `LP_FF(bpar_q, bpar_d, 1'b0)
+  `LP_FF(fmb_q, fmb_d, '0)
+  `LP_FF(flr_q, flr_d, '0)
+  `LP_FF(fver_q, fver_d, '0)
+  `LP_FF(error_q, error_d, 1'b0)
   assign error_o = error_q;
   assign busy_o = (st_q != SIdle);
 

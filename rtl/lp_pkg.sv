@@ -44,6 +44,19 @@ package lp_pkg;
   } obs_t;
   localparam int unsigned ObsW = 1 + 4 + 4 * 32;
 
+  // What a layer holds, in words (docs/rtl.md): its activation delay line (x and y,
+  // without the spare slot), the inter-stage registers it holds, its history (stash,
+  // EMA). A stage and lp_top report each field summed over their layers (32-bit fields,
+  // field f at [f*32 +: 32] of the flat vector).
+  typedef struct packed {
+    logic [31:0] act;
+    logic [31:0] fwd_reg;
+    logic [31:0] bwd_reg;
+    logic [31:0] stash;
+    logic [31:0] ema;
+  } mem_words_t;
+  localparam int unsigned MemWordsW = 5 * 32;
+
   localparam logic [3:0] KindAct   = 4'd2;
   localparam logic [3:0] KindErr   = 4'd4;
   localparam logic [3:0] KindBwdW  = 4'd5;

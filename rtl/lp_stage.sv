@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // lp_stage: one pipeline stage: layers L0 .. L0+NL-1 of the network (lp_layer each) and
 // the control that runs them in a step (docs/rtl.md). On run_i it forwards its layers in
 // order (each one's output rows stream into the next one's input slot, the last one's out
@@ -86,11 +88,7 @@ module lp_stage #(
   output logic [NL*Cols*32-1:0] obsw_master_o,
   output logic                  error_o,
 
-  output logic [31:0]           act_words_o,
-  output logic [31:0]           fwd_reg_words_o,
-  output logic [31:0]           bwd_reg_words_o,
-  output logic [31:0]           stash_words_o,
-  output logic [31:0]           ema_words_o
+  output lp_pkg::mem_words_t    words_o       // what the stage's layers hold, summed
 );
   typedef enum logic [2:0] {SIdle, SFwdCmd, SFwdWait, SLossWait, SBwdCmd, SBwdWait} state_e;
   state_e      st_d, st_q;
@@ -103,7 +101,7 @@ module lp_stage #(
   logic [NL-1:0]         l_busy, l_cmd, l_fo_v, l_bo_v, l_err;
   logic [NL*32-1:0]      l_fo_row, l_fo_col, l_bo_row, l_bo_col, l_bmb;
   logic [NL*Cols*32-1:0] l_fo_data, l_bo_data;
-  logic [NL*32-1:0]      l_act, l_freg, l_breg, l_stash, l_ema;
+  logic [NL*lp_pkg::MemWordsW-1:0] l_words;
   logic                  cmd_fwd;
   assign cmd_fwd = (st_q == SFwdCmd);
 
@@ -192,11 +190,7 @@ module lp_stage #(
       .obsw_w_o        (obsw_w_o[j*Cols*32 +: Cols*32]),
       .obsw_master_o   (obsw_master_o[j*Cols*32 +: Cols*32]),
       .error_o         (l_err[j]),
-      .act_words_o     (l_act[j*32 +: 32]),
-      .fwd_reg_words_o (l_freg[j*32 +: 32]),
-      .bwd_reg_words_o (l_breg[j*32 +: 32]),
-      .stash_words_o   (l_stash[j*32 +: 32]),
-      .ema_words_o     (l_ema[j*32 +: 32])
+      .words_o       (l_words[j*lp_pkg::MemWordsW +: lp_pkg::MemWordsW])
     );
   end
 
@@ -212,20 +206,16 @@ module lp_stage #(
   assign bo_mb_o    = l_bmb[0 +: 32];
   assign error_o    = |l_err;
 
+  logic [lp_pkg::MemWordsW-1:0] words;   // the layers' words, field by field
   always_comb begin
-    act_words_o     = '0;
-    fwd_reg_words_o = '0;
-    bwd_reg_words_o = '0;
-    stash_words_o   = '0;
-    ema_words_o     = '0;
+    words = '0;
     for (int unsigned j = 0; j < NL; j++) begin
-      act_words_o     = act_words_o + l_act[j*32 +: 32];
-      fwd_reg_words_o = fwd_reg_words_o + l_freg[j*32 +: 32];
-      bwd_reg_words_o = bwd_reg_words_o + l_breg[j*32 +: 32];
-      stash_words_o   = stash_words_o + l_stash[j*32 +: 32];
-      ema_words_o     = ema_words_o + l_ema[j*32 +: 32];
+      for (int unsigned f = 0; f < lp_pkg::MemWordsW; f += 32) begin
+        words[f +: 32] = words[f +: 32] + l_words[j*lp_pkg::MemWordsW + f +: 32];
+      end
     end
   end
+  assign words_o = words;
 
   logic cur_busy;                         // the layer j_q
   assign cur_busy = l_busy[j_q[$clog2(NL > 1 ? NL : 2)-1:0]];
@@ -276,23 +266,12 @@ module lp_stage #(
     endcase
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      st_q <= SIdle;
-      j_q  <= '0;
-      rb_q <= 1'b0;
-      wl_q <= 1'b0;
-      mb_q <= '0;
-      lr_q <= '0;
-    end else begin
-      st_q <= st_d;
-      j_q  <= j_d;
-      rb_q <= rb_d;
-      wl_q <= wl_d;
-      mb_q <= mb_d;
-      lr_q <= lr_d;
-    end
-  end
+  `LP_FF(st_q, st_d, SIdle)
+  `LP_FF(j_q, j_d, '0)
+  `LP_FF(rb_q, rb_d, 1'b0)
+  `LP_FF(wl_q, wl_d, 1'b0)
+  `LP_FF(mb_q, mb_d, '0)
+  `LP_FF(lr_q, lr_d, '0)
 
   assign idle_o      = (st_q == SIdle);
   assign wait_loss_o = (st_q == SLossWait);

@@ -58,7 +58,7 @@ module lp_stage_bank #(
     logic [Cols*32-1:0]   fo_data, bo_data;
     logic [N*lp_pkg::ObsW-1:0] obs, obse, obsw;
     logic [N*Cols*32-1:0] obs_data, obse_data, obsw_w, obsw_master;
-    logic [31:0]          act_words, fwd_reg_words, bwd_reg_words, stash_words, ema_words;
+    lp_pkg::mem_words_t   words;
 
     lp_stage #(
       .NLayers (NLayers), .L0 (F), .NL (N), .Dims (Dims), .Relus (Relus), .Biases (Biases),
@@ -85,15 +85,13 @@ module lp_stage_bank #(
       .obs_o (obs), .obs_data_o (obs_data), .obse_o (obse), .obse_data_o (obse_data),
       .obsw_o (obsw), .obsw_w_o (obsw_w), .obsw_master_o (obsw_master),
       .error_o (error),
-      .act_words_o (act_words), .fwd_reg_words_o (fwd_reg_words),
-      .bwd_reg_words_o (bwd_reg_words), .stash_words_o (stash_words), .ema_words_o (ema_words)
+      .words_o (words)
     );
 
     // Only the timing is of interest here.
     logic unused;
     assign unused = ^{fo_valid, bo_valid, error, fo_row, fo_col, bo_row, bo_col, bo_mb, fo_data,
                       bo_data, obs, obse, obsw,
-                      obs_data, obse_data, obsw_w, obsw_master, act_words, fwd_reg_words,
-                      bwd_reg_words, stash_words, ema_words};
+                      obs_data, obse_data, obsw_w, obsw_master, words};
   end
 endmodule

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // lp_top: a dense network trained on NStages pipeline stages (lp_stage), each stage writing
 // straight into its neighbours' memories, with the host's stream interface (docs/rtl.md).
 // Every stream moves a row segment of Cols words a cycle:
@@ -119,8 +121,9 @@ module lp_top #(
 `ifndef SYNTHESIS
   // The bundles' widths, which lp_pkg states by hand for Yosys (and the harness mirrors).
   if ($bits(lp_pkg::obs_t) != lp_pkg::ObsW ||
-      $bits(lp_pkg::numerics_t) != lp_pkg::NumericsW) begin : gen_check_pkg
-    $error("lp_top: lp_pkg's ObsW or NumericsW is not its struct's width");
+      $bits(lp_pkg::numerics_t) != lp_pkg::NumericsW ||
+      $bits(lp_pkg::mem_words_t) != lp_pkg::MemWordsW) begin : gen_check_pkg
+    $error("lp_top: lp_pkg's ObsW, NumericsW or MemWordsW is not its struct's width");
   end
 `endif
   for (genvar l = 1; l < NLayers; l++) begin : gen_check_order
@@ -152,7 +155,7 @@ module lp_top #(
   logic [M-1:0]    s_idle, s_work, s_wait_loss, s_run, s_run_f, s_run_b, s_wl, s_err;
   logic [M*32-1:0] s_mb;
   logic [M*64-1:0] s_lr;
-  logic [M*32-1:0] s_act, s_freg, s_breg, s_stash, s_ema;
+  logic [M*lp_pkg::MemWordsW-1:0] s_words;
 
   // The row streams between stages: stage k's forward rows and backward rows (index k-1).
   logic [M-1:0]         fo_v, bo_v;
@@ -232,11 +235,7 @@ module lp_top #(
       .obsw_w_o      (obsw_w_o[F*Cols*32 +: N*Cols*32]),
       .obsw_master_o (obsw_master_o[F*Cols*32 +: N*Cols*32]),
       .error_o       (s_err[k-1]),
-      .act_words_o   (s_act[(k-1)*32 +: 32]),
-      .fwd_reg_words_o (s_freg[(k-1)*32 +: 32]),
-      .bwd_reg_words_o (s_breg[(k-1)*32 +: 32]),
-      .stash_words_o (s_stash[(k-1)*32 +: 32]),
-      .ema_words_o   (s_ema[(k-1)*32 +: 32])
+      .words_o       (s_words[(k-1)*lp_pkg::MemWordsW +: lp_pkg::MemWordsW])
     );
   end
 
@@ -252,20 +251,23 @@ module lp_top #(
   assign loss_wait_o = s_wait_loss[M-1];
   assign error_o     = |s_err;
 
+  // What the pipeline holds: the stages' words, field by field.
+  logic [lp_pkg::MemWordsW-1:0] sum;
+  lp_pkg::mem_words_t           words;
   always_comb begin
-    act_words_o     = '0;
-    stash_words_o   = '0;
-    ema_words_o     = '0;
-    fwd_reg_words_o = '0;
-    bwd_reg_words_o = '0;
+    sum = '0;
     for (int unsigned k = 0; k < M; k++) begin
-      act_words_o     = act_words_o + s_act[k*32 +: 32];
-      stash_words_o   = stash_words_o + s_stash[k*32 +: 32];
-      ema_words_o     = ema_words_o + s_ema[k*32 +: 32];
-      fwd_reg_words_o = fwd_reg_words_o + s_freg[k*32 +: 32];
-      bwd_reg_words_o = bwd_reg_words_o + s_breg[k*32 +: 32];
+      for (int unsigned f = 0; f < lp_pkg::MemWordsW; f += 32) begin
+        sum[f +: 32] = sum[f +: 32] + s_words[k*lp_pkg::MemWordsW + f +: 32];
+      end
     end
   end
+  assign words           = sum;
+  assign act_words_o     = words.act;
+  assign fwd_reg_words_o = words.fwd_reg;
+  assign bwd_reg_words_o = words.bwd_reg;
+  assign stash_words_o   = words.stash;
+  assign ema_words_o     = words.ema;
 
   // Commands to the stages. Pipelined: all stages at once. Sequential: stage k_q alone,
   // forward on the way out, backward on the way back.
@@ -342,31 +344,16 @@ module lp_top #(
     endcase
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      ts_q   <= TIdle;
-      k_q    <= 32'd1;
-      back_q <= 1'b0;
-      sfwd_q <= 1'b0;
-      smb_q  <= '0;
-      slr_q  <= '0;
-      fv_q   <= '0;
-      bv_q   <= '0;
-      fmb_q  <= '0;
-      flr_q  <= '0;
-    end else begin
-      ts_q   <= ts_d;
-      k_q    <= k_d;
-      back_q <= back_d;
-      sfwd_q <= sfwd_d;
-      smb_q  <= smb_d;
-      slr_q  <= slr_d;
-      fv_q   <= fv_d;
-      bv_q   <= bv_d;
-      fmb_q  <= fmb_d;
-      flr_q  <= flr_d;
-    end
-  end
+  `LP_FF(ts_q, ts_d, TIdle)
+  `LP_FF(k_q, k_d, 32'd1)
+  `LP_FF(back_q, back_d, 1'b0)
+  `LP_FF(sfwd_q, sfwd_d, 1'b0)
+  `LP_FF(smb_q, smb_d, '0)
+  `LP_FF(slr_q, slr_d, '0)
+  `LP_FF(fv_q, fv_d, '0)
+  `LP_FF(bv_q, bv_d, '0)
+  `LP_FF(fmb_q, fmb_d, '0)
+  `LP_FF(flr_q, flr_d, '0)
   assign done_o = (ts_q == TStep);
   assign idle_o = (ts_q == TIdle);
 
@@ -391,17 +378,9 @@ module lp_top #(
       end
     end
   end
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      busy_q  <= '0;
-      stall_q <= '0;
-      idle_q  <= '0;
-    end else begin
-      busy_q  <= busy_d;
-      stall_q <= stall_d;
-      idle_q  <= idle_d;
-    end
-  end
+  `LP_FF(busy_q, busy_d, '0)
+  `LP_FF(stall_q, stall_d, '0)
+  `LP_FF(idle_q, idle_d, '0)
   assign cnt_busy_o  = busy_q;
   assign cnt_stall_o = stall_q;
   assign cnt_idle_o  = idle_q;

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // mac_array: Rows x Cols output-stationary array of pipelined multiply-accumulate cells
 // (mac_cell), with a drain that brings a finished tile out a row per cycle.
 //
@@ -108,31 +110,15 @@ module mac_array #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_q <= '0;
-      last_q  <= '0;
-      tag_q   <= '0;
-    end else begin
-      valid_q <= valid_d;
-      last_q  <= last_d;
-      tag_q   <= tag_d;
-    end
-  end
+  `LP_FF(valid_q, valid_d, '0)
+  `LP_FF(last_q, last_d, '0)
+  `LP_FF(tag_q, tag_d, '0)
 
   // ---- stage 1 control, one copy per row ----
   logic [Rows-1:0] v1_q, clear1_q, last1_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      v1_q     <= '0;
-      clear1_q <= '0;
-      last1_q  <= '0;
-    end else begin
-      v1_q     <= {Rows{in_valid_i}};
-      clear1_q <= {Rows{clear_i}};
-      last1_q  <= {Rows{last_i}};
-    end
-  end
+  `LP_FF(v1_q, {Rows{in_valid_i}}, '0)
+  `LP_FF(clear1_q, {Rows{clear_i}}, '0)
+  `LP_FF(last1_q, {Rows{last_i}}, '0)
 
   // ---- the cells ----
   logic [Rows*Cols*AccW-1:0] hold;   // hold[(r*Cols + c)*AccW +: AccW]
@@ -171,15 +157,8 @@ module mac_array #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      out_valid_q <= 1'b0;
-      out_tag_q   <= '0;
-    end else begin
-      out_valid_q <= out_valid_d;
-      out_tag_q   <= out_tag_d;
-    end
-  end
+  `LP_FF(out_valid_q, out_valid_d, 1'b0)
+  `LP_FF(out_tag_q, out_tag_d, '0)
 
   assign out_valid_o = out_valid_q;
   assign out_tag_o   = out_tag_q;

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // mac_cell: one multiply-accumulate cell of mac_array, with its own copy of the beat's
 // control and a hold register that drains the finished sum up its column.
 //
@@ -74,17 +76,9 @@ module mac_cell #(
     always_ff @(posedge clk_i) begin
       prod_q <= prod_d;
     end
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        v_q <= '0;
-        c_q <= '0;
-        l_q <= '0;
-      end else begin
-        v_q <= v_d;
-        c_q <= c_d;
-        l_q <= l_d;
-      end
-    end
+    `LP_FF(v_q, v_d, '0)
+    `LP_FF(c_q, c_d, '0)
+    `LP_FF(l_q, l_d, '0)
 
     assign prod_acc = $signed(prod_q[(MulStages-2)*ProdW +: ProdW]);
     assign en       = v_q[MulStages-2];
@@ -109,13 +103,7 @@ module mac_cell #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      acc_q <= '0;
-    end else begin
-      acc_q <= acc_d;
-    end
-  end
+  `LP_FF(acc_q, acc_d, '0)
 
   // ---- hold: the finished sum, then the column's shift ----
   logic [AccW-1:0] hold_d, hold_q;

@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // sgd_update: the update unit, one parameter per cycle (docs/numerics.md "Update";
 // bit-exact with model/fixed.c: fixed_update on one element):
 //
@@ -117,13 +119,7 @@ module sgd_update #(
   logic        [5:0]       weight_bits_r, master_bits_r, grad_bits_r;
   logic        [4:0]       weight_frac_r, master_frac_r, grad_frac_r;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_r <= 1'b0;
-    end else begin
-      valid_r <= valid_i;
-    end
-  end
+  `LP_FF(valid_r, valid_i, 1'b0)
   // No reset and no enable: stage 1 takes them only with valid_r.
   always_ff @(posedge clk_i) begin
     grad_r        <= grad_i;
@@ -374,155 +370,79 @@ module sgd_update #(
   // Registers //
   ///////////////
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_q   <= 1'b0;
-      wdm_q     <= '0;
-      muv_q     <= '0;
-      grad_q    <= '0;
-      master_q  <= '0;
-      m_q       <= '0;
-      lr_q      <= '0;
-      beta_q    <= '0;
-      ema_q     <= 1'b0;
-      even_q    <= 1'b0;
-      sh_wd_q   <= 6'd1;
-      sh_lr_q   <= 6'd1;
-      sh_w_q    <= '0;
-      gbits_q   <= 6'd32;
-      mbits_q   <= 6'd32;
-      wbits_q   <= 6'd32;
+  `LP_FF(valid_q, valid_r, 1'b0)
+  `LP_FF(wdm_q, wdm_d, '0)
+  `LP_FF(muv_q, muv_d, '0)
+  `LP_FF(grad_q, grad_d, '0)
+  `LP_FF(master_q, master_d, '0)
+  `LP_FF(m_q, m_d, '0)
+  `LP_FF(lr_q, lr_d, '0)
+  `LP_FF(beta_q, beta_d, '0)
+  `LP_FF(ema_q, ema_d, 1'b0)
+  `LP_FF(even_q, even_d, 1'b0)
+  `LP_FF(sh_wd_q, sh_wd_d, 6'd1)
+  `LP_FF(sh_lr_q, sh_lr_d, 6'd1)
+  `LP_FF(sh_w_q, sh_w_d, '0)
+  `LP_FF(gbits_q, gbits_d, 6'd32)
+  `LP_FF(mbits_q, mbits_d, 6'd32)
+  `LP_FF(wbits_q, wbits_d, 6'd32)
 
-      valid_q2  <= 1'b0;
-      vel_q2    <= '0;
-      cnt_q2    <= '0;
-      master_q2 <= '0;
-      m_q2      <= '0;
-      lr_q2     <= '0;
-      beta_q2   <= '0;
-      ema_q2    <= 1'b0;
-      even_q2   <= 1'b0;
-      sh_lr_q2  <= 6'd1;
-      sh_w_q2   <= '0;
-      mbits_q2  <= 6'd32;
-      wbits_q2  <= 6'd32;
+  // The word's passengers move on with it; in a bubble they copy the stage before,
+  // which holds the last word, so every register keeps that word's values.
+  `LP_FF(valid_q2, valid_q, 1'b0)
+  `LP_FF(vel_q2, vel_d, '0)
+  `LP_FF(cnt_q2, cnt_d, '0)
+  `LP_FF(master_q2, master_q, '0)
+  `LP_FF(m_q2, m_q, '0)
+  `LP_FF(lr_q2, lr_q, '0)
+  `LP_FF(beta_q2, beta_q, '0)
+  `LP_FF(ema_q2, ema_q, 1'b0)
+  `LP_FF(even_q2, even_q, 1'b0)
+  `LP_FF(sh_lr_q2, sh_lr_q, 6'd1)
+  `LP_FF(sh_w_q2, sh_w_q, '0)
+  `LP_FF(mbits_q2, mbits_q, 6'd32)
+  `LP_FF(wbits_q2, wbits_q, 6'd32)
 
-      valid_q3  <= 1'b0;
-      lrv_q3    <= '0;
-      vel_q3    <= '0;
-      cnt_q3    <= '0;
-      master_q3 <= '0;
-      m_q3      <= '0;
-      beta_q3   <= '0;
-      ema_q3    <= 1'b0;
-      even_q3   <= 1'b0;
-      sh_lr_q3  <= 6'd1;
-      sh_w_q3   <= '0;
-      mbits_q3  <= 6'd32;
-      wbits_q3  <= 6'd32;
+  `LP_FF(valid_q3, valid_q2, 1'b0)
+  `LP_FF(lrv_q3, lrv_d, '0)
+  `LP_FF(vel_q3, vel_q2, '0)
+  `LP_FF(cnt_q3, cnt_q2, '0)
+  `LP_FF(master_q3, master_q2, '0)
+  `LP_FF(m_q3, m_q2, '0)
+  `LP_FF(beta_q3, beta_q2, '0)
+  `LP_FF(ema_q3, ema_q2, 1'b0)
+  `LP_FF(even_q3, even_q2, 1'b0)
+  `LP_FF(sh_lr_q3, sh_lr_q2, 6'd1)
+  `LP_FF(sh_w_q3, sh_w_q2, '0)
+  `LP_FF(mbits_q3, mbits_q2, 6'd32)
+  `LP_FF(wbits_q3, wbits_q2, 6'd32)
 
-      valid_q4  <= 1'b0;
-      u_q4      <= '0;
-      cnt_q4    <= '0;
-      vel_q4    <= '0;
-      master_q4 <= '0;
-      m_q4      <= '0;
-      beta_q4   <= '0;
-      ema_q4    <= 1'b0;
-      even_q4   <= 1'b0;
-      sh_w_q4   <= '0;
-      mbits_q4  <= 6'd32;
-      wbits_q4  <= 6'd32;
+  `LP_FF(valid_q4, valid_q3, 1'b0)
+  `LP_FF(u_q4, u_d, '0)
+  `LP_FF(cnt_q4, cnt4_d, '0)
+  `LP_FF(vel_q4, vel_q3, '0)
+  `LP_FF(master_q4, master_q3, '0)
+  `LP_FF(m_q4, m_q3, '0)
+  `LP_FF(beta_q4, beta_q3, '0)
+  `LP_FF(ema_q4, ema_q3, 1'b0)
+  `LP_FF(even_q4, even_q3, 1'b0)
+  `LP_FF(sh_w_q4, sh_w_q3, '0)
+  `LP_FF(mbits_q4, mbits_q3, 6'd32)
+  `LP_FF(wbits_q4, wbits_q3, 6'd32)
 
-      valid_q5  <= 1'b0;
-      mst_q5    <= '0;
-      cnt_q5    <= '0;
-      vel_q5    <= '0;
-      even_q5   <= 1'b0;
-      sh_w_q5   <= '0;
-      wbits_q5  <= 6'd32;
+  `LP_FF(valid_q5, valid_q4, 1'b0)
+  `LP_FF(mst_q5, mst_d, '0)
+  `LP_FF(cnt_q5, cnt5_d, '0)
+  `LP_FF(vel_q5, vel_q4, '0)
+  `LP_FF(even_q5, even_q4, 1'b0)
+  `LP_FF(sh_w_q5, sh_w_q4, '0)
+  `LP_FF(wbits_q5, wbits_q4, 6'd32)
 
-      valid_q6  <= 1'b0;
-      w_q6      <= '0;
-      cnt_q6    <= '0;
-      vel_q6    <= '0;
-      mst_q6    <= '0;
-    end else begin
-      valid_q   <= valid_r;
-      wdm_q     <= wdm_d;
-      muv_q     <= muv_d;
-      grad_q    <= grad_d;
-      master_q  <= master_d;
-      m_q       <= m_d;
-      lr_q      <= lr_d;
-      beta_q    <= beta_d;
-      ema_q     <= ema_d;
-      even_q    <= even_d;
-      sh_wd_q   <= sh_wd_d;
-      sh_lr_q   <= sh_lr_d;
-      sh_w_q    <= sh_w_d;
-      gbits_q   <= gbits_d;
-      mbits_q   <= mbits_d;
-      wbits_q   <= wbits_d;
-
-      // The word's passengers move on with it; in a bubble they copy the stage before,
-      // which holds the last word, so every register keeps that word's values.
-      valid_q2  <= valid_q;
-      vel_q2    <= vel_d;
-      cnt_q2    <= cnt_d;
-      master_q2 <= master_q;
-      m_q2      <= m_q;
-      lr_q2     <= lr_q;
-      beta_q2   <= beta_q;
-      ema_q2    <= ema_q;
-      even_q2   <= even_q;
-      sh_lr_q2  <= sh_lr_q;
-      sh_w_q2   <= sh_w_q;
-      mbits_q2  <= mbits_q;
-      wbits_q2  <= wbits_q;
-
-      valid_q3  <= valid_q2;
-      lrv_q3    <= lrv_d;
-      vel_q3    <= vel_q2;
-      cnt_q3    <= cnt_q2;
-      master_q3 <= master_q2;
-      m_q3      <= m_q2;
-      beta_q3   <= beta_q2;
-      ema_q3    <= ema_q2;
-      even_q3   <= even_q2;
-      sh_lr_q3  <= sh_lr_q2;
-      sh_w_q3   <= sh_w_q2;
-      mbits_q3  <= mbits_q2;
-      wbits_q3  <= wbits_q2;
-
-      valid_q4  <= valid_q3;
-      u_q4      <= u_d;
-      cnt_q4    <= cnt4_d;
-      vel_q4    <= vel_q3;
-      master_q4 <= master_q3;
-      m_q4      <= m_q3;
-      beta_q4   <= beta_q3;
-      ema_q4    <= ema_q3;
-      even_q4   <= even_q3;
-      sh_w_q4   <= sh_w_q3;
-      mbits_q4  <= mbits_q3;
-      wbits_q4  <= wbits_q3;
-
-      valid_q5  <= valid_q4;
-      mst_q5    <= mst_d;
-      cnt_q5    <= cnt5_d;
-      vel_q5    <= vel_q4;
-      even_q5   <= even_q4;
-      sh_w_q5   <= sh_w_q4;
-      wbits_q5  <= wbits_q4;
-
-      valid_q6  <= valid_q5;
-      w_q6      <= w_d;
-      cnt_q6    <= cnt6_d;
-      vel_q6    <= vel_q5;
-      mst_q6    <= mst_q5;
-    end
-  end
+  `LP_FF(valid_q6, valid_q5, 1'b0)
+  `LP_FF(w_q6, w_d, '0)
+  `LP_FF(cnt_q6, cnt6_d, '0)
+  `LP_FF(vel_q6, vel_q5, '0)
+  `LP_FF(mst_q6, mst_q5, '0)
 
   assign valid_o   = valid_q6;
   assign master_o  = mst_q6;

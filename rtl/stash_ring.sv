@@ -1,3 +1,5 @@
+`include "lp_ff.svh"
+
 // stash_ring: the store-all-weights baseline (LAYERPIPE.md s. 4 "stash", PipeDream's weight
 // stashing): a ring of Depth versions of a layer's P x Q weight matrix, as model/train.c
 // keeps it, stored as skew_mem's banks so that the update pushes a row and the input
@@ -98,33 +100,15 @@ module stash_ring #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      live_q     <= '0;
-      held_q     <= '0;
-      head_q     <= '0;
-      valid_q    <= 1'b0;
-      live_sel_q <= 1'b0;
-      miss_q     <= 1'b0;
-      valid_q2    <= 1'b0;
-      live_sel_q2 <= 1'b0;
-      miss_q2     <= 1'b0;
-    end else begin
-      live_q     <= live_d;
-      held_q     <= held_d;
-      head_q     <= head_d;
-      valid_q    <= rd_valid_i;
-      if (rd_valid_i) begin
-        live_sel_q <= is_live;
-        miss_q     <= !is_live && !hit;
-      end
-      valid_q2 <= valid_q;
-      if (valid_q) begin
-        live_sel_q2 <= live_sel_q;
-        miss_q2     <= miss_q;
-      end
-    end
-  end
+  `LP_FF(live_q, live_d, '0)
+  `LP_FF(held_q, held_d, '0)
+  `LP_FF(head_q, head_d, '0)
+  `LP_FF(valid_q, rd_valid_i, 1'b0)
+  `LP_FFE(live_sel_q, is_live, rd_valid_i, 1'b0)
+  `LP_FFE(miss_q, !is_live && !hit, rd_valid_i, 1'b0)
+  `LP_FF(valid_q2, valid_q, 1'b0)
+  `LP_FFE(live_sel_q2, live_sel_q, valid_q, 1'b0)
+  `LP_FFE(miss_q2, miss_q, valid_q, 1'b0)
 
   skew_mem #(.Kind(7), .N(N), .P(P), .Q(Q), .Slots(Depth), .Width(Width)) u_mem (
     .clk_i,

@@ -63,7 +63,7 @@ fi
 # The gate itself: a signal nobody reads, planted in mac_cell, must fail it (Verilator
 # passes names with "unused" in them by default, so not that word).
 mkdir -p "$tmp/rtl"
-cp rtl/*.sv "$tmp/rtl/"
+cp rtl/*.sv rtl/*.svh "$tmp/rtl/"
 sed -i 's/^endmodule/  logic lint_test_dangling_q;\n  assign lint_test_dangling_q = clk_i;\nendmodule/' \
     "$tmp/rtl/mac_cell.sv"
 echo "mac_cell - planted" >"$tmp/jobs"
