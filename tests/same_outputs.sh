@@ -71,6 +71,12 @@ run_all() {
     cd "$top" || exit 2
 }
 
+# KEEP_BASE=1: REV's outputs of an earlier run (out-base) stand, when that run finished
+# (REV's tool is deterministic: only the working tree's side is run again).
+if [ "${KEEP_BASE:-0}" = 1 ] && [ -f "$root/out-base/report-fmnist.txt.status" ] &&
+   [ "$(cat "$root/out-base/.rev" 2>/dev/null)" = "$hash" ]; then
+    echo "== keeping $hash's outputs in $root/out-base"
+else
 echo "== running $hash"
 # BASE_SYN_CACHE: a synthesis cache REV's report already filled (a synthesis flow change
 # keys the two sides apart, and a cold report of the default config takes minutes)
@@ -79,16 +85,18 @@ export LAYERPIPE_SYN_CACHE=${BASE_SYN_CACHE:-$new_cache}
 run_all "$base/build/layerpipe" "$base/src"
 export LAYERPIPE_SYN_CACHE=$new_cache
 rm -rf "$root/out-base" && mv "$root/run" "$root/out-base"
+echo "$hash" >"$root/out-base/.rev"
+fi
 echo "== running the working tree"
 run_all "$PWD/build/layerpipe" "$PWD"
 rm -rf "$root/out-new" && mv "$root/run" "$root/out-new"
 
 same=0 differ=0
-for f in $(cd "$root/out-base" && find . -type f ! -name '*.err' | sort) \
+for f in $(cd "$root/out-base" && find . -type f ! -name '*.err' ! -name .rev | sort) \
          $(cd "$root/out-new" && find . -type f ! -name '*.err' | sort); do
     [ -e "$root/out-base/$f" ] && [ -e "$root/out-new/$f" ] || { echo "only one side: $f"; differ=$((differ + 1)); continue; }
 done
-for f in $(cd "$root/out-base" && find . -type f ! -name '*.err' | sort); do
+for f in $(cd "$root/out-base" && find . -type f ! -name '*.err' ! -name .rev | sort); do
     [ -e "$root/out-new/$f" ] || continue
     if cmp -s "$root/out-base/$f" "$root/out-new/$f"; then
         same=$((same + 1))
