@@ -359,6 +359,30 @@ struct ynode *ynode_get(const struct ynode *map, const char *key)
     return NULL;
 }
 
+/* The code point of the UTF-8 sequence at p (libyaml checked the encoding; a NUL ends a
+ * cut sequence) and its length in bytes. */
+static int utf8_next(const unsigned char *p, unsigned long *cp)
+{
+    int n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+    *cp = n > 1 ? *p & (0x3fu >> (n - 1)) : *p;
+    for (int i = 1; i < n; i++) {
+        if (!p[i])
+            return i;
+        *cp = *cp << 6 | (p[i] & 0x3fu);
+    }
+    return n;
+}
+
+/* Does libyaml read the character back as it is? Not the controls but tab, the line
+ * breaks U+0085, U+2028 and U+2029 (which it folds), the BOM, U+FFFE/FFFF and, as
+ * libyaml 0.2 reads them, characters above U+FFFF. */
+static int raw_ok(unsigned long cp)
+{
+    return cp == '\t' || (cp >= 0x20 && cp <= 0x7e) ||
+           (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+           (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff);
+}
+
 /* Whether a plain scalar reads back as itself in flow style, without quotes. */
 static int flow_plain(const char *s)
 {
@@ -367,39 +391,30 @@ static int flow_plain(const char *s)
         !strncmp(s, "...", 3))   /* a document marker at the start of a line */
         return 0;
     /* libyaml refuses ':' before one of ,?[]{} inside a flow plain scalar ("a:?b") */
-    for (const char *p = s; *p; p++)
-        if (strchr(",[]{}#\n\t\r", *p) || (unsigned char)*p < 0x20 || *p == 0x7f ||
-            (*p == ':' && (p[1] == ' ' || p[1] == '?' || !p[1])))
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned long cp;
+        int n = utf8_next(p, &cp);
+        if (!raw_ok(cp) || (cp < 0x80 && strchr(",[]{}#\t", (int)cp)) ||
+            (cp == ':' && (p[1] == ' ' || p[1] == '?' || !p[1])))
             return 0;
+        p += n;
+    }
     return 1;
 }
 
-/* Write the UTF-8 text s inside double quotes: escaped where libyaml would not read the
- * character back raw (controls but tab, the line breaks U+0085, U+2028 and U+2029, which it
- * folds, the BOM, U+FFFE/FFFF, and, as libyaml 0.2 reads them, characters above
- * U+FFFF), so that it reads back as the same text. */
+/* Write the UTF-8 text s inside double quotes, escaped where libyaml would not read the
+ * character back raw (raw_ok), so that it reads back as the same text. */
 static void flow_quoted(const char *s, FILE *out)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned long cp = *p;
-        int n = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
-        if (n > 1)
-            cp &= 0x3fu >> (n - 1);
-        for (int i = 1; i < n; i++) {   /* libyaml checked the encoding; stop at a NUL */
-            if (!p[i]) {
-                n = i;
-                break;
-            }
-            cp = cp << 6 | (p[i] & 0x3fu);
-        }
+        unsigned long cp;
+        int n = utf8_next(p, &cp);
         if (cp == '"' || cp == '\\')
             fprintf(out, "\\%c", (int)cp);
         else if (cp == '\n')
             fputs("\\n", out);
-        else if (cp == '\t' || (cp >= 0x20 && cp <= 0x7e) ||
-                 (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
-                 (cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff))
+        else if (raw_ok(cp))
             fwrite(p, 1, (size_t)n, out);
         else if (cp < 0x100)
             fprintf(out, "\\x%02lx", cp);
