@@ -31,23 +31,8 @@ static void sample(const sim_dl *s, sim_dl_out *out)
     }
 }
 
-struct sim_dl *sim_dl_create(void)
-{
-    sim_dl *s = harness_create<sim_dl>();
-    if (s)
-        sim_dl_reset(s, nullptr, nullptr);
-    return s;
-}
-
-void sim_dl_destroy(struct sim_dl *s)
-{
-    delete s;
-}
-
-int sim_dl_trace(struct sim_dl *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_dl, harness_no_reset<sim_dl>)
+HARNESS_TRACE(sim_dl)
 
 void sim_dl_cycle(struct sim_dl *s, const struct sim_dl_in *in, struct sim_dl_out *out)
 {

@@ -33,23 +33,8 @@ static void sample(const Vema_unit *top, sim_ema_unit_out *out)
     out->st_sat = top->st_sat_o;
 }
 
-struct sim_ema_unit *sim_ema_unit_create(void)
-{
-    sim_ema_unit *s = harness_create<sim_ema_unit>();
-    if (s)
-        sim_ema_unit_reset(s);
-    return s;
-}
-
-void sim_ema_unit_destroy(struct sim_ema_unit *s)
-{
-    delete s;
-}
-
-int sim_ema_unit_trace(struct sim_ema_unit *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_ema_unit, sim_ema_unit_reset)
+HARNESS_TRACE(sim_ema_unit)
 
 void sim_ema_unit_reset(struct sim_ema_unit *s)
 {

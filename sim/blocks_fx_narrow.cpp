@@ -6,15 +6,7 @@
 
 struct sim_narrow : Harness<Vfx_narrow> {};
 
-struct sim_narrow *sim_narrow_create(void)
-{
-    return harness_create<sim_narrow>();
-}
-
-void sim_narrow_destroy(struct sim_narrow *s)
-{
-    delete s;
-}
+HARNESS_CREATE_DESTROY(sim_narrow, harness_no_reset<sim_narrow>)
 
 int32_t sim_narrow_eval(struct sim_narrow *s, int64_t x, int shift, int bits, int round_even,
                         int *sat)

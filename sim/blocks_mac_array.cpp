@@ -44,23 +44,8 @@ static void sample(const sim_mac *s, sim_mac_out *out)
     }
 }
 
-struct sim_mac *sim_mac_create(void)
-{
-    sim_mac *s = harness_create<sim_mac>();
-    if (s)
-        sim_mac_reset(s);
-    return s;
-}
-
-void sim_mac_destroy(struct sim_mac *s)
-{
-    delete s;
-}
-
-int sim_mac_trace(struct sim_mac *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_mac, sim_mac_reset)
+HARNESS_TRACE(sim_mac)
 
 void sim_mac_reset(struct sim_mac *s)
 {

@@ -37,23 +37,8 @@ static void sample(const Vsgd_update *top, sim_sgd_update_out *out)
     out->sat_cnt = top->sat_cnt_o;
 }
 
-struct sim_sgd_update *sim_sgd_update_create(void)
-{
-    sim_sgd_update *s = harness_create<sim_sgd_update>();
-    if (s)
-        sim_sgd_update_reset(s);
-    return s;
-}
-
-void sim_sgd_update_destroy(struct sim_sgd_update *s)
-{
-    delete s;
-}
-
-int sim_sgd_update_trace(struct sim_sgd_update *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_sgd_update, sim_sgd_update_reset)
+HARNESS_TRACE(sim_sgd_update)
 
 void sim_sgd_update_reset(struct sim_sgd_update *s)
 {

@@ -48,20 +48,8 @@ static void sample(const Vskew_mem *top, sim_skew_out *out)
     }
 }
 
-struct sim_skew *sim_skew_create(void)
-{
-    return harness_create<sim_skew>();
-}
-
-void sim_skew_destroy(struct sim_skew *s)
-{
-    delete s;
-}
-
-int sim_skew_trace(struct sim_skew *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_skew, harness_no_reset<sim_skew>)
+HARNESS_TRACE(sim_skew)
 
 void sim_skew_geometry(const struct sim_skew *s, struct sim_skew_geom *g)
 {

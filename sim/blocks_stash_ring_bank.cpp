@@ -102,23 +102,8 @@ static void sample(const Vstash_ring_bank *top, sim_srb_out *out)
     }
 }
 
-struct sim_srb *sim_srb_create(void)
-{
-    sim_srb *s = harness_create<sim_srb>();
-    if (s)
-        sim_srb_reset(s);
-    return s;
-}
-
-void sim_srb_destroy(struct sim_srb *s)
-{
-    delete s;
-}
-
-int sim_srb_trace(struct sim_srb *s, const char *path)
-{
-    return s->trace_open(path);
-}
+HARNESS_CREATE_DESTROY(sim_srb, sim_srb_reset)
+HARNESS_TRACE(sim_srb)
 
 void sim_srb_reset(struct sim_srb *s)
 {

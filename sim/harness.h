@@ -135,4 +135,31 @@ H *harness_create()
     return h->top ? h.release() : nullptr;
 }
 
+// The C lifecycle of a block's handle X (declared in its blocks_*.h): X_create builds it
+// with harness_create and puts it in reset with RESET(s) (harness_no_reset<X> for a
+// block without a reset), X_destroy deletes it; X_trace opens a waveform (trace_open).
+template <class H>
+void harness_no_reset(H *)
+{
+}
+
+#define HARNESS_CREATE_DESTROY(X, RESET)  \
+    struct X *X##_create(void)            \
+    {                                     \
+        X *s = harness_create<X>();       \
+        if (s)                            \
+            RESET(s);                     \
+        return s;                         \
+    }                                     \
+    void X##_destroy(struct X *s)         \
+    {                                     \
+        delete s;                         \
+    }
+
+#define HARNESS_TRACE(X)                             \
+    int X##_trace(struct X *s, const char *path)     \
+    {                                                \
+        return s->trace_open(path);                  \
+    }
+
 #endif
